@@ -1,0 +1,146 @@
+"""Command line: ``siting validate | run | demo | check``. Thin: parse, call, report.
+
+Exit codes: 0 done; 1 refused (e.g. the output folder exists, a check found violations, the solver
+failed); 2 bad input or usage; 3 the committed projects cannot all be placed (with a diagnosis).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_REFUSED, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _gap(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a relative gap such as 0.001, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a relative gap in [0, 1), got {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    common.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    solve = argparse.ArgumentParser(add_help=False)
+    solve.add_argument("--out", type=Path, help="run folder to create (must not exist); default: a new folder "
+                       "under --runs-dir")
+    solve.add_argument("--runs-dir", type=Path, default=Path("outputs"), help="where new run folders go")
+    solve.add_argument("--solver", choices=("cbc", "highs"), help="MILP solver (default: the scenario's, else cbc)")
+    solve.add_argument("--time-limit", type=_positive, metavar="S", help="solver time limit in seconds")
+    solve.add_argument("--gap", type=_gap, metavar="G", help="relative MIP gap at which to stop, e.g. 0.001")
+
+    parser = argparse.ArgumentParser(prog="siting", description="Cluster siting optimizer: assign candidate "
+                                     "projects to industrial parks under land, energy and emission quotas.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", parents=[common], help="load and check a scenario and its inputs")
+    p.add_argument("scenario", type=Path)
+    p = sub.add_parser("run", parents=[common, solve], help="optimize a scenario and write a new run folder")
+    p.add_argument("scenario", type=Path)
+    sub.add_parser("demo", parents=[common, solve], help="run the bundled demo scenario")
+    p = sub.add_parser("check", parents=[common], help="re-verify every constraint of a run from its outputs")
+    p.add_argument("run", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = logging.ERROR if args.quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+    import siting  # after parsing, so that --help is quick
+    from optimize import SolverError
+
+    try:
+        if args.command == "validate":
+            return _validate(args.scenario)
+        if args.command == "check":
+            return _check(args.run)
+        scenario = siting.DEMO_SCENARIO if args.command == "demo" else args.scenario
+        return _run(scenario, args)
+    except siting.InputError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_INPUT
+    except siting.Infeasible as exc:
+        print("No plan can place every committed (or locked) project. Relax these constraints:", file=sys.stderr)
+        for line in exc.diagnosis.lines():
+            print(f"  - {line}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    except FileExistsError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except SolverError as exc:
+        print(f"solver failed: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _validate(scenario: Path) -> int:
+    import siting
+
+    region, eligibility = siting.prepare(scenario)
+    for line in region.summary_lines():
+        print(line)
+    print(f"pairs      {len(eligibility.pairs):,} eligible (project, park) pairs; "
+          f"{eligibility.removed[['project_id', 'park_id']].drop_duplicates().shape[0]:,} removed by the rules")
+    print("OK: the scenario and its inputs are valid")
+    return EXIT_OK
+
+
+def _run(scenario: Path, args: argparse.Namespace) -> int:
+    import siting
+
+    result = siting.execute(scenario, out=args.out, runs_dir=args.runs_dir, solver=args.solver,
+                            time_limit=args.time_limit, gap=args.gap)
+    sol, k = result.summary["solution"], result.summary["kpis"]
+    gap = f"{sol['gap']:.4%}" if sol["gap"] is not None else "unknown"
+    print(f"run folder   {result.folder}")
+    print(f"map          {result.folder / 'map.html'}")
+    print(f"shapefiles   {result.folder / 'shp'}")
+    print(f"geopackage   {result.folder / 'results.gpkg'}")
+    print(f"status       {sol['status']} ({sol['solver']}), objective {sol['objective']:,.1f}, bound "
+          f"{sol['bound']:,.1f}, gap {gap}; greedy plan {sol['greedy_objective']:,.1f}" if sol["bound"] is not None
+          else f"status       {sol['status']} ({sol['solver']}), objective {sol['objective']:,.1f}, gap {gap}")
+    print(f"placed       {k['placed_projects']} of {k['candidate_projects']} projects "
+          f"({k['placed_committed']} committed)")
+    print(f"investment   {k['investment']:,.0f} 万元; output {k['output']:,.0f} 万元/yr; tax {k['tax']:,.0f} 万元/yr; "
+          f"jobs {k['jobs']:,.0f}")
+    print(f"per 亩        output {k['output_per_mu']:,.1f} 万元, tax {k['tax_per_mu']:,.2f} 万元; land used "
+          f"{k['land_used_ha']:,.0f} of {k['land_free_ha']:,.0f} ha")
+    rate = k["local_supply_rate"]
+    print(f"local supply {rate:.1%} of link value between placed projects" if rate is not None else
+          "local supply no links between placed projects")
+    print(f"time         {result.seconds:.1f} s")
+    return EXIT_OK
+
+
+def _check(run: Path) -> int:
+    import siting
+
+    violations = siting.check_run(run)
+    if violations:
+        print(f"{len(violations)} violation(s) in {run}:")
+        for v in violations:
+            print(f"  - {v}")
+        return EXIT_REFUSED
+    print(f"OK: every constraint holds in {run}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

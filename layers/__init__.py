@@ -1,0 +1,26 @@
+"""GIS layers: reading and validating, coordinate systems, overlays and travel times."""
+
+from ._errors import InputError, Problem, Problems
+from ._validate import Field, parse_table
+from .crs import CGCS2000, choose_work_crs, crs_label, gauss_kruger_zone
+from .overlay import parks_on_belts
+from .read import read_csv, read_layer
+from .travel import TravelTimes, park_points, straight_line_times
+
+__all__ = [
+    "CGCS2000",
+    "Field",
+    "InputError",
+    "Problem",
+    "Problems",
+    "TravelTimes",
+    "choose_work_crs",
+    "crs_label",
+    "gauss_kruger_zone",
+    "park_points",
+    "parks_on_belts",
+    "parse_table",
+    "read_csv",
+    "read_layer",
+    "straight_line_times",
+]

@@ -1,0 +1,76 @@
+"""Errors for bad input: every problem at once, each naming the file, the row or ID, the field, what was
+expected and how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input.
+
+    Parameters
+    ----------
+    source
+        The file (or scenario key) where the problem is.
+    where
+        Row and/or ID, e.g. ``"row 12 (project_id X012)"``; empty for file-level problems.
+    field
+        Column or key; empty when the problem is not about one field.
+    message
+        What is wrong and what was expected.
+    fix
+        How to fix it.
+    """
+
+    source: str
+    where: str
+    field: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        parts = [self.source]
+        if self.where:
+            parts.append(self.where)
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        text = ": ".join(parts) + f": {self.message}"
+        return text + (f" (fix: {self.fix})" if self.fix else "")
+
+
+class InputError(ValueError):
+    """Bad input: a file, a field, a value. Carries every problem found, not just the first."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = tuple(problems)
+        super().__init__(self.render())
+
+    def render(self, limit: int = 200) -> str:
+        lines = [f"{len(self.problems)} problem(s) in the input:"]
+        lines += [f"  - {p}" for p in self.problems[:limit]]
+        if len(self.problems) > limit:
+            lines.append(f"  ... and {len(self.problems) - limit} more")
+        return "\n".join(lines)
+
+
+class Problems:
+    """Collects problems while checking, then raises them all at once."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, source: str, where: str, field: str, message: str, fix: str = "") -> None:
+        self.items.append(Problem(str(source), where, field, message, fix))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.items.extend(problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InputError(self.items)

@@ -1,0 +1,180 @@
+"""Field-by-field checking of attribute tables (of layers and of CSV files).
+
+A :class:`Field` says what a column must hold; :func:`parse_table` converts a raw table (every cell a
+string, or whatever the layer reader produced) into typed columns and records every problem with
+the file, row, ID, field, expectation and fix. Unknown columns are kept as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ._errors import Problems
+
+TRUE = {"true", "t", "yes", "y", "1", "是", "1.0"}
+FALSE = {"false", "f", "no", "n", "0", "否", "0.0", ""}
+
+
+@dataclass(frozen=True)
+class Field:
+    """What one column must hold.
+
+    ``kind`` is one of ``id`` (non-empty unique text), ``text``, ``number`` (float), ``integer``,
+    ``bool``, ``list`` (``;``-separated text) or ``choice`` (one of ``choices``).
+    """
+
+    name: str
+    kind: str
+    required: bool = True
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
+    unit: str = ""
+    doc: str = ""
+    default: object = None
+    allow_empty: bool = False
+
+    def expectation(self) -> str:
+        unit = f" in {self.unit}" if self.unit else ""
+        if self.kind == "number":
+            bound = f" ≥ {self.minimum:g}" if self.minimum is not None else ""
+            return f"a number{bound}{unit}"
+        if self.kind == "integer":
+            bound = f" ≥ {self.minimum:g}" if self.minimum is not None else ""
+            return f"a whole number{bound}{unit}"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "list":
+            return "values separated by ';'"
+        if self.kind == "id":
+            return "a non-empty, unique ID"
+        return "text"
+
+
+def _is_empty(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def parse_table(
+    table: pd.DataFrame,
+    fields: Sequence[Field],
+    *,
+    source: str,
+    id_field: str,
+    problems: Problems,
+    row_offset: int = 2,
+) -> pd.DataFrame:
+    """Check and convert the columns of ``table`` that ``fields`` describe.
+
+    Parameters
+    ----------
+    table
+        The raw table. Its other columns are kept unchanged.
+    fields
+        What each known column must hold.
+    source
+        File name used in messages.
+    id_field
+        The ID column; used to name rows in messages and checked for uniqueness.
+    problems
+        Where problems are recorded (nothing is raised here).
+    row_offset
+        Added to the 0-based row position to give the row number users see (2 for a CSV with a
+        header line, 1 for a layer's feature number).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the known columns converted; optional missing columns filled with defaults.
+    """
+    out = table.copy()
+    ids = out[id_field].astype(str).str.strip().tolist() if id_field in out.columns else [""] * len(out)
+
+    def where(pos: int) -> str:
+        label = f" ({id_field} {ids[pos]})" if ids[pos] and ids[pos] != "nan" else ""
+        return f"row {pos + row_offset}{label}"
+
+    missing = [f.name for f in fields if f.required and f.name not in out.columns]
+    for name in missing:
+        spec = next(f for f in fields if f.name == name)
+        problems.add(source, "", name, f"required column is missing; expected {spec.expectation()}",
+                     f"add a column '{name}'" + (f" ({spec.doc})" if spec.doc else ""))
+    for spec in fields:
+        if spec.name not in out.columns:
+            if not spec.required:
+                out[spec.name] = [_default(spec)] * len(out)
+            continue
+        values = []
+        for pos, raw in enumerate(out[spec.name].tolist()):
+            value, error = _convert(raw, spec)
+            if error:
+                problems.add(source, where(pos), spec.name, f"{error}; expected {spec.expectation()}",
+                             f"correct the value in row {pos + row_offset}")
+            values.append(value)
+        out[spec.name] = pd.Series(values, index=out.index, dtype=object if spec.kind != "number" else float)
+
+    if id_field in out.columns:
+        counts = pd.Series(ids).value_counts()
+        for dup in sorted(counts[counts > 1].index):
+            if dup and dup != "nan":
+                rows = [str(p + row_offset) for p, v in enumerate(ids) if v == dup]
+                problems.add(source, f"rows {', '.join(rows)}", id_field, f"duplicate ID {dup!r}; IDs must be unique",
+                             "give each row its own ID")
+        out[id_field] = ids
+    return out
+
+
+def _default(spec: Field) -> object:
+    if spec.default is not None:
+        return spec.default
+    return {"list": (), "bool": False, "number": math.nan, "text": "", "choice": ""}.get(spec.kind)
+
+
+def _convert(raw: object, spec: Field) -> tuple[object, str]:
+    """Convert one cell; returns (value, error message or '')."""
+    if _is_empty(raw):
+        if spec.kind == "list":
+            return (), ""
+        if spec.kind == "bool":
+            return False, ""
+        if spec.allow_empty or not spec.required:
+            return _default(spec), ""
+        return _default(spec), "value is empty"
+    text = str(raw).strip()
+    if spec.kind in ("id", "text"):
+        return text, ""
+    if spec.kind == "list":
+        return tuple(part.strip() for part in text.split(";") if part.strip()), ""
+    if spec.kind == "choice":
+        return (text, "") if text in spec.choices else (text, f"value {text!r} is not allowed")
+    if spec.kind == "bool":
+        if isinstance(raw, bool):
+            return raw, ""
+        low = text.lower()
+        if low in TRUE:
+            return True, ""
+        if low in FALSE:
+            return False, ""
+        return False, f"value {text!r} is not a boolean"
+    try:
+        number = float(text.replace(",", "")) if isinstance(raw, str) else float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan, f"value {text!r} is not a number"
+    if not math.isfinite(number):
+        return math.nan, f"value {text!r} is not a finite number"
+    if spec.minimum is not None and number < spec.minimum:
+        return number, f"value {number:g} is below {spec.minimum:g}"
+    if spec.kind == "integer":
+        if number != int(number):
+            return number, f"value {text!r} is not a whole number"
+        return int(number), ""
+    return number, ""

@@ -1,0 +1,107 @@
+"""Reading vector layers (GeoPackage, Shapefile, GeoJSON) and CSV tables, with every problem reported."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from ._errors import Problems
+from ._validate import Field, parse_table
+
+VECTOR_SUFFIXES = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON"}
+
+
+def read_layer(
+    path: Path,
+    *,
+    fields: Sequence[Field],
+    id_field: str,
+    geometry: Sequence[str],
+    problems: Problems,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame | None:
+    """Read and check one vector layer.
+
+    Parameters
+    ----------
+    path
+        A ``.gpkg``, ``.shp`` or ``.geojson`` file.
+    fields
+        The attribute columns it must have (others are kept).
+    id_field
+        The ID column.
+    geometry
+        Allowed geometry types, e.g. ``("Polygon", "MultiPolygon")``.
+    problems
+        Every problem found is added here.
+    layer
+        For a GeoPackage with several layers, the one to read; by default the only layer.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        In the file's own CRS (never silently changed); ``None`` if the file could not be read.
+    """
+    src = str(path)
+    if not path.exists():
+        problems.add(src, "", "", "file not found", "check the path in the scenario")
+        return None
+    if path.suffix.lower() not in VECTOR_SUFFIXES:
+        problems.add(src, "", "", f"unknown vector format {path.suffix!r}; expected .gpkg, .shp or .geojson",
+                     "convert the layer, e.g. with ogr2ogr or QGIS 'Export > Save Features As'")
+        return None
+    try:
+        if layer is None and path.suffix.lower() == ".gpkg":
+            names = [row[0] for row in pyogrio.list_layers(path)]
+            if len(names) > 1:
+                problems.add(src, "", "", f"has {len(names)} layers ({', '.join(names)}) and none was chosen",
+                             "keep one layer per file, or name it as FILE.gpkg#layer in the scenario")
+                return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on e.g. missing .cpg
+            frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many types; we report them all as unreadable input
+        problems.add(src, "", "", f"could not be read as a vector layer: {exc}", "open it in QGIS to check it")
+        return None
+    if frame.crs is None:
+        problems.add(src, "", "", "has no coordinate reference system (CRS)",
+                     "define it (QGIS: Layer Properties > Source > Set CRS, or add a .prj beside a shapefile)")
+    row_offset = 1  # features are numbered from 1, as QGIS does
+    for pos, geom in enumerate(frame.geometry):
+        rid = frame[id_field].iloc[pos] if id_field in frame.columns else ""
+        where = f"feature {pos + row_offset}" + (f" ({id_field} {rid})" if rid not in ("", None) else "")
+        if geom is None or geom.is_empty:
+            problems.add(src, where, "geometry", "geometry is empty", "draw the feature or delete the row")
+        elif geom.geom_type not in geometry:
+            problems.add(src, where, "geometry", f"geometry is a {geom.geom_type}; expected {' or '.join(geometry)}",
+                         "save the layer with the right geometry type")
+        elif not geom.is_valid:
+            problems.add(src, where, "geometry", f"invalid geometry: {shapely.is_valid_reason(geom)}",
+                         "repair it (QGIS: Vector > Geometry Tools > Fix Geometries)")
+    attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    parsed = parse_table(attributes, fields, source=src, id_field=id_field, problems=problems, row_offset=row_offset)
+    return gpd.GeoDataFrame(parsed, geometry=frame.geometry.values, crs=frame.crs)
+
+
+def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Problems) -> pd.DataFrame | None:
+    """Read and check a CSV table (UTF-8, with or without BOM, comma-separated, header row)."""
+    src = str(path)
+    if not path.exists():
+        problems.add(src, "", "", "file not found", "check the path in the scenario")
+        return None
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
+    except UnicodeDecodeError:
+        problems.add(src, "", "", "is not UTF-8 text", "save it as 'CSV UTF-8' (Excel) or convert it from GBK")
+        return None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        problems.add(src, "", "", f"could not be read as CSV: {exc}", "check the separators and quotes")
+        return None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    return parse_table(raw, fields, source=src, id_field=id_field, problems=problems, row_offset=2)

@@ -1,0 +1,27 @@
+"""The MILP engine: a generalized assignment problem with extras, built from plain tables keyed by IDs.
+
+No geography here: the engine never imports geopandas.
+"""
+
+from ._errors import ProblemError, SolverError
+from .diagnose import Diagnosis, Shortfall, diagnose
+from .greedy import greedy_plan
+from .problem import AssignmentProblem, CapacityRow
+from .solve import SOLVERS, Solution, SolverOptions, Status, pair_indices, solve
+
+__all__ = [
+    "SOLVERS",
+    "AssignmentProblem",
+    "CapacityRow",
+    "Diagnosis",
+    "ProblemError",
+    "Shortfall",
+    "Solution",
+    "SolverError",
+    "SolverOptions",
+    "Status",
+    "diagnose",
+    "greedy_plan",
+    "pair_indices",
+    "solve",
+]

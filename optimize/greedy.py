@@ -1,0 +1,50 @@
+"""A greedy plan: a feasible start for the solver, a fallback, and a yardstick for reports."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .problem import AssignmentProblem
+
+
+def greedy_plan(problem: AssignmentProblem) -> list[int]:
+    """Place items one by one into the best-scoring bin that still has room.
+
+    Mandatory items go first (those with the fewest eligible pairs first, so they are not crowded
+    out), then optional items by their best score, highest first. An optional item is placed only
+    where its score is positive. Ties are broken by item and bin order, so the plan is deterministic.
+
+    Returns
+    -------
+    list of int
+        Chosen pair indices. Mandatory items that find no room are left out; the caller compares
+        the plan with :meth:`AssignmentProblem.violations`.
+    """
+    pairs_of_item = problem.pairs_of_item()
+    rows_of_bin = problem.rows_of_bin()
+    remaining = np.array([row.capacity for row in problem.capacities], dtype=float)
+    row_resource = [row.resource for row in problem.capacities]
+    score = problem.pair_score
+
+    def best_score(i: int) -> float:
+        return float(score[pairs_of_item[i]].max()) if len(pairs_of_item[i]) else -np.inf
+
+    mandatory = [i for i in range(len(problem.items)) if problem.mandatory[i]]
+    optional = [i for i in range(len(problem.items)) if not problem.mandatory[i]]
+    mandatory.sort(key=lambda i: (len(pairs_of_item[i]), i))
+    optional.sort(key=lambda i: (-best_score(i), i))
+
+    chosen: list[int] = []
+    for i in mandatory + optional:
+        candidates = pairs_of_item[i]
+        candidates = candidates[np.lexsort((problem.pair_bin[candidates], -score[candidates]))]
+        for k in candidates:
+            if not problem.mandatory[i] and score[k] <= 0:
+                break
+            rows = rows_of_bin[problem.pair_bin[k]]
+            if all(problem.pair_use[row_resource[r]][k] <= remaining[r] + 1e-9 for r in rows):
+                for r in rows:
+                    remaining[r] -= problem.pair_use[row_resource[r]][k]
+                chosen.append(int(k))
+                break
+    return sorted(chosen)

@@ -1,0 +1,297 @@
+"""Build the assignment model in PuLP, solve it with CBC or HiGHS, and read the answer honestly.
+
+PuLP reports a time-limited solve that has a plan as ``"Optimal"`` for both solvers; only
+``prob.sol_status`` tells a proven optimum (1) from a plan found before the limit (2). We read it,
+and the bound, and report the gap, so that a plan is never called optimal when it is not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import io
+import logging
+import math
+import re
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulp
+from pulp.apis.coin_api import pulp_cbc_path
+
+from ._errors import SolverError
+from .greedy import greedy_plan
+from .problem import AssignmentProblem
+
+log = logging.getLogger(__name__)
+
+SOLVERS = ("cbc", "highs")
+
+
+class Status(enum.StrEnum):
+    """How a solve ended."""
+
+    OPTIMAL = "optimal"  # proven optimal within the requested relative gap
+    FEASIBLE = "feasible"  # a plan that satisfies every constraint, optimality not proven (time limit)
+    INFEASIBLE = "infeasible"  # no plan satisfies the constraints
+    NO_SOLUTION = "no_solution"  # stopped without any plan
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Solver settings.
+
+    Parameters
+    ----------
+    solver
+        ``"cbc"`` (bundled with PuLP) or ``"highs"`` (highspy).
+    time_limit
+        Wall-clock seconds for the solver; ``None`` for no limit.
+    gap
+        Relative MIP gap at which the solver may stop and call the plan optimal (0.0001 = 0.01 %).
+    threads
+        Solver threads. One thread keeps plans reproducible run to run.
+    """
+
+    solver: str = "cbc"
+    time_limit: float | None = 60.0
+    gap: float = 1e-4
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise ValueError(f"unknown solver {self.solver!r}; expected one of {', '.join(SOLVERS)}")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise ValueError(f"time_limit must be positive seconds, got {self.time_limit}")
+        if not 0 <= self.gap < 1:
+            raise ValueError(f"gap is a relative gap in [0, 1), got {self.gap}")
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The answer of one solve, with everything needed to judge it."""
+
+    status: Status
+    assignment: Mapping[str, str]
+    chosen_pairs: tuple[int, ...]
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    greedy_objective: float
+    solver: str
+    source: str  # "solver", or "greedy" when the solver returned no better plan
+    build_seconds: float
+    solve_seconds: float
+    solver_message: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+def solve(
+    problem: AssignmentProblem,
+    options: SolverOptions | None = None,
+    *,
+    start: Sequence[int] | None = None,
+) -> Solution:
+    """Solve the assignment problem.
+
+    Parameters
+    ----------
+    problem
+        The problem tables.
+    options
+        Solver settings; defaults to CBC, 60 s, 0.01 % gap, one thread.
+    start
+        Pair indices of a feasible plan to start from; by default the greedy plan.
+
+    Returns
+    -------
+    Solution
+        ``status`` is OPTIMAL only when the solver proved it (within ``options.gap``). When the solver
+        stops without a plan, or with a worse one than the start, the start is returned as FEASIBLE.
+    """
+    options = options or SolverOptions()
+    greedy = greedy_plan(problem)
+    greedy_ok = not problem.violations(greedy)
+    greedy_objective = problem.objective_of(greedy)
+    if start is None:
+        start = greedy if greedy_ok else None
+    elif problem.violations(start):
+        raise SolverError("the start plan handed to solve() violates the problem's constraints")
+
+    unplaceable = [problem.items[i] for i, ks in enumerate(problem.pairs_of_item()) if problem.mandatory[i] and not len(ks)]
+    if unplaceable:
+        return _no_plan(problem, Status.INFEASIBLE, options, greedy_objective, 0.0, 0.0,
+                        f"mandatory items with no eligible bin: {', '.join(unplaceable)}")
+
+    t0 = time.perf_counter()
+    prob, x = _build(problem)
+    if start is not None:
+        chosen = set(start)
+        for k, var in enumerate(x):
+            var.setInitialValue(1 if k in chosen else 0)
+    build_seconds = time.perf_counter() - t0
+
+    with tempfile.TemporaryDirectory(prefix="siting-solver-") as tmp:
+        log_path = Path(tmp) / "solver.log"
+        solver = _make_solver(options, log_path, warm=start is not None)
+        t1 = time.perf_counter()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                prob.solve(solver)
+        except pulp.PulpSolverError as exc:
+            raise SolverError(f"{options.solver} failed: {exc}") from exc
+        solve_seconds = time.perf_counter() - t1
+        log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
+
+    lp_status, sol_status = prob.status, prob.sol_status
+    if lp_status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
+        return _no_plan(problem, Status.INFEASIBLE, options, greedy_objective, build_seconds, solve_seconds,
+                        "the solver proved that no plan satisfies every constraint")
+    if lp_status == pulp.LpStatusUnbounded:
+        raise SolverError("the model is unbounded; scores or capacities are malformed")
+
+    chosen_pairs: list[int] = []
+    if sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        chosen_pairs = [k for k, var in enumerate(x) if (var.varValue or 0) > 0.5]
+        if problem.violations(chosen_pairs):
+            log.warning("solver plan violates constraints: %s", problem.violations(chosen_pairs)[:3])
+            chosen_pairs = []
+    proven = sol_status == pulp.LpSolutionOptimal
+    objective = problem.objective_of(chosen_pairs) if chosen_pairs or sol_status else None
+    bound = _read_bound(prob, options, log_text, objective, proven)
+
+    source, notes = "solver", []
+    if not chosen_pairs and sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        if start is None:
+            return _no_plan(problem, Status.NO_SOLUTION, options, greedy_objective, build_seconds, solve_seconds,
+                            f"{options.solver} stopped without a plan ({pulp.LpStatus[lp_status]})")
+        chosen_pairs, source, objective = list(start), "greedy", problem.objective_of(start)
+        notes.append(f"{options.solver} returned no plan within the time limit; the start plan is reported")
+        proven = False
+    elif start is not None and problem.objective_of(start) > (objective or 0.0) + 1e-9:
+        chosen_pairs, source, objective = list(start), "greedy", problem.objective_of(start)
+        notes.append(f"{options.solver}'s plan was worse than the start plan; the start plan is reported")
+        proven = False
+
+    gap = _relative_gap(objective, bound)
+    status = Status.OPTIMAL if proven else Status.FEASIBLE
+    if status is Status.FEASIBLE and gap is not None and gap <= options.gap:
+        status = Status.OPTIMAL
+    return Solution(
+        status=status,
+        assignment={problem.items[problem.pair_item[k]]: problem.bins[problem.pair_bin[k]] for k in chosen_pairs},
+        chosen_pairs=tuple(sorted(chosen_pairs)),
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        greedy_objective=greedy_objective,
+        solver=options.solver,
+        source=source,
+        build_seconds=build_seconds,
+        solve_seconds=solve_seconds,
+        solver_message=f"{pulp.LpStatus[lp_status]} (sol_status {sol_status})",
+        notes=tuple(notes),
+    )
+
+
+def _build(problem: AssignmentProblem) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The PuLP model: one binary per eligible pair, one row per item, one row per capacity."""
+    prob = pulp.LpProblem(_safe_name(problem.name), pulp.LpMaximize)
+    x = [prob.add_variable(f"x_{k}", cat=pulp.LpBinary) for k in range(problem.n_pairs)]
+    prob.setObjective(pulp.LpAffineExpression(list(zip(x, problem.pair_score.tolist()))))
+    for i, pairs in enumerate(problem.pairs_of_item()):
+        if not len(pairs):
+            continue
+        sense = pulp.LpConstraintEQ if problem.mandatory[i] else pulp.LpConstraintLE
+        expr = pulp.LpAffineExpression([(x[k], 1.0) for k in pairs.tolist()])
+        prob.addConstraint(pulp.LpConstraint(expr, sense, f"assign_{i}", 1.0))
+    for r, (pairs, use) in enumerate(problem.pair_row_use()):
+        terms = [(x[k], u) for k, u in zip(pairs.tolist(), use.tolist()) if u != 0]
+        if terms:
+            expr = pulp.LpAffineExpression(terms)
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"cap_{r}", problem.capacities[r].capacity))
+    return prob, x
+
+
+def _make_solver(options: SolverOptions, log_path: Path, *, warm: bool) -> pulp.LpSolver:
+    if options.solver == "cbc":
+        return pulp.COIN_CMD(
+            path=pulp_cbc_path,
+            msg=False,
+            timeLimit=options.time_limit,
+            gapRel=options.gap,
+            threads=options.threads,
+            warmStart=warm,
+            logPath=str(log_path),
+            timeMode="elapsed",
+        )
+    return pulp.HiGHS(
+        msg=False,
+        timeLimit=options.time_limit,
+        gapRel=options.gap,
+        threads=options.threads,
+        random_seed=0,
+    )
+
+
+_CBC_BOUND = re.compile(r"^Upper bound:\s*([-+0-9.eE]+)", re.MULTILINE)
+_CBC_BEST_POSSIBLE = re.compile(r"best possible ([-+0-9.eE]+)")
+
+
+def _read_bound(
+    prob: pulp.LpProblem, options: SolverOptions, log_text: str, objective: float | None, proven: bool
+) -> float | None:
+    """The proven upper bound on the objective (we maximise)."""
+    if options.solver == "highs":
+        try:
+            info = prob.solverModel.getInfo()
+        except AttributeError:
+            return objective if proven else None
+        bound = -float(info.mip_dual_bound)  # PuLP hands HiGHS the negated objective
+        return bound if math.isfinite(bound) else (objective if proven else None)
+    match = _CBC_BOUND.findall(log_text)
+    if match:  # CBC knows the model maximises and prints the bound in its sense
+        return float(match[-1])
+    match = _CBC_BEST_POSSIBLE.findall(log_text)
+    if match:
+        return -float(match[-1])  # CBC minimises the negated objective
+    return objective if proven else None
+
+
+def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None:
+        return None
+    return max(0.0, bound - objective) / max(1e-9, abs(bound))
+
+
+def _no_plan(problem: AssignmentProblem, status: Status, options: SolverOptions, greedy_objective: float,
+             build_seconds: float, solve_seconds: float, message: str) -> Solution:
+    return Solution(
+        status=status, assignment={}, chosen_pairs=(), objective=None, bound=None, gap=None,
+        greedy_objective=greedy_objective, solver=options.solver, source="solver",
+        build_seconds=build_seconds, solve_seconds=solve_seconds, solver_message=message,
+    )
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name) or "siting"
+
+
+def pair_indices(problem: AssignmentProblem, assignment: Mapping[str, str]) -> list[int]:
+    """Pair indices of an ``{item: bin}`` assignment; raises if a pair is not eligible."""
+    lookup = {(problem.items[i], problem.bins[b]): k
+              for k, (i, b) in enumerate(zip(problem.pair_item.tolist(), problem.pair_bin.tolist()))}
+    missing = [f"{i}→{b}" for i, b in assignment.items() if (i, b) not in lookup]
+    if missing:
+        raise SolverError(f"pairs not eligible: {', '.join(missing)}")
+    return sorted(lookup[(i, b)] for i, b in assignment.items())
+
+
+__all__ = ["SOLVERS", "Solution", "SolverOptions", "Status", "pair_indices", "solve"]

@@ -1,0 +1,146 @@
+"""An independent checker: re-reads a run folder and re-verifies every constraint from the outputs alone.
+
+It deliberately shares no code with the model: it reads the CSV, JSON and GeoPackage files a run
+wrote and recomputes capacities, eligibility rules, scores and KPIs from their columns.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+
+REQUIRED_FILES = ("map.html", "summary.json", "manifest.json", "assignments.csv", "parks.csv", "unplaced.csv",
+                  "results.gpkg", "shp/field_names.csv")
+TIER_ORDER = {"county": 0, "city": 1, "provincial": 2, "national": 3}
+RESOURCES = (("land_ha", "land"), ("energy_tce", "energy"), ("emission_t", "emission"))
+
+
+def _close(a: float, b: float, rel: float = 1e-6) -> bool:
+    return abs(a - b) <= rel * max(1.0, abs(a), abs(b))
+
+
+def _split(value: object) -> list[str]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    return [v for v in str(value).split(";") if v]
+
+
+def check_run(folder: str | Path) -> list[str]:
+    """Every violation found in a run folder, in plain words; an empty list means the run is sound."""
+    folder = Path(folder)
+    missing = [f for f in REQUIRED_FILES if not (folder / f).exists()]
+    if missing:
+        return [f"missing output file: {f}" for f in missing]
+    out: list[str] = []
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    settings = manifest["settings"]
+    a = pd.read_csv(folder / "assignments.csv", dtype={"project_id": str, "park_id": str}, keep_default_na=False,
+                    na_values={"hub_minutes": [""], "max_hub_minutes": [""]})
+    parks = pd.read_csv(folder / "parks.csv", dtype={"park_id": str}, keep_default_na=False).set_index("park_id")
+    unplaced = pd.read_csv(folder / "unplaced.csv", dtype={"project_id": str}, keep_default_na=False)
+
+    # each project at most once; committed ones placed
+    placed_ids = a["project_id"].tolist()
+    if len(placed_ids) != len(set(placed_ids)):
+        out.append("a project is assigned to more than one park")
+    both = set(placed_ids) & set(unplaced["project_id"])
+    if both:
+        out.append(f"projects both placed and unplaced: {sorted(both)}")
+    total = len(set(placed_ids) | set(unplaced["project_id"]))
+    if total != summary["kpis"]["candidate_projects"]:
+        out.append(f"{total} projects in assignments+unplaced, summary says {summary['kpis']['candidate_projects']}")
+    for pid in unplaced.loc[unplaced["status"] == "committed", "project_id"]:
+        out.append(f"committed project {pid} is not placed")
+    for entry in settings["locks"]:
+        row = a[a["project_id"] == entry["project"]]
+        if row.empty or row["park_id"].iat[0] != entry["park"]:
+            out.append(f"lock broken: {entry['project']} must be in {entry['park']}")
+    for entry in settings["forbids"]:
+        if ((a["project_id"] == entry["project"]) & (a["park_id"] == entry["park"])).any():
+            out.append(f"forbid broken: {entry['project']} is in {entry['park']}")
+
+    # capacities per park
+    unknown = sorted(set(a["park_id"]) - set(parks.index))
+    if unknown:
+        out.append(f"assignments name parks missing from parks.csv: {unknown}")
+        return out
+    for column, resource in RESOURCES:
+        used = a.groupby("park_id")[column].sum()
+        for park_id, quota in parks[f"{resource}_quota"].items():
+            u = float(used.get(park_id, 0.0))
+            if u > quota + 1e-6 * max(1.0, quota):
+                out.append(f"park {park_id}: {resource} used {u:g} exceeds quota {quota:g}")
+            if not _close(u, float(parks.at[park_id, f"{resource}_used"])):
+                out.append(f"park {park_id}: parks.csv reports {resource}_used {parks.at[park_id, f'{resource}_used']}"
+                           f", recomputed {u:g}")
+
+    # eligibility rules of every placed pair
+    elig = settings["eligibility"]
+    for row in a.itertuples(index=False):
+        park = parks.loc[row.park_id]
+        tag = f"{row.project_id}→{row.park_id}"
+        allowed = _split(park["allowed_chains"])
+        if allowed and row.chain not in allowed:
+            out.append(f"{tag}: chain {row.chain} not allowed in the park ({';'.join(allowed)})")
+        if TIER_ORDER[park["tier"]] < TIER_ORDER[row.min_tier or "county"]:
+            out.append(f"{tag}: park tier {park['tier']} below the project's minimum {row.min_tier}")
+        if str(row.hazardous).lower() == "true" and str(park["chemical_park"]).lower() != "true":
+            out.append(f"{tag}: hazardous project outside a chemical park")
+        mu = float(row.land_ha) * 15.0
+        if elig["standard_land"] and mu > 0:
+            if float(row.investment) / mu < float(park["min_invest_intensity"]) - 1e-9:
+                out.append(f"{tag}: investment intensity {float(row.investment) / mu:.1f} 万元/亩 below "
+                           f"{park['min_invest_intensity']}")
+            min_tax = float(park["min_tax_per_mu"] or 0)
+            if float(row.tax) / mu < min_tax - 1e-9:
+                out.append(f"{tag}: tax per 亩 {float(row.tax) / mu:.2f} below {min_tax}")
+        if elig["hub_access"] and row.needs_hub:
+            if not (float(row.hub_minutes) <= float(row.max_hub_minutes) + 1e-9):
+                out.append(f"{tag}: needed {row.needs_hub} hub {row.hub_minutes} min away, limit {row.max_hub_minutes}")
+        if row.fixed_park and row.fixed_park != row.park_id:
+            out.append(f"{tag}: project is fixed to {row.fixed_park}")
+        if row.park_id in _split(row.forbidden_parks):
+            out.append(f"{tag}: park is in the project's forbidden_parks")
+
+    # scores: the breakdown adds up, value follows the weights, the objective is their sum
+    w = settings["weights"]
+    terms = ["value", "leading_bonus", "hub_bonus", "belt_bonus", "adjustment"]
+    for row in a.itertuples(index=False):
+        if not _close(sum(float(getattr(row, t)) for t in terms), float(row.score)):
+            out.append(f"{row.project_id}: score {row.score} is not the sum of its breakdown")
+        value = w["output"] * float(row.output) + w["tax"] * float(row.tax) + w["jobs"] * float(row.jobs)
+        if not _close(value, float(row.value)):
+            out.append(f"{row.project_id}: value {row.value} does not follow the weights (expected {value:g})")
+    sol = summary["solution"]
+    if sol["objective"] is None or not _close(float(a["score"].sum()), float(sol["objective"])):
+        out.append(f"objective {sol['objective']} is not the sum of the placed scores {a['score'].sum():g}")
+    if sol["bound"] is not None and sol["objective"] is not None and sol["bound"] < sol["objective"] - 1e-6 * max(
+            1.0, abs(sol["objective"])):
+        out.append(f"bound {sol['bound']} is below the objective {sol['objective']} (we maximise)")
+    if sol["status"] == "optimal" and (sol["gap"] is None or sol["gap"] > sol["gap_limit"] + 1e-9):
+        out.append(f"status optimal but gap {sol['gap']} exceeds the limit {sol['gap_limit']}")
+
+    # KPIs
+    k = summary["kpis"]
+    for key, column in (("placed_projects", None), ("investment", "investment"), ("output", "output"),
+                        ("tax", "tax"), ("jobs", "jobs"), ("land_used_ha", "land_ha")):
+        expected = float(len(a)) if column is None else float(a[column].sum())
+        if not _close(float(k[key]), expected):
+            out.append(f"KPI {key} is {k[key]}, recomputed {expected:g}")
+
+    # outputs agree with each other
+    layer = pyogrio.read_dataframe(folder / "results.gpkg", layer="projects", read_geometry=False)
+    if dict(zip(layer["project_id"], layer["park_id"])) != dict(zip(a["project_id"], a["park_id"])):
+        out.append("results.gpkg layer 'projects' disagrees with assignments.csv")
+    html = (folder / "map.html").read_text(encoding="utf-8")
+    remote = re.findall(r"""<(?:script|img|iframe|link|source|embed)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//"""
+                        r"""|url\(\s*["']?(?:https?:)?//""", html, flags=re.IGNORECASE)
+    if remote:
+        out.append(f"map.html references {len(remote)} remote resource(s)")
+    return out

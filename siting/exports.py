@@ -1,0 +1,87 @@
+"""GIS outputs: one GeoPackage with a layer each, and one shapefile per layer for tools that want them.
+
+Writers only write. Shapefile field names are limited to 10 *bytes*, so every shapefile gets ASCII
+names of at most 10 characters and ``shp/field_names.csv`` maps them back to the full names; values
+are UTF-8 with a ``.cpg`` beside each file, and text longer than 254 bytes is cut on a character
+boundary (and said so in the field map).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+GPKG_OPTIONS = {"VERSION": "1.3"}  # GPKG 1.4 opens with a warning in QGIS 3.22
+
+
+def join_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose list-valued cells are joined with ';' (as in the inputs), for CSV and GIS files."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object and values.map(lambda v: isinstance(v, (tuple, list))).any():
+            out[column] = values.map(lambda v: ";".join(map(str, v)) if isinstance(v, (tuple, list)) else v)
+    return out
+
+
+def write_gpkg(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """Write every layer into one GeoPackage (explicit driver, one named layer each)."""
+    if path.suffix.lower() != ".gpkg":
+        raise ValueError(f"refusing to write a GeoPackage to {path.name}: expected a .gpkg file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for name, frame in layers.items():
+        join_lists(frame).to_file(path, layer=name, driver="GPKG", engine="pyogrio", **GPKG_OPTIONS)
+
+
+def shapefile_names(columns: list[str]) -> dict[str, str]:
+    """Map full column names to unique ASCII shapefile names of at most 10 characters."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for column in columns:
+        base = re.sub(r"[^a-z0-9_]", "_", column.lower().encode("ascii", "ignore").decode()).strip("_") or "field"
+        name = base[:10]
+        n = 1
+        while name in used:
+            suffix = str(n)
+            name = base[: 10 - len(suffix)] + suffix
+            n += 1
+        used.add(name)
+        out[column] = name
+    return out
+
+
+def _cut_utf8(text: str, limit: int = 254) -> str:
+    data = text.encode("utf-8")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", errors="ignore")
+
+
+def write_shapefiles(folder: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Write one shapefile per layer into ``folder`` and the field map ``field_names.csv``; return the map."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for layer, frame in layers.items():
+        plain = join_lists(frame)
+        columns = [c for c in plain.columns if c != plain.geometry.name]
+        names = shapefile_names(columns)
+        for column in columns:
+            values = plain[column]
+            note = ""
+            if pd.api.types.is_bool_dtype(values) or (values.map(lambda v: isinstance(v, bool)).all() and len(values)):
+                plain[column] = values.astype(int)
+                note = "1 = true, 0 = false"
+            elif values.dtype == object:
+                text = values.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
+                cut = text.map(_cut_utf8)
+                if (cut != text).any():
+                    note = "text longer than 254 bytes was cut; the GeoPackage has it in full"
+                plain[column] = cut
+            rows.append({"layer": layer, "shp_field": names[column], "field": column, "note": note})
+        plain = plain.rename(columns=names)
+        plain.to_file(folder / f"{layer}.shp", driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
+    field_map = pd.DataFrame(rows, columns=["layer", "shp_field", "field", "note"])
+    field_map.to_csv(folder / "field_names.csv", index=False, encoding="utf-8")
+    return field_map

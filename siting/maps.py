@@ -1,0 +1,316 @@
+"""The reviewer's map: one self-contained HTML file that opens offline and answers "why here?".
+
+Folium escapes nothing: popups are raw HTML inside a JavaScript template literal, tooltips too. Every
+user-supplied string goes through :func:`esc`, which turns ``& < > " ' ` $ \\`` into HTML entities, so
+that neither markup nor ``${...}`` in a name can run. GeoJSON handed to the page carries geometry
+only. Leaflet and jQuery are inlined from the vendored copies in ``_vendor/`` (no CDN), and no tile
+layer is used, so the page works on an intranet with no internet.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from importlib import resources
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+from shapely.geometry import mapping
+
+from layers import CGCS2000, park_points
+
+from .region import Region
+from .schema import MU_PER_HA
+
+CHAIN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
+HUB_COLORS = {"airport_cargo": "#6a3d9a", "rail_freight": "#b15928", "hsr": "#e31a1c", "inland_port": "#1f78b4",
+              "highway": "#33a02c"}
+EXCLUSION_COLORS = {"ecological_redline": "#2e7d32", "basic_farmland": "#c0a000", "urban_boundary": "#757575"}
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "`": "&#96;", "$": "&#36;",
+             "\\": "&#92;"}
+_VENDOR_JS = {"leaflet": "leaflet.js", "jquery": "jquery.min.js"}
+_VENDOR_CSS = {"leaflet_css": "leaflet.css"}
+_PLACEHOLDER = "https://vendored.invalid/"
+# what would make a browser fetch something: scripts, stylesheets, images, frames, CSS urls (links people click are fine)
+REMOTE_RESOURCE = re.compile(
+    r"""(?:<(?:script|img|iframe|source|embed)\b[^>]*\bsrc|<link\b[^>]*\bhref)\s*=\s*["']?(?:https?:)?//[^"'\s>]*"""
+    r"""|url\(\s*["']?(?:https?:)?//[^)]*\)|@import\s+["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+def esc(value: object) -> str:
+    """Escape a value for HTML *and* for a JavaScript template literal (folium's popups and tooltips)."""
+    text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    return "".join(_ENTITIES.get(ch, ch) for ch in text)
+
+
+def chain_colors(chains: list[str]) -> dict[str, str]:
+    return {c: CHAIN_COLORS[n % len(CHAIN_COLORS)] for n, c in enumerate(sorted(chains))}
+
+
+def land_use_color(share: float) -> str:
+    """Green (free) → yellow → red (full) by the share of free land used."""
+    share = float(np.clip(share, 0.0, 1.0))
+    if share < 0.5:
+        r, g = int(80 + 2 * share * 175), 180
+    else:
+        r, g = 255, int(180 - (share - 0.5) * 2 * 150)
+    return f"#{r:02x}{g:02x}3c"
+
+
+def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame, links: pd.DataFrame,
+              removed: pd.DataFrame, *, title: str, facts: list[str]) -> folium.Map:
+    """Assemble the map: exclusions, corridors, parks, links, projects, hubs, a legend and a title box."""
+    parks = region.parks.to_crs(CGCS2000)
+    points = park_points(region.parks).to_crs(CGCS2000)
+    xy = {pid: (pt.y, pt.x) for pid, pt in zip(parks["park_id"], points)}
+    bounds = parks.total_bounds
+    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7,
+                      tiles=None, control_scale=True)
+    fmap.default_js = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_JS.items()]
+    fmap.default_css = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_CSS.items()]
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+
+    _add_exclusions(fmap, region.exclusions)
+    _add_corridors(fmap, region)
+    _add_parks(fmap, parks, parks_kpi, assignments)
+    _add_links(fmap, links, xy)
+    colors = chain_colors(sorted(set(region.projects["chain"])))
+    _add_projects(fmap, assignments, xy, colors, removed, region)
+    _add_hubs(fmap, region.hubs.to_crs(CGCS2000))
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    _add_box(fmap, "title", _title_html(title, facts), "top: 10px; left: 50px; max-width: 460px;")
+    _add_box(fmap, "legend", _legend_html(colors, region), "bottom: 20px; left: 10px; max-height: 60%; overflow-y: auto;")
+    return fmap
+
+
+def render_offline(fmap: folium.Map) -> str:
+    """Render to one HTML string with Leaflet, jQuery and their images inlined; refuse any remote reference."""
+    html = fmap.get_root().render()
+    vendor = resources.files("siting") / "_vendor"
+    for name in _VENDOR_JS.values():
+        tag = f'<script src="{_PLACEHOLDER}{name}"></script>'
+        if tag not in html:
+            raise RuntimeError(f"expected folium to reference {name}; folium's template changed")
+        html = html.replace(tag, "<script>\n" + (vendor / name).read_text(encoding="utf-8") + "\n</script>")
+    for name in _VENDOR_CSS.values():
+        tag = f'<link rel="stylesheet" href="{_PLACEHOLDER}{name}"/>'
+        if tag not in html:
+            raise RuntimeError(f"expected folium to reference {name}; folium's template changed")
+        css = re.sub(r"url\((images/[^)]+)\)", lambda m: f"url({_data_uri(vendor / m.group(1))})",
+                     (vendor / name).read_text(encoding="utf-8"))
+        html = html.replace(tag, "<style>\n" + css + "\n</style>")
+    remote = REMOTE_RESOURCE.findall(html)
+    if remote:
+        raise RuntimeError(f"map would load remote resources: {remote[:3]}")
+    return html
+
+
+def write_map(path: Path, fmap: folium.Map) -> None:
+    path.write_text(render_offline(fmap), encoding="utf-8")
+
+
+def _data_uri(path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _geojson(geom) -> dict:
+    """A GeoJSON feature with geometry only: no user strings reach the page's data."""
+    return {"type": "Feature", "geometry": mapping(geom), "properties": {}}
+
+
+def _table(rows: list[tuple[str, object]]) -> str:
+    cells = "".join(f"<tr><th style='text-align:left;padding-right:8px'>{esc(k)}</th><td>{v}</td></tr>"
+                    for k, v in rows)
+    return f"<table style='font-size:12px'>{cells}</table>"
+
+
+def _fmt(value: float, digits: int = 0) -> str:
+    return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:,.{digits}f}"
+
+
+def _add_exclusions(fmap: folium.Map, exclusions: gpd.GeoDataFrame) -> None:
+    group = folium.FeatureGroup(name="Exclusion zones 三条控制线", show=True)
+    if len(exclusions):
+        for row in exclusions.to_crs(CGCS2000).itertuples(index=False):
+            color = EXCLUSION_COLORS.get(row.kind, "#555555")
+            name = getattr(row, "name", "")
+            folium.GeoJson(
+                _geojson(row.geometry),
+                style_function=lambda _f, color=color: {"color": color, "weight": 1, "fillColor": color,
+                                                         "fillOpacity": 0.25, "dashArray": "4 3"},
+                tooltip=folium.Tooltip(f"{esc(row.kind)} {esc(name)}"),
+            ).add_to(group)
+    group.add_to(fmap)
+
+
+def _add_corridors(fmap: folium.Map, region: Region) -> None:
+    group = folium.FeatureGroup(name="Belts 产业带 (corridors)", show=True)
+    corridors = region.corridors
+    if len(corridors):
+        buffers = corridors.geometry.buffer(corridors["buffer_km"].astype(float).to_numpy() * 1000.0)
+        buffers = gpd.GeoSeries(buffers, crs=corridors.crs).to_crs(CGCS2000)
+        lines = corridors.to_crs(CGCS2000)
+        for row, buffer in zip(lines.itertuples(index=False), buffers):
+            label = f"<b>{esc(row.name)}</b><br>{esc(getattr(row, 'name_en', ''))}<br>chains: {esc(';'.join(row.chains))}" \
+                    f"<br>buffer {row.buffer_km:g} km"
+            folium.GeoJson(_geojson(buffer), style_function=lambda _f: {
+                "color": "#7b1fa2", "weight": 0, "fillColor": "#ce93d8", "fillOpacity": 0.12}).add_to(group)
+            folium.PolyLine([(y, x) for x, y in _line_coords(row.geometry)], color="#7b1fa2", weight=4, opacity=0.8,
+                            tooltip=folium.Tooltip(label)).add_to(group)
+    group.add_to(fmap)
+
+
+def _line_coords(geom) -> list[tuple[float, float]]:
+    if geom.geom_type == "MultiLineString":
+        return [c for part in geom.geoms for c in part.coords]
+    return list(geom.coords)
+
+
+def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, assignments: pd.DataFrame) -> None:
+    group = folium.FeatureGroup(name="Parks 园区 (colour: share of free land used)", show=True)
+    kpi = kpi.set_index("park_id")
+    placed = assignments.groupby("park_id")
+    for row in parks.itertuples(index=False):
+        k = kpi.loc[row.park_id]
+        names = placed.get_group(row.park_id)["name"].tolist() if row.park_id in placed.groups else []
+        rows = [
+            ("Park 园区", f"<b>{esc(row.name)}</b> ({esc(row.park_id)})"),
+            ("English", esc(getattr(row, "name_en", ""))),
+            ("County 县区", esc(row.county)),
+            ("Tier 级别", esc(row.tier)),
+            ("Leading chains 主导产业", esc(";".join(row.leading_chains))),
+            ("Chains sited", esc(k["chains"]) + f" ({int(k['n_chains'])} of max {int(row.max_chains)})"),
+            ("Land 土地 (ha)", f"{_fmt(k['land_used'], 1)} / {_fmt(k['land_quota'], 1)} "
+                               f"({_fmt(k['land_quota'] * MU_PER_HA)} 亩 free)"),
+            ("Energy 能耗 (tce/yr)", f"{_fmt(k['energy_used'])} / {_fmt(k['energy_quota'])}"),
+            ("Emission 排放 (t/yr)", f"{_fmt(k['emission_used'])} / {_fmt(k['emission_quota'])}"),
+            ("Output per 亩 (万元)", _fmt(k["output_per_mu"], 1)),
+            ("Tax per 亩 (万元)", _fmt(k["tax_per_mu"], 2)),
+            ("Projects", f"{len(names)}: " + esc("、".join(names[:12])) + (" …" if len(names) > 12 else "")),
+        ]
+        color = land_use_color(k["land_use_share"])
+        folium.GeoJson(
+            _geojson(row.geometry),
+            style_function=lambda _f, color=color: {"color": "#333333", "weight": 1.5, "fillColor": color,
+                                                     "fillOpacity": 0.55},
+            tooltip=folium.Tooltip(f"{esc(row.name)} · land {k['land_use_share']:.0%} used"),
+            popup=folium.Popup(_table(rows), max_width=420),
+        ).add_to(group)
+    group.add_to(fmap)
+
+
+def _add_links(fmap: folium.Map, links: pd.DataFrame, xy: dict) -> None:
+    group = folium.FeatureGroup(name="Supplier links 配套 (green: within limit)", show=False)
+    drawn = links[(links["supplier_park"] != "") & (links["customer_park"] != "")
+                  & (links["supplier_park"] != links["customer_park"])]
+    top = max(float(drawn["value"].max()), 1.0) if len(drawn) else 1.0
+    for row in drawn.itertuples(index=False):
+        color = "#2e7d32" if row.local else "#c62828"
+        tip = (f"{esc(row.supplier_id)} → {esc(row.customer_id)}: {row.value:,.0f} 万元/yr, "
+               f"{row.minutes:.0f} min (limit {row.max_minutes:g})")
+        folium.PolyLine([xy[row.supplier_park], xy[row.customer_park]], color=color,
+                        weight=1 + 4 * row.value / top, opacity=0.7, tooltip=folium.Tooltip(tip)).add_to(group)
+    group.add_to(fmap)
+
+
+def _add_projects(fmap: folium.Map, assignments: pd.DataFrame, xy: dict, colors: dict, removed: pd.DataFrame,
+                  region: Region) -> None:
+    groups = {c: folium.FeatureGroup(name=f"Projects: {esc(c)}", show=True) for c in sorted(colors)}
+    reasons = removed.groupby("project_id")
+    for park_id, placed in assignments.groupby("park_id", sort=True):
+        lat, lon = xy[park_id]
+        n = len(placed)
+        for k, row in enumerate(placed.sort_values("project_id").itertuples(index=False)):
+            angle = 2 * np.pi * k / max(n, 1)
+            radius = 0.012 + 0.004 * (k // 12)
+            position = (lat + radius * np.sin(angle), lon + radius * np.cos(angle) / np.cos(np.radians(lat)))
+            why_not = reasons.get_group(row.project_id) if row.project_id in reasons.groups else None
+            groups[row.chain].add_child(folium.CircleMarker(
+                position, radius=4 + min(8.0, np.sqrt(row.land_ha)), color="#222222", weight=1,
+                fill=True, fill_color=colors[row.chain], fill_opacity=0.9,
+                tooltip=folium.Tooltip(f"{esc(row.name)} → {esc(row.park_name)}"),
+                popup=folium.Popup(_project_popup(row, why_not), max_width=460),
+            ))
+    for group in groups.values():
+        group.add_to(fmap)
+
+
+def _project_popup(row, why_not: pd.DataFrame | None) -> str:
+    rows = [
+        ("Project 项目", f"<b>{esc(row.name)}</b> ({esc(row.project_id)})"),
+        ("Chain / stage", f"{esc(row.chain)} / {esc(row.stage)}"),
+        ("Status", esc(row.status)),
+        ("Sited in 选址", f"{esc(row.park_name)} ({esc(row.park_id)}), {esc(row.host_county)}"),
+        ("Sourced by", esc(row.source_county)),
+        ("Land / energy / emission", f"{row.land_ha:,.1f} ha ({row.land_ha * MU_PER_HA:,.0f} 亩) / "
+                                     f"{row.energy_tce:,.0f} tce / {row.emission_t:,.0f} t"),
+        ("Investment / output / tax (万元)", f"{row.investment:,.0f} / {row.output:,.0f} / {row.tax:,.0f}"),
+    ]
+    if getattr(row, "needs_hub", ""):
+        rows.append(("Hub 枢纽", f"{esc(row.needs_hub)}: {esc(row.hub_id)}, {row.hub_minutes:.0f} min "
+                                  f"(limit {row.max_hub_minutes:g})"))
+    breakdown = [("value", row.value), ("leading chain bonus", row.leading_bonus), ("hub access bonus", row.hub_bonus),
+                 ("belt bonus", row.belt_bonus), ("expert adjustment", row.adjustment), ("score (total)", row.score)]
+    score = "".join(f"<tr><td>{esc(k)}</td><td style='text-align:right'>{v:,.1f}</td></tr>" for k, v in breakdown)
+    html = _table(rows) + "<b>Why here? Score breakdown 评分</b><table style='font-size:12px'>" + score + "</table>"
+    if why_not is not None and len(why_not):
+        counts = why_not.groupby("rule")["park_id"].nunique().sort_values(ascending=False)
+        html += "<b>Parks ruled out</b><br>" + esc(", ".join(f"{rule}: {n}" for rule, n in counts.items()))
+    return html
+
+
+def _add_hubs(fmap: folium.Map, hubs: gpd.GeoDataFrame) -> None:
+    group = folium.FeatureGroup(name="Hubs 交通枢纽", show=True)
+    for row in hubs.itertuples(index=False):
+        folium.CircleMarker(
+            (row.geometry.y, row.geometry.x), radius=7, color="#000000", weight=2, fill=True,
+            fill_color=HUB_COLORS.get(row.kind, "#000000"), fill_opacity=1.0,
+            tooltip=folium.Tooltip(f"{esc(row.name)} ({esc(row.kind)})"),
+        ).add_to(group)
+    group.add_to(fmap)
+
+
+def _title_html(title: str, facts: list[str]) -> str:
+    items = "".join(f"<li>{esc(f)}</li>" for f in facts)
+    return f"<b style='font-size:14px'>{esc(title)}</b><ul style='margin:4px 0;padding-left:18px'>{items}</ul>"
+
+
+def _legend_html(colors: dict[str, str], region: Region) -> str:
+    def swatch(color: str, label: str, shape: str = "border-radius:50%") -> str:
+        return (f"<div><span style='display:inline-block;width:11px;height:11px;{shape};background:{color};"
+                f"border:1px solid #222;margin-right:5px'></span>{esc(label)}</div>")
+    names = region.chains
+    parts = ["<b>Chains 产业链</b>"] + [swatch(c, f"{k} {names.get(k, '')}") for k, c in colors.items()]
+    parts += ["<b>Hubs 枢纽</b>"] + [swatch(c, k) for k, c in HUB_COLORS.items()]
+    parts += ["<b>Parks: land used</b>"] + [swatch(land_use_color(s), f"{s:.0%}", "") for s in (0.0, 0.5, 1.0)]
+    parts += ["<b>Exclusions</b>"] + [swatch(c, k, "") for k, c in EXCLUSION_COLORS.items()]
+    return "".join(parts)
+
+
+class _Box(MacroElement):
+    """A fixed panel over the map holding already-escaped HTML."""
+
+    _template = Template("""
+        {% macro html(this, kwargs) %}
+        <div id="{{ this.get_name() }}" class="siting-{{ this.kind }}" style="position: fixed; z-index: 9999;
+             background: rgba(255,255,255,0.93); padding: 8px 10px; border: 1px solid #888; border-radius: 4px;
+             font: 12px/1.35 sans-serif; {{ this.css }}">{{ this.content }}</div>
+        {% endmacro %}
+    """)
+
+    def __init__(self, kind: str, content: str, css: str):
+        super().__init__()
+        self.kind, self.content, self.css = kind, content, css
+
+
+def _add_box(fmap: folium.Map, kind: str, content: str, css: str) -> None:
+    fmap.add_child(_Box(kind, content, css))
+
+
+__all__ = ["build_map", "esc", "render_offline", "write_map"]

@@ -1,0 +1,100 @@
+"""From eligibility to a plan: build the engine's tables, solve, and turn the answer back into park terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from optimize import AssignmentProblem, Diagnosis, Solution, SolverOptions, diagnose, greedy_plan, solve
+
+from .eligibility import RESOURCES, SCORE_TERMS, Eligibility
+from .region import Region
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A solved plan, in the domain's words."""
+
+    solution: Solution
+    assignments: pd.DataFrame  # one row per placed project: pair columns + project attributes
+    unplaced: pd.DataFrame  # one row per unplaced project with reasons
+    greedy_assignments: dict[str, str]
+    problem: AssignmentProblem
+
+
+class Infeasible(Exception):  # noqa: N818 - a domain outcome, not a programming error
+    """The committed and locked projects cannot all be placed; carries the diagnosis."""
+
+    def __init__(self, diagnosis: Diagnosis, solution: Solution):
+        self.diagnosis = diagnosis
+        self.solution = solution
+        super().__init__("\n".join(diagnosis.lines()))
+
+
+def build_problem(region: Region, eligibility: Eligibility) -> AssignmentProblem:
+    """The engine's tables: pairs with scores and use; one capacity row per park and resource."""
+    parks = region.parks
+    pairs = eligibility.pairs.rename(columns={"project_id": "item", "park_id": "bin"})
+    rows = []
+    for resource, (_, cap_col, unit) in RESOURCES.items():
+        for park_id, name, cap in zip(parks["park_id"], parks["name"], parks[cap_col].astype(float)):
+            rows.append((f"{resource}[{park_id}]", resource, park_id, cap, f"park {park_id} ({name}) {resource} ({unit})"))
+    capacities = pd.DataFrame(rows, columns=["name", "resource", "bin", "capacity", "label"])
+    return AssignmentProblem.from_tables(
+        pairs[["item", "bin", "score", *RESOURCES]], capacities,
+        items=region.projects["project_id"].tolist(), bins=parks["park_id"].tolist(),
+        mandatory=eligibility.mandatory, name=region.scenario.name,
+    )
+
+
+def make_plan(region: Region, eligibility: Eligibility, options: SolverOptions) -> Plan:
+    """Solve the siting model; raise :class:`Infeasible` with a diagnosis when no plan exists."""
+    problem = build_problem(region, eligibility)
+    solution = solve(problem, options)
+    if not solution.has_plan:
+        raise Infeasible(diagnose(problem, options), solution)
+    greedy = {problem.items[problem.pair_item[k]]: problem.bins[problem.pair_bin[k]] for k in greedy_plan(problem)}
+    return Plan(
+        solution=solution,
+        assignments=_assignments(region, eligibility, solution),
+        unplaced=_unplaced(region, eligibility, solution),
+        greedy_assignments=greedy,
+        problem=problem,
+    )
+
+
+def _assignments(region: Region, eligibility: Eligibility, solution: Solution) -> pd.DataFrame:
+    chosen = pd.DataFrame(sorted(solution.assignment.items()), columns=["project_id", "park_id"])
+    pairs = chosen.merge(eligibility.pairs, on=["project_id", "park_id"], how="left", validate="one_to_one")
+    parks = region.parks[["park_id", "name", "county"]].rename(columns={"name": "park_name", "county": "host_county"})
+    projects = region.projects.drop(columns=["land_ha", "energy_tce", "emission_t"], errors="ignore")
+    out = pairs.merge(parks, on="park_id", how="left").merge(projects, on="project_id", how="left")
+    out = out.rename(columns={"land": "land_ha", "energy": "energy_tce", "emission": "emission_t"})
+    first = ["project_id", "name", "chain", "stage", "status", "park_id", "park_name", "host_county", "source_county",
+             "score", *SCORE_TERMS, "land_ha", "energy_tce", "emission_t", "investment", "output", "tax", "jobs",
+             "needs_hub", "hub_id", "hub_minutes", "max_hub_minutes", "belts"]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> pd.DataFrame:
+    placed = set(solution.assignment)
+    eligible_parks = eligibility.pairs.groupby("project_id")["park_id"].apply(list).to_dict()
+    rows = []
+    for p in region.projects.itertuples(index=False):
+        if p.project_id in placed:
+            continue
+        parks = eligible_parks.get(p.project_id, [])
+        removed = eligibility.reasons_for(p.project_id)
+        by_rule = removed.groupby("rule")["park_id"].apply(list).to_dict()
+        summary = "; ".join(f"{rule}: {len(ids)} park(s)" for rule, ids in sorted(by_rule.items()))
+        if parks:
+            reason = (f"eligible in {len(parks)} park(s) ({', '.join(parks[:8])}{'…' if len(parks) > 8 else ''}) "
+                      "but not chosen: their capacity went to higher-scoring projects")
+        else:
+            reason = "no eligible park"
+        rows.append({"project_id": p.project_id, "name": p.name, "chain": p.chain, "status": p.status,
+                     "land_ha": p.land_ha, "output": p.output, "eligible_parks": ";".join(parks),
+                     "reason": reason, "removed_by_rule": summary})
+    return pd.DataFrame(rows, columns=["project_id", "name", "chain", "status", "land_ha", "output", "eligible_parks",
+                                       "reason", "removed_by_rule"])

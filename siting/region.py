@@ -1,0 +1,299 @@
+"""Load a scenario's region: layers and tables, checked together, overrides applied, in a working CRS."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from pyproj import CRS
+
+from layers import (
+    CGCS2000,
+    Problems,
+    TravelTimes,
+    choose_work_crs,
+    crs_label,
+    parks_on_belts,
+    read_csv,
+    read_layer,
+    straight_line_times,
+)
+
+from .scenario import Scenario
+from .schema import (
+    ADJUSTMENT_FIELDS,
+    CHAINS,
+    CORRIDOR_FIELDS,
+    EXCLUSION_FIELDS,
+    HUB_FIELDS,
+    LINK_FIELDS,
+    PARK_FIELDS,
+    PROJECT_FIELDS,
+)
+
+POLYGONS = ("Polygon", "MultiPolygon")
+
+
+@dataclass
+class Region:
+    """Everything a run reads, checked and in the working CRS (metres)."""
+
+    scenario: Scenario
+    parks: gpd.GeoDataFrame
+    hubs: gpd.GeoDataFrame
+    corridors: gpd.GeoDataFrame
+    exclusions: gpd.GeoDataFrame
+    projects: pd.DataFrame
+    links: pd.DataFrame
+    adjustments: pd.DataFrame
+    chains: dict[str, str]
+    work_crs: CRS
+    travel: TravelTimes
+    belts: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)  # file → sha256
+
+    def summary_lines(self) -> list[str]:
+        committed = int((self.projects["status"] == "committed").sum())
+        return [
+            f"scenario   {self.scenario.name} ({self.scenario.path})",
+            f"parks      {len(self.parks)} in {self.parks['county'].nunique()} counties, "
+            f"{self.parks['land_available_ha'].sum():,.0f} ha free land",
+            f"hubs       {len(self.hubs)} ({', '.join(f'{k} {n}' for k, n in self.hubs['kind'].value_counts().sort_index().items())})",
+            f"corridors  {len(self.corridors)}; exclusion zones {len(self.exclusions)}",
+            f"projects   {len(self.projects)} ({committed} committed) over {self.projects['chain'].nunique()} chains, "
+            f"{self.projects['land_ha'].sum():,.0f} ha demanded",
+            f"links      {len(self.links)} supplier→customer links",
+            f"work CRS   {crs_label(self.work_crs)}",
+            f"travel     {self.travel.method}",
+        ] + [f"note       {n}" for n in self.notes]
+
+
+def load_region(scenario: Scenario) -> Region:
+    """Read and check every input of ``scenario``; raise one :class:`layers.InputError` with all problems."""
+    problems = Problems()
+    s = scenario.settings
+    parks = read_layer(Path(s["layers"]["parks"]), fields=PARK_FIELDS, id_field="park_id", geometry=POLYGONS,
+                       problems=problems)
+    hubs = read_layer(Path(s["layers"]["hubs"]), fields=HUB_FIELDS, id_field="hub_id", geometry=("Point",),
+                      problems=problems)
+    corridors = _optional_layer(s["layers"].get("corridors"), CORRIDOR_FIELDS, "corridor_id",
+                                ("LineString", "MultiLineString"), problems)
+    exclusions = _optional_layer(s["layers"].get("exclusions"), EXCLUSION_FIELDS, "excl_id", POLYGONS,
+                                 problems)
+    projects = read_csv(Path(s["tables"]["projects"]), fields=PROJECT_FIELDS, id_field="project_id",
+                        problems=problems)
+    links = _read_keyed_csv(s["tables"].get("links"), LINK_FIELDS, "link_id", "L", problems)
+    adjustments = _read_keyed_csv(s["tables"].get("pair_adjustments"), ADJUSTMENT_FIELDS, "adjustment_id", "A",
+                                  problems)
+    problems.raise_if_any()
+    assert parks is not None and hubs is not None and projects is not None
+
+    chains = {**CHAINS, **{str(k): str(v) for k, v in s["chains"].items()}}
+    _apply_overrides(scenario, parks, projects, problems)
+    _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments, chains, problems)
+    problems.raise_if_any()
+
+    notes: list[str] = []
+    try:
+        work_crs = choose_work_crs(parks, s["crs"]["work"])
+    except ValueError as exc:
+        problems.add(str(scenario.path), "", "crs.work", str(exc), "set crs.work to a projected EPSG code")
+        problems.raise_if_any()
+        raise
+    layers = {"parks": parks, "hubs": hubs, "corridors": corridors, "exclusions": exclusions}
+    for name, frame in layers.items():
+        if frame.crs is not None and not frame.crs.equals(work_crs):
+            notes.append(f"{name}: reprojected from {crs_label(frame.crs)} to {crs_label(work_crs)} for measuring")
+            layers[name] = frame.to_crs(work_crs)
+        elif frame.crs is None:
+            layers[name] = frame.set_crs(work_crs)  # empty optional layer
+    parks, hubs, corridors, exclusions = (layers[k] for k in ("parks", "hubs", "corridors", "exclusions"))
+    travel = straight_line_times(parks, hubs, circuity=float(s["travel"]["circuity"]),
+                                 speed_kmh=float(s["travel"]["speed_kmh"]))
+    files = [p for p in (*scenario.files, *(Path(v) for v in _input_paths(s))) if p.exists()]
+    return Region(
+        scenario=scenario, parks=parks, hubs=hubs, corridors=corridors, exclusions=exclusions,
+        projects=projects, links=links, adjustments=adjustments, chains=chains, work_crs=work_crs,
+        travel=travel, belts=parks_on_belts(parks, corridors), notes=notes,
+        inputs={str(p): _sha256(p) for p in files},
+    )
+
+
+def _input_paths(settings: dict) -> list[str]:
+    paths = [v for v in settings["layers"].values() if isinstance(v, str)]
+    paths += list((settings["layers"].get("rasters") or {}).values())
+    paths += [v for v in settings["tables"].values() if isinstance(v, str)]
+    out = []
+    for p in paths:
+        out.append(p)
+        if p.lower().endswith(".shp"):
+            out += [str(Path(p).with_suffix(ext)) for ext in (".dbf", ".shx", ".prj", ".cpg")]
+    return out
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _optional_layer(path: str | None, fields, id_field: str, geometry, problems: Problems) -> gpd.GeoDataFrame:
+    if not path:
+        columns = [f.name for f in fields] + ([id_field] if id_field not in [f.name for f in fields] else [])
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=CGCS2000))
+    frame = read_layer(Path(path), fields=fields, id_field=id_field, geometry=geometry, problems=problems)
+    if frame is not None and id_field not in frame.columns:
+        frame[id_field] = [f"{id_field[0].upper()}{n + 1}" for n in range(len(frame))]
+    return frame if frame is not None else gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=CGCS2000))
+
+
+def _read_keyed_csv(path: str | None, fields, id_field: str, prefix: str, problems: Problems) -> pd.DataFrame:
+    """A table without its own ID column gets one (``L2`` = the link in line 2 of the file)."""
+    if not path:
+        return pd.DataFrame({f.name: pd.Series(dtype=object) for f in fields})
+    raw_fields = [f for f in fields if f.name != id_field]
+    frame = read_csv(Path(path), fields=(*raw_fields,), id_field=raw_fields[0].name, problems=problems)
+    if frame is None:
+        return pd.DataFrame({f.name: pd.Series(dtype=object) for f in fields})
+    frame.insert(0, id_field, [f"{prefix}{n + 2}" for n in range(len(frame))])
+    return frame
+
+
+OVERRIDE_SHORTHANDS = {
+    "land_available": "land_available_ha",
+    "energy_quota": "energy_quota_tce",
+    "emission_quota": "emission_quota_t",
+}
+_CHANGE = re.compile(r"^\s*(?P<op>[+\-x×*])?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<pct>%)?\s*$")
+
+
+def _apply_overrides(scenario: Scenario, parks: pd.DataFrame, projects: pd.DataFrame, problems: Problems) -> None:
+    """Apply ``overrides`` from the scenario in place (tables are copies; input files are never changed).
+
+    Keys: ``parks.<ID|*>.<field>``, ``projects.<ID|*>.<field>``, or the shorthands ``land_available``,
+    ``energy_quota``, ``emission_quota`` (all parks). Values: a number or text (set), ``+N`` / ``-N``
+    (add), ``xF`` / ``×F`` (multiply), ``+N%`` / ``-N%`` (change by a percentage).
+    """
+    src = str(scenario.path)
+    tables = {"parks": (parks, "park_id"), "projects": (projects, "project_id")}
+    for key, value in scenario.settings["overrides"].items():
+        key = str(key)
+        if key in OVERRIDE_SHORTHANDS:
+            table_name, target, column = "parks", "*", OVERRIDE_SHORTHANDS[key]
+        else:
+            parts = key.split(".")
+            if len(parts) != 3 or parts[0] not in tables:
+                problems.add(src, "", f"overrides.{key}", "expected parks.<ID or *>.<field>, projects.<ID or *>.<field>, "
+                             f"or one of {', '.join(OVERRIDE_SHORTHANDS)}", "e.g. parks.P07.land_available_ha: +200")
+                continue
+            table_name, target, column = parts
+        table, id_col = tables[table_name]
+        if column not in table.columns or column == id_col:
+            problems.add(src, "", f"overrides.{key}", f"{table_name} have no field '{column}'",
+                         f"use one of: {', '.join(c for c in table.columns if c != id_col)}")
+            continue
+        rows = table.index if target == "*" else table.index[table[id_col] == target]
+        if target != "*" and not len(rows):
+            problems.add(src, "", f"overrides.{key}", f"no {table_name[:-1]} with ID {target!r}", "check the ID")
+            continue
+        numeric = pd.api.types.is_float_dtype(table[column]) or column in {"max_chains", "jobs"}
+        if not numeric:
+            table.loc[rows, column] = value
+            continue
+        match = _CHANGE.match(str(value))
+        if not match:
+            problems.add(src, "", f"overrides.{key}", f"cannot read change {value!r}",
+                         "write a number, +N, -N, xF (multiply) or ±N%")
+            continue
+        op, num = match["op"], float(match["num"])
+        current = table.loc[rows, column].astype(float)
+        if match["pct"]:
+            num = num / 100.0
+            new = current * (1 + num) if op != "-" else current * (1 - num)
+        elif op in ("x", "×", "*"):
+            new = current * num
+        elif op == "+":
+            new = current + num
+        elif op == "-":
+            new = current - num
+        else:
+            new = current * 0 + num
+        if (new < 0).any():
+            problems.add(src, "", f"overrides.{key}", f"makes {column} negative", "use a smaller reduction")
+            continue
+        table.loc[rows, column] = new.round(6) if column != "max_chains" else new.round().astype(int)
+
+
+def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments, chains, problems: Problems) -> None:
+    park_ids = set(parks["park_id"])
+    project_ids = set(projects["project_id"])
+    counties = set(parks["county"])
+    psrc = str(scenario.settings["tables"]["projects"])
+    chain_fix = f"use one of: {', '.join(sorted(chains))}, or declare it under 'chains:' in the scenario"
+    for _, p in parks.iterrows():
+        for column in ("leading_chains", "allowed_chains"):
+            for c in p[column]:
+                if c not in chains:
+                    problems.add(str(scenario.settings["layers"]["parks"]), f"park_id {p['park_id']}", column,
+                                 f"unknown chain {c!r}", chain_fix)
+    for _, c in corridors.iterrows():
+        for chain in c["chains"]:
+            if chain not in chains:
+                problems.add(str(scenario.settings["layers"]["corridors"]), f"corridor_id {c['corridor_id']}",
+                             "chains", f"unknown chain {chain!r}", chain_fix)
+    for n, p in enumerate(projects.itertuples(index=False)):
+        where = f"row {n + 2} (project_id {p.project_id})"
+        if p.chain not in chains:
+            problems.add(psrc, where, "chain", f"unknown chain {p.chain!r}", chain_fix)
+        if p.needs_hub and (p.max_hub_minutes is None or math.isnan(p.max_hub_minutes)):
+            problems.add(psrc, where, "max_hub_minutes", f"needs_hub is {p.needs_hub!r} but no limit is given",
+                         "give the most minutes allowed to the nearest such hub")
+        if p.needs_hub and p.needs_hub not in set(hubs["kind"]):
+            problems.add(psrc, where, "needs_hub", f"no hub of kind {p.needs_hub!r} in the hubs layer",
+                         "add such a hub or clear needs_hub")
+        if p.fixed_park and p.fixed_park not in park_ids:
+            problems.add(psrc, where, "fixed_park", f"unknown park {p.fixed_park!r}", "use a park_id of the parks layer")
+        for q in p.forbidden_parks:
+            if q not in park_ids:
+                problems.add(psrc, where, "forbidden_parks", f"unknown park {q!r}", "use park_ids of the parks layer")
+        if p.fixed_park and p.fixed_park in p.forbidden_parks:
+            problems.add(psrc, where, "fixed_park", f"park {p.fixed_park} is both fixed and forbidden", "drop one")
+        if p.source_county and p.source_county not in counties:
+            problems.add(psrc, where, "source_county", f"county {p.source_county!r} hosts no park in the parks layer",
+                         f"use one of: {', '.join(sorted(counties))}")
+    lsrc = str(scenario.settings["tables"].get("links"))
+    seen: set[tuple[str, str]] = set()
+    for n, link in enumerate(links.itertuples(index=False)):
+        where = f"row {n + 2}"
+        for column in ("supplier_id", "customer_id"):
+            if getattr(link, column) not in project_ids:
+                problems.add(lsrc, where, column, f"unknown project {getattr(link, column)!r}",
+                             "use a project_id of the project library, or delete the link")
+        if link.supplier_id == link.customer_id:
+            problems.add(lsrc, where, "customer_id", "a project cannot supply itself", "delete the row")
+        if (link.supplier_id, link.customer_id) in seen:
+            problems.add(lsrc, where, "supplier_id", f"link {link.supplier_id}→{link.customer_id} is listed twice",
+                         "merge the rows (add their values)")
+        seen.add((link.supplier_id, link.customer_id))
+    asrc = str(scenario.settings["tables"].get("pair_adjustments"))
+    for n, adj in enumerate(adjustments.itertuples(index=False)):
+        if adj.project_id not in project_ids:
+            problems.add(asrc, f"row {n + 2}", "project_id", f"unknown project {adj.project_id!r}", "check the ID")
+        if adj.park_id not in park_ids:
+            problems.add(asrc, f"row {n + 2}", "park_id", f"unknown park {adj.park_id!r}", "check the ID")
+    for key in ("locks", "forbids"):
+        for n, entry in enumerate(scenario.settings[key], 1):
+            if entry["project"] not in project_ids:
+                problems.add(str(scenario.path), f"{key} entry {n}", "project", f"unknown project {entry['project']!r}",
+                             "use a project_id of the project library")
+            if entry["park"] not in park_ids:
+                problems.add(str(scenario.path), f"{key} entry {n}", "park", f"unknown park {entry['park']!r}",
+                             "use a park_id of the parks layer")

@@ -1,0 +1,246 @@
+"""One siting run, end to end: scenario → region → eligibility → plan → KPIs → map and exports.
+
+A run writes into a hidden folder beside its destination and renames it into place only when every
+file is written, so a failed run leaves nothing half-written, and it never reuses an existing folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import LineString
+
+from layers import CGCS2000, Problems, crs_label, park_points
+from optimize import SolverOptions
+
+from .eligibility import Eligibility, assess
+from .exports import join_lists, write_gpkg, write_shapefiles
+from .kpis import county_table, link_table, park_table, summary
+from .maps import build_map, write_map
+from .plan import Plan, make_plan
+from .region import Region, load_region
+from .scenario import Scenario, load_scenario
+
+log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parent.parent
+DEMO_SCENARIO = REPO / "data" / "gis" / "demo" / "baseline.yaml"
+PACKAGES = ("pulp", "highspy", "geopandas", "shapely", "pyogrio", "pyproj", "folium", "pandas", "numpy")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    folder: Path
+    summary: dict
+    plan: Plan
+    seconds: float
+
+
+def solver_options(scenario: Scenario, *, solver: str | None = None, time_limit: float | None = None,
+                   gap: float | None = None) -> SolverOptions:
+    """Solver settings from the scenario, with command-line values taking precedence."""
+    s = scenario.settings["solver"]
+    limit = time_limit if time_limit is not None else s["time_limit"]
+    return SolverOptions(
+        solver=solver or s["name"],
+        time_limit=float(limit) if limit is not None else None,
+        gap=float(gap if gap is not None else s["gap"]),
+        threads=int(s["threads"]),
+    )
+
+
+def prepare(scenario_path: str | Path) -> tuple[Region, Eligibility]:
+    """Load and check everything, and apply the eligibility rules; raises InputError on bad input."""
+    region = load_region(load_scenario(scenario_path))
+    eligibility = assess(region)
+    problems = Problems()
+    placeable = set(eligibility.pairs["project_id"])
+    for project_id in eligibility.mandatory:
+        if project_id not in placeable:
+            reasons = eligibility.reasons_for(project_id)
+            text = "; ".join(f"{r.park_id}: {r.reason}" for r in reasons.itertuples(index=False))
+            problems.add(str(region.scenario.settings["tables"]["projects"]), f"project_id {project_id}", "status",
+                         f"committed (or locked) project has no eligible park — {text[:1500]}",
+                         "correct the project's data, change its fixed_park, or set its status to candidate")
+    problems.raise_if_any()
+    return region, eligibility
+
+
+def new_run_folder(base: Path, name: str) -> Path:
+    """A name for a new run folder under ``base`` that no existing run uses."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    slug = re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-")[:60] or "run"
+    candidate = base / f"{stamp}_{slug}"
+    n = 2
+    while candidate.exists():
+        candidate = base / f"{stamp}_{slug}-{n}"
+        n += 1
+    return candidate
+
+
+def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Path = Path("outputs"),
+            solver: str | None = None, time_limit: float | None = None, gap: float | None = None) -> RunResult:
+    """Run a scenario and write a new run folder.
+
+    Parameters
+    ----------
+    scenario_path
+        The scenario YAML file.
+    out
+        The run folder to create; it must not exist. By default a new dated folder under ``runs_dir``.
+    runs_dir
+        Where dated run folders go.
+    solver, time_limit, gap
+        Override the scenario's solver settings.
+
+    Raises
+    ------
+    layers.InputError
+        Bad input (exit code 2 on the command line).
+    siting.plan.Infeasible
+        The committed projects cannot all be placed (exit code 3).
+    FileExistsError
+        ``out`` exists already.
+    """
+    t0 = time.perf_counter()
+    started = dt.datetime.now(dt.UTC)
+    region, eligibility = prepare(scenario_path)
+    options = solver_options(region.scenario, solver=solver, time_limit=time_limit, gap=gap)
+    plan = make_plan(region, eligibility, options)
+
+    final = Path(out) if out is not None else new_run_folder(Path(runs_dir), region.scenario.name)
+    if final.exists():
+        raise FileExistsError(f"{final} exists already; a run never overwrites another: choose a new --out")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".partial-{final.name}-", dir=final.parent))
+    try:
+        result = _write_run(staging, region, eligibility, plan, options, started, t0)
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return RunResult(folder=final, summary=result, plan=plan, seconds=time.perf_counter() - t0)
+
+
+def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Plan, options: SolverOptions,
+               started: dt.datetime, t0: float) -> dict:
+    sol = plan.solution
+    assignments = plan.assignments
+    parks = park_table(region, assignments)
+    counties = county_table(region, assignments, parks)
+    links = link_table(region, assignments)
+    kpis = summary(region, assignments, parks, counties, links)
+    s = region.scenario.settings
+    solution_info = {
+        "status": sol.status.value,
+        "solver": sol.solver,
+        "source": sol.source,
+        "objective": sol.objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "greedy_objective": sol.greedy_objective,
+        "optimization_gain": (sol.objective - sol.greedy_objective) if sol.objective is not None else None,
+        "build_seconds": round(sol.build_seconds, 3),
+        "solve_seconds": round(sol.solve_seconds, 3),
+        "solver_message": sol.solver_message,
+        "notes": list(sol.notes),
+        "time_limit": options.time_limit,
+        "gap_limit": options.gap,
+        "threads": options.threads,
+        "pairs": plan.problem.n_pairs,
+    }
+    summary_doc = {
+        "scenario": region.scenario.name,
+        "title": s["title"],
+        "solution": solution_info,
+        "kpis": kpis,
+        "travel_times": region.travel.method,
+        "weights": s["weights"],
+        "notes": region.notes,
+    }
+    _write_json(folder / "summary.json", summary_doc)
+    greedy = pd.DataFrame(sorted(plan.greedy_assignments.items()), columns=["project_id", "park_id"])
+    tables = {"assignments": assignments, "parks": parks, "counties": counties, "unplaced": plan.unplaced,
+              "links": links, "eligibility_removed": eligibility.removed, "greedy_assignments": greedy}
+    for name, table in tables.items():
+        join_lists(table).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8")
+
+    layers = _gis_layers(region, assignments, parks, links)
+    write_gpkg(folder / "results.gpkg", layers)
+    write_shapefiles(folder / "shp", layers)
+
+    facts = [
+        f"{kpis['placed_projects']} of {kpis['candidate_projects']} projects placed; status {sol.status.value}"
+        + (f", gap {sol.gap:.3%}" if sol.gap is not None else ""),
+        f"output {kpis['output']:,.0f} 万元/yr, tax {kpis['tax']:,.0f} 万元/yr, {kpis['jobs']:,.0f} jobs",
+        f"output per 亩 {kpis['output_per_mu']:,.1f} 万元; land used {kpis['land_used_ha']:,.0f} of "
+        f"{kpis['land_free_ha']:,.0f} ha",
+        f"travel times: {region.travel.method}",
+    ]
+    title = s["title"] or region.scenario.name
+    fmap = build_map(region, assignments, parks, links, eligibility.removed, title=title, facts=facts)
+    write_map(folder / "map.html", fmap)
+
+    manifest = {
+        "scenario": region.scenario.name,
+        "scenario_file": str(region.scenario.path),
+        "scenario_sha256": region.scenario.sha256(),
+        "settings": s,
+        "inputs": region.inputs,
+        "work_crs": crs_label(region.work_crs),
+        "output_crs": str(s["crs"]["output"]),
+        "travel_times": region.travel.method,
+        "solution": solution_info,
+        "started_utc": started.isoformat(timespec="seconds"),
+        "wall_seconds": round(time.perf_counter() - t0, 3),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": {p: _version(p) for p in PACKAGES},
+        "files": sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()),
+    }
+    _write_json(folder / "manifest.json", manifest)
+    return summary_doc
+
+
+def _gis_layers(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame,
+                links: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """The output layers, in the scenario's output CRS (CGCS2000 by default)."""
+    out_crs = region.scenario.settings["crs"]["output"] or CGCS2000
+    park_geom = region.parks[["park_id", "geometry"]]
+    extra = [c for c in region.parks.columns if c not in parks.columns and c != "geometry"]
+    parks_layer = gpd.GeoDataFrame(parks.merge(region.parks[["park_id", *extra]], on="park_id", how="left")
+                                   .merge(park_geom, on="park_id"), geometry="geometry", crs=region.work_crs)
+    points = dict(zip(region.parks["park_id"], park_points(region.parks)))
+    projects_layer = gpd.GeoDataFrame(assignments.copy(), geometry=[points[p] for p in assignments["park_id"]],
+                                      crs=region.work_crs)
+    placed = links[(links["supplier_park"] != "") & (links["customer_park"] != "")].copy()
+    geoms = [LineString([points[a], points[b]]) if a != b else None
+             for a, b in zip(placed["supplier_park"], placed["customer_park"])]
+    links_layer = gpd.GeoDataFrame(placed, geometry=geoms, crs=region.work_crs)
+    layers = {"parks": parks_layer, "projects": projects_layer, "links": links_layer,
+              "corridors": region.corridors, "hubs": region.hubs, "exclusions": region.exclusions}
+    return {name: frame.to_crs(out_crs) for name, frame in layers.items()}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"

@@ -1,0 +1,206 @@
+"""Scenario files: which region and tables, weights, switches, overrides and solver settings.
+
+A scenario is a YAML file. It may ``extends:`` another scenario (a path relative to itself); the
+child's keys win, mappings are merged key by key, and paths are resolved relative to the file that
+names them. See the README for every key.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from layers import Problems
+
+DEFAULT_WEIGHTS = {
+    "output": 0.1,  # score per 万元 of annual output
+    "tax": 1.0,  # score per 万元 of annual tax
+    "jobs": 0.0,  # score per job
+    "leading_chain": 0.15,  # share of a project's value added when its chain leads the park
+    "hub_access": 0.05,  # share added for a project that needs a hub, scaled by how close the hub is
+    "belt": 0.05,  # share added when the park lies on a belt whose themes include the project's chain
+}
+DEFAULTS: dict[str, Any] = {
+    "name": None,
+    "title": "",
+    "description": "",
+    "region": ".",
+    "layers": {"parks": None, "hubs": None, "corridors": None, "exclusions": None, "rasters": {}},
+    "tables": {"projects": None, "links": None, "pair_adjustments": None},
+    "chains": {},
+    "crs": {"work": "auto", "output": "EPSG:4490"},
+    "travel": {"circuity": 1.3, "speed_kmh": 60.0},
+    "weights": dict(DEFAULT_WEIGHTS),
+    "eligibility": {"hub_access": True, "standard_land": True},
+    "overrides": {},
+    "locks": [],
+    "forbids": [],
+    "solver": {"name": "cbc", "time_limit": 60.0, "gap": 1e-4, "threads": 1},
+}
+PATH_KEYS = {("layers", "parks"), ("layers", "hubs"), ("layers", "corridors"), ("layers", "exclusions"),
+             ("tables", "projects"), ("tables", "links"), ("tables", "pair_adjustments")}
+REQUIRED_PATHS = (("layers", "parks"), ("layers", "hubs"), ("tables", "projects"))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded scenario: settings merged over the defaults, every path absolute."""
+
+    path: Path
+    name: str
+    settings: Mapping[str, Any]
+    files: tuple[Path, ...] = field(default=())  # the scenario file and every file it extends
+
+    def __getitem__(self, key: str) -> Any:
+        return self.settings[key]
+
+    def layer_path(self, group: str, key: str) -> Path | None:
+        value = self.settings[group].get(key)
+        return Path(value) if value else None
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for f in self.files:
+            digest.update(f.read_bytes())
+        return digest.hexdigest()
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends:``) and check a scenario file.
+
+    Raises
+    ------
+    layers.InputError
+        With every problem found: missing files, unknown keys, wrong types.
+    """
+    problems = Problems()
+    path = Path(path).resolve()
+    merged, files = _load_chain(path, problems, seen=())
+    problems.raise_if_any()
+    settings = _merge(copy.deepcopy(DEFAULTS), merged)
+    _check(settings, path, problems)
+    problems.raise_if_any()
+    name = str(settings["name"] or path.stem)
+    settings["name"] = name
+    return Scenario(path=path, name=name, settings=settings, files=tuple(files))
+
+
+def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple[dict, list[Path]]:
+    if path in seen:
+        problems.add(str(path), "", "extends", "scenarios extend each other in a cycle: "
+                     + " → ".join(p.name for p in (*seen, path)), "remove one of the 'extends' keys")
+        return {}, []
+    if not path.is_file():
+        problems.add(str(path), "", "", "scenario file not found", "check the path")
+        return {}, []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problems.add(str(path), "", "", f"not valid YAML: {exc}", "fix the YAML syntax")
+        return {}, []
+    if not isinstance(data, dict):
+        problems.add(str(path), "", "", "a scenario must be a mapping of keys to values", "see the README")
+        return {}, []
+    _resolve_paths(data, path.parent)
+    files = [path]
+    parent = data.pop("extends", None)
+    if parent:
+        base, base_files = _load_chain((path.parent / str(parent)).resolve(), problems, (*seen, path))
+        data = _merge(base, data)
+        files += base_files
+    return data, files
+
+
+def _resolve_paths(data: dict, folder: Path) -> None:
+    """Make every path in ``data`` absolute, relative to ``folder`` (the file's own folder)."""
+    region = folder / str(data["region"]) if data.get("region") else None
+    if region is not None:
+        data["region"] = str(region.resolve())
+    base = region or folder
+    for group, key in PATH_KEYS:
+        section = data.get(group)
+        if isinstance(section, dict) and section.get(key):
+            section[key] = str((base / str(section[key])).resolve())
+    rasters = (data.get("layers") or {}).get("rasters") if isinstance(data.get("layers"), dict) else None
+    if isinstance(rasters, dict):
+        for name, value in list(rasters.items()):
+            rasters[name] = str((base / str(value)).resolve())
+
+
+def _merge(base: dict, child: Mapping) -> dict:
+    out = dict(base)
+    for key, value in child.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict) and key != "overrides":
+            out[key] = _merge(out[key], value)
+        elif isinstance(value, Mapping) and key == "overrides":
+            out[key] = {**(out.get(key) or {}), **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _check(settings: dict, path: Path, problems: Problems) -> None:
+    src = str(path)
+    for key in settings:
+        if key not in DEFAULTS:
+            problems.add(src, "", key, "unknown key", f"use one of: {', '.join(sorted(DEFAULTS))}")
+    for group in ("layers", "tables", "crs", "travel", "weights", "eligibility", "solver"):
+        section = settings[group]
+        if not isinstance(section, dict):
+            problems.add(src, "", group, "expected a mapping", f"write '{group}:' followed by indented keys")
+            continue
+        for key in section:
+            if key not in DEFAULTS[group]:
+                problems.add(src, "", f"{group}.{key}", "unknown key",
+                             f"use one of: {', '.join(sorted(DEFAULTS[group]))}")
+    for group, key in REQUIRED_PATHS:
+        if not settings["layers" if group == "layers" else "tables"].get(key):
+            problems.add(src, "", f"{group}.{key}", "required input is not named", f"add '{group}: {{{key}: FILE}}'")
+    for group, key in sorted(PATH_KEYS):
+        value = settings[group].get(key) if isinstance(settings[group], dict) else None
+        if value and not Path(value).exists():
+            problems.add(value, "", "", f"file named by {group}.{key} in the scenario does not exist",
+                         f"check the path in {path.name} (relative to the region folder)")
+    rasters = settings["layers"].get("rasters") or {}
+    if not isinstance(rasters, dict):
+        problems.add(src, "", "layers.rasters", "expected a mapping of name: file.tif", "e.g. rasters: {slope: slope.tif}")
+    else:
+        for name, value in rasters.items():
+            if not Path(value).exists():
+                problems.add(value, "", "", f"raster '{name}' named in the scenario does not exist", "check the path")
+    for group in ("travel", "weights"):
+        for key, value in (settings[group] or {}).items() if isinstance(settings[group], dict) else ():
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                problems.add(src, "", f"{group}.{key}", f"expected a number ≥ 0, got {value!r}", "write a plain number")
+    travel = settings["travel"]
+    if isinstance(travel, dict) and isinstance(travel.get("speed_kmh"), (int, float)) and travel["speed_kmh"] <= 0:
+        problems.add(src, "", "travel.speed_kmh", "must be positive", "e.g. speed_kmh: 60")
+    solver = settings["solver"]
+    if isinstance(solver, dict):
+        if solver.get("name") not in ("cbc", "highs"):
+            problems.add(src, "", "solver.name", f"unknown solver {solver.get('name')!r}", "use cbc or highs")
+        limit = solver.get("time_limit")
+        if limit is not None and (not isinstance(limit, (int, float)) or limit <= 0):
+            problems.add(src, "", "solver.time_limit", "expected positive seconds", "e.g. time_limit: 60")
+        gap = solver.get("gap")
+        if not isinstance(gap, (int, float)) or not 0 <= gap < 1:
+            problems.add(src, "", "solver.gap", "expected a relative gap in [0, 1)", "e.g. gap: 0.0001")
+    for key in ("locks", "forbids"):
+        entries = settings[key]
+        if not isinstance(entries, list):
+            problems.add(src, "", key, "expected a list of {project: ID, park: ID}", f"e.g. {key}: [{{project: X001, park: P03}}]")
+            continue
+        for n, entry in enumerate(entries, 1):
+            if not (isinstance(entry, dict) and set(entry) == {"project", "park"}):
+                problems.add(src, f"{key} entry {n}", key, f"expected {{project: ID, park: ID}}, got {entry!r}",
+                             "name exactly one project and one park")
+    if not isinstance(settings["overrides"], dict):
+        problems.add(src, "", "overrides", "expected a mapping", "e.g. overrides: {energy_quota: x0.9}")
+    if not isinstance(settings["chains"], dict):
+        problems.add(src, "", "chains", "expected a mapping of chain ID to name", "e.g. chains: {nylon: 尼龙新材料}")

@@ -1,0 +1,160 @@
+"""Tiny hand-made regions whose optimum is worked out in each test, run through the real pipeline."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import siting
+from siting.check import check_run
+
+
+def run(tmp_path, scenario, **kwargs):
+    result = siting.execute(scenario, runs_dir=tmp_path / "outputs", **kwargs)
+    assert check_run(result.folder) == []
+    return result
+
+
+def placed(result) -> dict[str, str]:
+    return dict(zip(result.plan.assignments["project_id"], result.plan.assignments["park_id"]))
+
+
+def knapsack(tiny):
+    """P1 has 100 ha, P2 30 ha. A 60 ha/100, B 50 ha/90, C 40 ha/80, D 30 ha/50 (output = score).
+
+    P2 can only take D (the others exceed 30 ha). P1's best subset within 100 ha is A+C (180); with D
+    in P2 the optimum is 230 and B stays out (B+C = 170, A+D = 150 are worse).
+    """
+    tiny.park("P1", land_available_ha=100).park("P2", land_available_ha=30)
+    for pid, land, output in [("A", 60, 100), ("B", 50, 90), ("C", 40, 80), ("D", 30, 50)]:
+        tiny.project(pid, land_ha=land, output=output)
+    return tiny
+
+
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_knapsack_optimum_worked_out_by_hand(tmp_path, tiny, solver):
+    result = run(tmp_path, knapsack(tiny).write(), solver=solver)
+    assert placed(result) == {"A": "P1", "C": "P1", "D": "P2"}
+    sol = result.summary["solution"]
+    assert sol["status"] == "optimal"
+    assert sol["objective"] == pytest.approx(230)
+    assert sol["bound"] == pytest.approx(230, rel=1e-4)
+    unplaced = pd.read_csv(result.folder / "unplaced.csv")
+    assert unplaced["project_id"].tolist() == ["B"]
+    assert "not chosen" in unplaced["reason"].iat[0]
+
+
+def test_energy_quota_binds_instead_of_land(tmp_path, tiny):
+    # One park, plenty of land, 250 tce. X: 200 tce/score 100, Y: 150 tce/70, Z: 100 tce/60.
+    # Feasible sets within 250 tce: {X} 100, {Y,Z} 130, {Y} 70, {Z} 60 → optimum Y+Z = 130.
+    tiny.park("P1", land_available_ha=1000, energy_quota_tce=250)
+    for pid, energy, output in [("X", 200, 100), ("Y", 150, 70), ("Z", 100, 60)]:
+        tiny.project(pid, energy_tce=energy, output=output)
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"Y": "P1", "Z": "P1"}
+    parks = pd.read_csv(result.folder / "parks.csv")
+    assert parks.loc[0, "energy_used"] == pytest.approx(250)
+
+
+def test_committed_project_is_placed_even_when_worth_less(tmp_path, tiny):
+    # P1 has 50 ha. A (50 ha, 100) would win, but B (50 ha, 10) is committed: B must be placed.
+    tiny.park("P1", land_available_ha=50)
+    tiny.project("A", land_ha=50, output=100).project("B", land_ha=50, output=10, status="committed")
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"B": "P1"}
+
+
+def test_scenario_override_changes_the_optimum(tmp_path, tiny):
+    knapsack(tiny).settings["overrides"] = {"parks.P2.land_available_ha": "+30"}  # P2: 60 ha → takes A or B
+    # P1 100 ha, P2 60 ha: A+C in P1 (180) and B (90) in P2 = 270... or D as well? P2 60: B 50 → 90, D alone 50,
+    # A 60 → 100. Best: P1 {B, C} 170 + P2 {A} 100 = 270 = P1 {A, C} 180 + P2 {B} 90 = 270; with D: P1 {A, D}
+    # 150 + P2 {B} 90 = 240. Optimum 270; in both optimal plans D stays out.
+    result = run(tmp_path, tiny.write())
+    assert result.summary["solution"]["objective"] == pytest.approx(270)
+    assert "D" not in placed(result)
+
+
+def test_lock_and_forbid_from_the_scenario(tmp_path, tiny):
+    knapsack(tiny).settings.update(locks=[{"project": "B", "park": "P1"}], forbids=[{"project": "A", "park": "P1"}])
+    # B locked in P1 (50 ha left); A forbidden in P1 and too big for P2 → out. P1 takes B + C (90 ha, 170),
+    # P2 takes D (50): 220.
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"B": "P1", "C": "P1", "D": "P2"}
+    removed = pd.read_csv(result.folder / "eligibility_removed.csv")
+    assert set(removed.loc[removed["project_id"] == "A", "rule"]) == {"forbidden", "land"}
+
+
+def test_every_eligibility_rule_removes_with_a_reason(tmp_path, tiny):
+    tiny.park("P1", tier="county", chemical_park=False, min_invest_intensity=500, allowed_chains="food")
+    tiny.park("P2", tier="national", chemical_park=True, leading_chains="chemicals")
+    tiny.hubs = [{"hub_id": "H1", "name": "港 Port", "kind": "inland_port", "x": 21.0, "y": 1.0}]  # inside P2
+    tiny.project("haz", chain="chemicals", hazardous=True, output=10)  # only P2 (chemical park)
+    tiny.project("tier", chain="food", min_tier="provincial", output=10)  # only P2
+    tiny.project("chain", chain="equipment", output=10)  # P1 accepts food only
+    tiny.project("thin", chain="food", land_ha=10, investment=10 * 15 * 400, output=10)  # 400 万元/亩 < 500 in P1
+    tiny.project("hub", chain="food", needs_hub="inland_port", max_hub_minutes=10, output=10)  # P1 is ~20 km away
+    tiny.project("fixed", chain="food", fixed_park="P1", output=10)  # only P1
+    tiny.project("forbid", chain="food", forbidden_parks="P2", output=10)  # only P1
+    result = run(tmp_path, tiny.write())
+    removed = pd.read_csv(result.folder / "eligibility_removed.csv")
+    rules = {(r.project_id, r.park_id, r.rule) for r in removed.itertuples()}
+    assert rules == {("haz", "P1", "hazardous"), ("haz", "P1", "chain"), ("tier", "P1", "tier"),
+                     ("chain", "P1", "chain"), ("thin", "P1", "intensity"), ("hub", "P1", "hub"),
+                     ("fixed", "P2", "fixed"), ("forbid", "P2", "forbidden")}
+    assert placed(result) == {"haz": "P2", "tier": "P2", "chain": "P2", "thin": "P2", "hub": "P2",
+                              "fixed": "P1", "forbid": "P1"}
+    reason = removed.loc[(removed["project_id"] == "thin"), "reason"].iat[0]
+    assert "400 万元/亩" in reason and "500" in reason
+
+
+def test_leading_chain_bonus_decides_between_equal_parks(tmp_path, tiny):
+    tiny.settings["weights"] = {"output": 1.0, "tax": 0.0, "jobs": 0.0, "leading_chain": 0.5, "hub_access": 0.0,
+                                "belt": 0.0}
+    tiny.park("P1", land_available_ha=10).park("P2", land_available_ha=10, leading_chains="food")
+    tiny.project("F", chain="food", output=100)
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"F": "P2"}
+    row = result.plan.assignments.iloc[0]
+    assert (row["value"], row["leading_bonus"], row["score"]) == (100, 50, 150)
+
+
+def test_runs_are_deterministic(tmp_path, tiny):
+    scenario = knapsack(tiny).write()
+    a = siting.execute(scenario, runs_dir=tmp_path / "o")
+    b = siting.execute(scenario, runs_dir=tmp_path / "o")
+    assert a.folder != b.folder
+    assert (a.folder / "assignments.csv").read_bytes() == (b.folder / "assignments.csv").read_bytes()
+
+
+def test_checker_catches_tampered_outputs(tmp_path, tiny):
+    result = run(tmp_path, knapsack(tiny).write())
+    path = result.folder / "assignments.csv"
+    table = pd.read_csv(path, keep_default_na=False)
+    table.loc[table["project_id"] == "D", "park_id"] = "P1"  # P1 now holds 130 ha of 100
+    table.to_csv(path, index=False)
+    problems = check_run(result.folder)
+    assert any("land used 130 exceeds quota 100" in p for p in problems)
+    summary = json.loads((result.folder / "summary.json").read_text())
+    summary["kpis"]["output"] = 1
+    (result.folder / "summary.json").write_text(json.dumps(summary))
+    assert any("KPI output" in p for p in check_run(result.folder))
+
+
+def test_a_run_never_overwrites_and_a_failed_run_leaves_nothing(tmp_path, tiny, monkeypatch):
+    scenario = knapsack(tiny).write()
+    out = tmp_path / "mine"
+    siting.execute(scenario, out=out)
+    before = sorted(p.name for p in out.iterdir())
+    with pytest.raises(FileExistsError):
+        siting.execute(scenario, out=out)
+    assert sorted(p.name for p in out.iterdir()) == before
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("siting.run.write_map", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        siting.execute(scenario, out=tmp_path / "second")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "region"]
