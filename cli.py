@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except siting.Infeasible as exc:
         print("No plan can place every committed (or locked) project. Relax these constraints:", file=sys.stderr)
-        for line in exc.diagnosis.lines():
+        for line in exc.lines():
             print(f"  - {line}", file=sys.stderr)
         return EXIT_INFEASIBLE
     except FileExistsError as exc:

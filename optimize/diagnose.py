@@ -13,15 +13,13 @@ the mandatory items; rows are weighed by their capacity so that hectares and ton
 
 from __future__ import annotations
 
-import contextlib
-import io
 from dataclasses import dataclass
 
 import pulp
 from pulp.apis.coin_api import pulp_cbc_path
 
 from .problem import AssignmentProblem
-from .solve import SolverOptions
+from .solve import SolverOptions, quiet_stdout
 
 
 @dataclass(frozen=True)
@@ -47,12 +45,13 @@ class Diagnosis:
     unplaceable: tuple[str, ...]  # mandatory items with no eligible bin at all
     shortfalls: tuple[Shortfall, ...]
 
-    def lines(self) -> list[str]:
-        out = [f"mandatory item {i} has no eligible bin" for i in self.unplaceable]
+    def lines(self, *, items: str = "mandatory items", bin_word: str = "bin") -> list[str]:
+        """Plain-words lines; ``items`` and ``bin_word`` name the items and bins in the caller's terms."""
+        out = [f"{items}: {i} has no eligible {bin_word}" for i in self.unplaceable]
         for s in self.shortfalls:
             out.append(
                 f"{s.label or s.row}: short by {s.short_by:,.4g} (needs {s.needed:,.4g}, has {s.capacity:,.4g}) "
-                f"for mandatory items {', '.join(s.items)}"
+                f"for {items} {', '.join(s.items)}"
             )
         return out
 
@@ -83,7 +82,7 @@ def diagnose(problem: AssignmentProblem, options: SolverOptions | None = None) -
         solver = pulp.COIN_CMD(path=pulp_cbc_path, msg=False, timeLimit=options.time_limit, threads=options.threads)
     else:
         solver = pulp.HiGHS(msg=False, timeLimit=options.time_limit, threads=options.threads)
-    with contextlib.redirect_stdout(io.StringIO()):
+    with quiet_stdout():
         prob.solve(solver)
 
     chosen = [k for k, var in x.items() if (var.varValue or 0) > 0.5]

@@ -12,10 +12,12 @@ import enum
 import io
 import logging
 import math
+import os
 import re
+import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,7 +145,7 @@ def solve(
         solver = _make_solver(options, log_path, warm=start is not None)
         t1 = time.perf_counter()
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
+            with quiet_stdout():
                 prob.solve(solver)
         except pulp.PulpSolverError as exc:
             raise SolverError(f"{options.solver} failed: {exc}") from exc
@@ -199,6 +201,21 @@ def solve(
         solver_message=f"{pulp.LpStatus[lp_status]} (sol_status {sol_status})",
         notes=tuple(notes),
     )
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Silence the solver's own banner, which HiGHS prints from C++ straight to file descriptor 1."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(io.StringIO()):
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _build(problem: AssignmentProblem) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:

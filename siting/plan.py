@@ -29,7 +29,10 @@ class Infeasible(Exception):  # noqa: N818 - a domain outcome, not a programming
     def __init__(self, diagnosis: Diagnosis, solution: Solution):
         self.diagnosis = diagnosis
         self.solution = solution
-        super().__init__("\n".join(diagnosis.lines()))
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return self.diagnosis.lines(items="committed or locked projects", bin_word="park")
 
 
 def build_problem(region: Region, eligibility: Eligibility) -> AssignmentProblem:

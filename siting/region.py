@@ -160,10 +160,11 @@ def _read_keyed_csv(path: str | None, fields, id_field: str, prefix: str, proble
     if not path:
         return pd.DataFrame({f.name: pd.Series(dtype=object) for f in fields})
     raw_fields = [f for f in fields if f.name != id_field]
-    frame = read_csv(Path(path), fields=(*raw_fields,), id_field=raw_fields[0].name, problems=problems)
+    frame = read_csv(Path(path), fields=raw_fields, id_field=id_field, problems=problems)
     if frame is None:
         return pd.DataFrame({f.name: pd.Series(dtype=object) for f in fields})
-    frame.insert(0, id_field, [f"{prefix}{n + 2}" for n in range(len(frame))])
+    if id_field not in frame.columns:
+        frame.insert(0, id_field, [f"{prefix}{n + 2}" for n in range(len(frame))])
     return frame
 
 

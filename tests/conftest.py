@@ -58,9 +58,9 @@ class TinyRegion:
     def write(self) -> Path:
         f = self.folder
         f.mkdir(parents=True, exist_ok=True)
-        parks = pd.DataFrame(self.parks)
-        geoms = [box(X0 + 20 * KM * n, Y0, X0 + 20 * KM * n + 2 * KM, Y0 + 2 * KM) for n in range(len(parks))]
-        parks = parks.drop(columns=[c for c in ("x",) if c in parks])
+        geoms = [p.get("geometry") or box(X0 + 20 * KM * n, Y0, X0 + 20 * KM * n + 2 * KM, Y0 + 2 * KM)
+                 for n, p in enumerate(self.parks)]
+        parks = pd.DataFrame([{k: v for k, v in p.items() if k != "geometry"} for p in self.parks])
         gpd.GeoDataFrame(parks, geometry=geoms, crs="EPSG:4547").to_file(f / "parks.gpkg", driver="GPKG")
         hubs = pd.DataFrame(self.hubs)
         hub_geoms = [Point(X0 + h["x"] * KM, Y0 + h["y"] * KM) for h in self.hubs]
