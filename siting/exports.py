@@ -70,10 +70,10 @@ def write_shapefiles(folder: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> pd
         for column in columns:
             values = plain[column]
             note = ""
-            if pd.api.types.is_bool_dtype(values) or (values.map(lambda v: isinstance(v, bool)).all() and len(values)):
+            if len(values) and (pd.api.types.is_bool_dtype(values) or values.map(lambda v: isinstance(v, bool)).all()):
                 plain[column] = values.astype(int)
                 note = "1 = true, 0 = false"
-            elif values.dtype == object:
+            elif values.dtype == object or pd.api.types.is_string_dtype(values):
                 text = values.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
                 cut = text.map(_cut_utf8)
                 if (cut != text).any():

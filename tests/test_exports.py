@@ -1,0 +1,76 @@
+"""GeoPackage and shapefile outputs: round trips with Chinese text, 10-byte field names, UTF-8, CGCS2000."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import Point
+
+import siting
+from siting.exports import shapefile_names, write_gpkg, write_shapefiles
+
+LONG = "郑州航空港经济综合实验区" * 12  # 144 characters, 432 bytes of UTF-8
+
+
+@pytest.fixture
+def layer() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"park_id": ["P1", "P2"], "name": ["郑州经开区", LONG], "leading_chains": [("nev", "equipment"), ()],
+         "land_available_ha": [120.5, 30.0], "chemical_park": [True, False], "名称": ["甲", "乙"]},
+        geometry=[Point(113.7, 34.7), Point(114.3, 34.8)], crs="EPSG:4490")
+
+
+def test_shapefile_names_are_short_ascii_and_unique():
+    names = shapefile_names(["land_available_ha", "land_available_mu", "名称", "energy_quota_tce", "x"])
+    assert all(len(n.encode()) <= 10 and n.isascii() for n in names.values())
+    assert len(set(names.values())) == 5
+    assert names["land_available_ha"] == "land_avail" and names["land_available_mu"] == "land_avai1"
+
+
+def test_gpkg_round_trip_keeps_chinese_names_lists_and_crs(tmp_path, layer):
+    path = tmp_path / "out.gpkg"
+    write_gpkg(path, {"parks": layer, "hubs": layer.iloc[:1]})
+    assert sorted(pyogrio.list_layers(path)[:, 0]) == ["hubs", "parks"]
+    back = gpd.read_file(path, layer="parks")
+    assert back.crs.to_epsg() == 4490
+    assert back["name"].tolist() == ["郑州经开区", LONG]
+    assert back["名称"].tolist() == ["甲", "乙"]
+    assert back["leading_chains"].tolist() == ["nev;equipment", ""]
+    with pytest.raises(ValueError, match=r"expected a \.gpkg"):
+        write_gpkg(tmp_path / "out.shp", {"parks": layer})
+
+
+def test_shapefile_round_trip_with_field_map_and_cpg(tmp_path, layer):
+    field_map = write_shapefiles(tmp_path / "shp", {"parks": layer})
+    assert (tmp_path / "shp" / "parks.cpg").read_text().strip().upper() in {"UTF-8", "UTF8"}
+    back = gpd.read_file(tmp_path / "shp" / "parks.shp")
+    assert back.crs.to_epsg() == 4490
+    assert all(len(c.encode()) <= 10 for c in back.columns)
+    names = dict(zip(field_map["field"], field_map["shp_field"], strict=True))
+    assert back[names["name"]].iat[0] == "郑州经开区"
+    cut = back[names["name"]].iat[1]
+    assert len(cut.encode("utf-8")) <= 254 and LONG.startswith(cut)  # cut on a character boundary
+    assert back[names["chemical_park"]].tolist() == [1, 0]
+    assert back[names["名称"]].tolist() == ["甲", "乙"]
+    on_disk = pd.read_csv(tmp_path / "shp" / "field_names.csv")
+    assert set(on_disk.columns) == {"layer", "shp_field", "field", "note"}
+    assert "cut" in on_disk.loc[on_disk["field"] == "name", "note"].iat[0]
+
+
+def test_run_outputs_open_as_gis_layers(tmp_path, tiny):
+    tiny.park("P1", name="郑州经济技术开发区").park("P2", name="洛阳高新区")
+    tiny.project("A", name="年产20万辆新能源汽车整车项目", output=10).project("B", name="传感器芯片", output=5)
+    tiny.link("A", "B", 50, 60)
+    result = siting.execute(tiny.write(), out=tmp_path / "run")
+    gpkg = result.folder / "results.gpkg"
+    assert sorted(pyogrio.list_layers(gpkg)[:, 0]) == ["corridors", "exclusions", "hubs", "links", "parks", "projects"]
+    projects = gpd.read_file(gpkg, layer="projects")
+    assert projects.crs.to_epsg() == 4490
+    assert set(projects["name"]) == {"年产20万辆新能源汽车整车项目", "传感器芯片"}
+    parks = gpd.read_file(result.folder / "shp" / "parks.shp")
+    assert "郑州经济技术开发区" in set(parks["name"])
+    assert 113 < parks.geometry.get_coordinates()['x'].mean() < 115  # lon/lat degrees near 114°E, not metres
+    for name in ("parks", "projects", "links", "hubs"):
+        assert (result.folder / "shp" / f"{name}.cpg").exists()

@@ -1,0 +1,77 @@
+"""The reviewer's map: user strings escaped (HTML and ${...}), no remote resources, and it renders offline."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import siting
+from siting.maps import REMOTE_RESOURCE, esc
+
+IMG = "<img src=x onerror=\"document.title='PWNED-IMG'\">"
+TEMPLATE = "${(document.title='PWNED-TEMPLATE')}`"
+SCRIPT = "</script><script>document.title='PWNED-SCRIPT'</script>"
+BACKSLASH = "C:\\temp\\`x`"
+
+
+def test_esc_covers_html_and_template_literals():
+    assert esc(IMG) == "&lt;img src=x onerror=&quot;document.title=&#x27;PWNED-IMG&#x27;&quot;&gt;"
+    assert "${" not in esc(TEMPLATE) and "`" not in esc(TEMPLATE)
+    assert "\\" not in esc(BACKSLASH)
+    assert esc(None) == "" and esc(float("nan")) == ""
+
+
+@pytest.fixture
+def hostile_run(tmp_path, tiny):
+    tiny.settings["chains"] = {"equipment": IMG}
+    tiny.hubs[0]["name"] = TEMPLATE
+    tiny.park("P1", name=IMG, county=SCRIPT, leading_chains="equipment").park("P2", name=TEMPLATE)
+    tiny.project("A", name=SCRIPT, output=10, source_county=SCRIPT).project("B", name=TEMPLATE, output=5)
+    tiny.project("C", name=BACKSLASH, output=5, land_ha=500)  # too big: unplaced
+    tiny.link("A", "B", 100, 0)
+    tiny.corridors = [{"corridor_id": IMG, "name": SCRIPT, "name_en": TEMPLATE, "chains": "equipment",
+                       "buffer_km": 5, "coords": [(-5, 1), (50, 1)]}]
+    tiny.settings["title"] = TEMPLATE + IMG
+    return siting.execute(tiny.write(), out=tmp_path / "run")
+
+
+def test_user_strings_are_escaped_in_the_map(hostile_run):
+    html = (hostile_run.folder / "map.html").read_text(encoding="utf-8")
+    for raw in (IMG, SCRIPT, "${(document.title", "PWNED-SCRIPT'</script>"):
+        assert raw not in html
+    assert esc(IMG) in html and esc(SCRIPT) in html and esc(TEMPLATE) in html
+
+
+def test_map_loads_nothing_remote(hostile_run):
+    html = (hostile_run.folder / "map.html").read_text(encoding="utf-8")
+    assert REMOTE_RESOURCE.findall(html) == []
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+href=", html)
+    assert "L.map(" in html and "jQuery" in html  # leaflet and jquery are inlined, not dropped
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed (.ci/run installs it)")
+def test_map_renders_offline_in_a_real_browser(hostile_run, tmp_path):
+    """Headless Chromium with no network: the map draws its vector layers and no injected code runs."""
+    proc = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--proxy-server=http://127.0.0.1:9",  # any fetch would fail
+         "--virtual-time-budget=5000", "--dump-dom", (hostile_run.folder / "map.html").as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    dom = proc.stdout
+    assert "leaflet-container" in dom, proc.stderr[-2000:]
+    assert "PWNED" not in dom.split("<body")[0]  # an injected document.title='PWNED…' would show in <head>
+    assert dom.count("<path") >= 4  # 2 parks, a corridor and its buffer drawn as SVG paths
+    assert "leaflet-interactive" in dom
+    assert "siting-legend" in dom and "siting-title" in dom
+    assert not re.search(r"<img[^>]+onerror", dom)
