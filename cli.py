@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except SolverError as exc:
         print(f"solver failed: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _validate(scenario: Path) -> int:
