@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import pulp
 from pulp.apis.coin_api import pulp_cbc_path
 
+from ._quiet import quiet_stdout
 from .problem import AssignmentProblem
-from .solve import SolverOptions, quiet_stdout
+from .solve import SolverOptions
 
 
 @dataclass(frozen=True)

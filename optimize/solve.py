@@ -7,17 +7,13 @@ and the bound, and report the gap, so that a plan is never called optimal when i
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import io
 import logging
 import math
-import os
 import re
-import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +21,9 @@ import pulp
 from pulp.apis.coin_api import pulp_cbc_path
 
 from ._errors import SolverError
+from ._quiet import quiet_stdout
 from .greedy import greedy_plan
+from .improve import improve
 from .problem import AssignmentProblem
 
 log = logging.getLogger(__name__)
@@ -56,12 +54,20 @@ class SolverOptions:
         Relative MIP gap at which the solver may stop and call the plan optimal (0.0001 = 0.01 %).
     threads
         Solver threads. One thread keeps plans reproducible run to run.
+    search
+        Share of ``time_limit`` kept for neighbourhood search (:mod:`optimize.improve`) after the solver,
+        used only when the solver stops without proving its plan optimal. 0 turns it off.
     """
 
     solver: str = "cbc"
     time_limit: float | None = 60.0
     gap: float = 1e-4
     threads: int = 1
+    search: float = 0.4
+
+    @property
+    def solver_seconds(self) -> float | None:
+        return None if self.time_limit is None else self.time_limit * (1.0 - self.search)
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
@@ -70,6 +76,8 @@ class SolverOptions:
             raise ValueError(f"time_limit must be positive seconds, got {self.time_limit}")
         if not 0 <= self.gap < 1:
             raise ValueError(f"gap is a relative gap in [0, 1), got {self.gap}")
+        if not 0 <= self.search < 1:
+            raise ValueError(f"search is a share of the time limit in [0, 1), got {self.search}")
 
 
 @dataclass(frozen=True)
@@ -84,9 +92,10 @@ class Solution:
     gap: float | None
     greedy_objective: float
     solver: str
-    source: str  # "solver", or "greedy" when the solver returned no better plan
+    source: str  # "solver", "greedy" (the solver returned no better plan), with "+search" if search improved it
     build_seconds: float
     solve_seconds: float
+    search_seconds: float = 0.0
     solver_message: str = ""
     notes: tuple[str, ...] = field(default=())
 
@@ -182,6 +191,20 @@ def solve(
         notes.append(f"{options.solver}'s plan was worse than the start plan; the start plan is reported")
         proven = False
 
+    search_seconds = 0.0
+    if not proven and chosen_pairs and options.time_limit is not None and options.search > 0:
+        t2 = time.perf_counter()
+        budget = options.time_limit - (t2 - t1)
+        if budget > 0.1:
+            better = improve(problem, chosen_pairs, seconds=budget,
+                             solver_factory=lambda limit: pulp.HiGHS(msg=False, timeLimit=limit, gapRel=1e-4,
+                                                                     threads=options.threads))
+            if problem.objective_of(better) > (objective or 0.0) + 1e-9:
+                notes.append(f"neighbourhood search raised the objective from {objective:,.6g} to "
+                             f"{problem.objective_of(better):,.6g}")
+                chosen_pairs, objective, source = better, problem.objective_of(better), source + "+search"
+        search_seconds = time.perf_counter() - t2
+
     gap = _relative_gap(objective, bound)
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     if status is Status.FEASIBLE and gap is not None and gap <= options.gap:
@@ -198,24 +221,10 @@ def solve(
         source=source,
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
+        search_seconds=search_seconds,
         solver_message=f"{pulp.LpStatus[lp_status]} (sol_status {sol_status})",
         notes=tuple(notes),
     )
-
-
-@contextlib.contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """Silence the solver's own banner, which HiGHS prints from C++ straight to file descriptor 1."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(io.StringIO()):
-            os.dup2(devnull.fileno(), 1)
-            yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def _build(problem: AssignmentProblem) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
@@ -242,7 +251,7 @@ def _make_solver(options: SolverOptions, log_path: Path, *, warm: bool) -> pulp.
         return pulp.COIN_CMD(
             path=pulp_cbc_path,
             msg=False,
-            timeLimit=options.time_limit,
+            timeLimit=options.solver_seconds,
             gapRel=options.gap,
             threads=options.threads,
             warmStart=warm,
@@ -251,7 +260,7 @@ def _make_solver(options: SolverOptions, log_path: Path, *, warm: bool) -> pulp.
         )
     return pulp.HiGHS(
         msg=False,
-        timeLimit=options.time_limit,
+        timeLimit=options.solver_seconds,
         gapRel=options.gap,
         threads=options.threads,
         random_seed=0,
