@@ -114,6 +114,7 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     gap = f"{sol['gap']:.4%}" if sol["gap"] is not None else "unknown"
     print(f"run folder   {result.folder}")
     print(f"map          {result.folder / 'map.html'}")
+    print(f"report       {result.folder / 'report.html'}")
     print(f"shapefiles   {result.folder / 'shp'}")
     print(f"geopackage   {result.folder / 'results.gpkg'}")
     print(f"status       {sol['status']} ({sol['solver']}), objective {sol['objective']:,.1f}, bound "

@@ -81,8 +81,17 @@ def _assignments(region: Region, eligibility: Eligibility, solution: Solution) -
 
 
 def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> pd.DataFrame:
+    """Why each project was left out: the rules that removed parks, or what filled its eligible parks."""
     placed = set(solution.assignment)
-    eligible_parks = eligibility.pairs.groupby("project_id")["park_id"].apply(list).to_dict()
+    pairs = eligibility.pairs
+    chosen = pairs.merge(pd.DataFrame(sorted(solution.assignment.items()), columns=["project_id", "park_id"]),
+                         on=["project_id", "park_id"])
+    left = {r: region.parks.set_index("park_id")[cap_col].astype(float)
+            - chosen.groupby("park_id")[r].sum().reindex(region.parks["park_id"]).fillna(0.0)
+            for r, (_, cap_col, _) in RESOURCES.items()}
+    winners = {park: group.sort_values(["score", "project_id"], ascending=[False, True])["project_id"].tolist()[:3]
+               for park, group in chosen.groupby("park_id")}
+    eligible_parks = pairs.groupby("project_id")["park_id"].apply(list).to_dict()
     rows = []
     for p in region.projects.itertuples(index=False):
         if p.project_id in placed:
@@ -91,11 +100,18 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
         removed = eligibility.reasons_for(p.project_id)
         by_rule = removed.groupby("rule")["park_id"].apply(list).to_dict()
         summary = "; ".join(f"{rule}: {len(ids)} park(s)" for rule, ids in sorted(by_rule.items()))
-        if parks:
-            reason = (f"eligible in {len(parks)} park(s) ({', '.join(parks[:8])}{'…' if len(parks) > 8 else ''}) "
-                      "but not chosen: their capacity went to higher-scoring projects")
+        if not parks:
+            reason = "no eligible park (see removed_by_rule and eligibility_removed.csv)"
         else:
-            reason = "no eligible park"
+            notes = []
+            need = {r: float(getattr(p, col)) for r, (col, _, _) in RESOURCES.items()}
+            for park in parks:
+                short = [f"{r} needs {need[r]:,.4g}, {max(0.0, left[r][park]):,.4g} {RESOURCES[r][2]} left"
+                         for r in RESOURCES if need[r] > left[r][park] + 1e-9]
+                won = ", ".join(winners.get(park, []))
+                notes.append(f"{park}: " + ("; ".join(short) if short else "would fit; leaving it out scores higher "
+                             "elsewhere or the time limit stopped the search") + (f" (won by {won})" if won else ""))
+            reason = f"eligible in {len(parks)} park(s): " + " | ".join(notes)
         rows.append({"project_id": p.project_id, "name": p.name, "chain": p.chain, "status": p.status,
                      "land_ha": p.land_ha, "output": p.output, "eligible_parks": ";".join(parks),
                      "reason": reason, "removed_by_rule": summary})

@@ -33,6 +33,7 @@ from .kpis import county_table, link_table, park_table, summary
 from .maps import build_map, write_map
 from .plan import Plan, make_plan
 from .region import Region, load_region
+from .report import write_report
 from .scenario import Scenario, load_scenario
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,8 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
     title = s["title"] or region.scenario.name
     fmap = build_map(region, assignments, parks, links, eligibility.removed, title=title, facts=facts)
     write_map(folder / "map.html", fmap)
+    write_report(folder / "report.html", title=title, summary=summary_doc, parks=parks, counties=counties,
+                 unplaced=plan.unplaced, notes=[*region.notes, f"work CRS {crs_label(region.work_crs)}"])
 
     manifest = {
         "scenario": region.scenario.name,

@@ -45,6 +45,14 @@ def test_user_strings_are_escaped_in_the_map(hostile_run):
     assert esc(IMG) in html and esc(SCRIPT) in html and esc(TEMPLATE) in html
 
 
+def test_report_is_escaped_and_static(hostile_run):
+    html = (hostile_run.folder / "report.html").read_text(encoding="utf-8")
+    for raw in (IMG, SCRIPT, "${(document.title"):
+        assert raw not in html
+    assert esc(SCRIPT) in html and "<script" not in html
+    assert REMOTE_RESOURCE.findall(html) == []
+
+
 def test_map_loads_nothing_remote(hostile_run):
     html = (hostile_run.folder / "map.html").read_text(encoding="utf-8")
     assert REMOTE_RESOURCE.findall(html) == []

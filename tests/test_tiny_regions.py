@@ -43,7 +43,8 @@ def test_knapsack_optimum_worked_out_by_hand(tmp_path, tiny, solver):
     assert sol["bound"] == pytest.approx(230, rel=1e-4)
     unplaced = pd.read_csv(result.folder / "unplaced.csv")
     assert unplaced["project_id"].tolist() == ["B"]
-    assert "not chosen" in unplaced["reason"].iat[0]
+    assert unplaced["reason"].iat[0] == "eligible in 1 park(s): P1: land needs 50, 0 ha left (won by A, C)"
+    assert unplaced["removed_by_rule"].iat[0] == "land: 1 park(s)"  # P2 has 30 ha: B (50 ha) can never fit
 
 
 def test_energy_quota_binds_instead_of_land(tmp_path, tiny):

@@ -1,0 +1,109 @@
+"""The run report: one static HTML page (no scripts, no remote resources), every user string escaped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .maps import esc
+
+CSS = """
+body { font: 14px/1.45 "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif; margin: 24px; color: #222; }
+h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 8px 0; } td, th { border: 1px solid #ddd; padding: 3px 7px; }
+th { background: #f3f3f3; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.note { color: #555; }
+"""
+
+
+def _fmt(value: object, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return esc(value)
+
+
+def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int] | None = None) -> str:
+    digits = digits or {}
+    head = "".join(f"<th>{esc(label)}</th>" for label in columns.values())
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for column in columns:
+            value = row[column]
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            cells.append(f"<td class='n'>{_fmt(value, digits.get(column, 1))}</td>" if numeric
+                         else f"<td>{_fmt(value)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, counties: pd.DataFrame,
+                 unplaced: pd.DataFrame, notes: list[str]) -> None:
+    """Write ``report.html``: solution quality, headline KPIs, parks, counties, unplaced projects and why."""
+    sol, k = summary["solution"], summary["kpis"]
+    gain = sol["objective"] - sol["greedy_objective"] if sol["objective"] is not None else None
+    solution_rows = [
+        ("Status 求解状态", f"{esc(sol['status'])} ({esc(sol['solver'])}; plan from {esc(sol['source'])})"),
+        ("Objective 目标值", _fmt(sol["objective"])),
+        ("Proven bound 上界", _fmt(sol["bound"])),
+        ("Gap 间隙", f"{sol['gap']:.3%}" if sol["gap"] is not None else "–"),
+        ("Greedy plan 贪心方案", _fmt(sol["greedy_objective"])
+         + (f" (optimization adds {gain:,.1f}, {gain / sol['greedy_objective']:.1%})"
+            if gain is not None and sol["greedy_objective"] else "")),
+        ("Times", f"build {sol['build_seconds']:.1f} s, solve {sol['solve_seconds']:.1f} s"),
+    ]
+    kpi_rows = [
+        ("Projects placed 落地项目", f"{k['placed_projects']} of {k['candidate_projects']} "
+                                   f"({k['placed_committed']} committed)"),
+        ("Investment 投资 (万元)", _fmt(k["investment"], 0)),
+        ("Output 产值 (万元/yr)", _fmt(k["output"], 0)),
+        ("Tax 税收 (万元/yr)", _fmt(k["tax"], 0)),
+        ("Jobs 就业", _fmt(k["jobs"], 0)),
+        ("Output per 亩 亩均产出 (万元)", _fmt(k["output_per_mu"])),
+        ("Tax per 亩 亩均税收 (万元)", _fmt(k["tax_per_mu"], 2)),
+        ("Land used 用地 (ha)", f"{k['land_used_ha']:,.1f} of {k['land_free_ha']:,.1f} ({k['land_used_mu']:,.0f} 亩)"),
+        ("Energy 能耗 (tce/yr)", f"{k['energy_used_tce']:,.0f} of {k['energy_quota_tce']:,.0f}"),
+        ("Emission 排放 (t/yr)", f"{k['emission_used_t']:,.0f} of {k['emission_quota_t']:,.0f}"),
+        ("Local supply rate 市内配套率", f"{k['local_supply_rate']:.1%}" if k["local_supply_rate"] is not None else "–"),
+        ("Leading-chain output share 主导产业占比", f"{k['leading_chain_output_share']:.1%}"),
+        ("Chains per park (mean) 专而精", _fmt(k["chains_per_park_mean"], 2)),
+        ("Structural similarity (mean) 产业同构系数", _fmt(k["structural_similarity_mean"], 3)),
+        ("Output on matching belts 产业带占比", f"{k['belt_output_share']:.1%}"),
+        ("Minutes to needed hubs (mean / max)", f"{_fmt(k['hub_minutes_mean'])} / {_fmt(k['hub_minutes_max'])}"),
+    ]
+
+    def pairs_table(rows: list[tuple[str, str]]) -> str:
+        return "<table>" + "".join(f"<tr><th>{esc(a)}</th><td>{b}</td></tr>" for a, b in rows) + "</table>"
+
+    park_cols = {"park_id": "park", "name": "name", "county": "county", "tier": "tier", "projects": "projects",
+                 "land_used": "land used (ha)", "land_quota": "land free (ha)", "energy_used": "energy used (tce)",
+                 "energy_quota": "energy quota (tce)", "emission_used": "emission used (t)",
+                 "emission_quota": "emission quota (t)", "output_per_mu": "output/亩 (万元)", "chains": "chains",
+                 "leading_chain_share": "leading-chain share"}
+    county_cols = {"county": "county", "parks": "parks", "land_used": "land used (ha)", "land_quota": "land free (ha)",
+                   "energy_used": "energy used (tce)", "energy_quota": "energy quota (tce)",
+                   "output_hosted": "output hosted (万元)", "output_sourced": "output sourced (万元)"}
+    unplaced_cols = {"project_id": "project", "name": "name", "chain": "chain", "land_ha": "land (ha)",
+                     "reason": "why not placed", "removed_by_rule": "parks removed by rule"}
+    body = [
+        f"<h1>{esc(title)}</h1>",
+        f"<p class='note'>Scenario {esc(summary['scenario'])}. Travel times: {esc(summary['travel_times'])}.</p>",
+        "<h2>Solution 求解结果</h2>", pairs_table(solution_rows),
+        "<h2>Headline KPIs 主要指标</h2>", pairs_table(kpi_rows),
+        "<h2>Parks 园区</h2>", _table(parks, park_cols, {"leading_chain_share": 2}),
+        "<h2>Counties 县区</h2>", _table(counties, county_cols),
+        f"<h2>Unplaced projects 未落地项目 ({len(unplaced)})</h2>", _table(unplaced, unplaced_cols),
+        "<h2>Notes 说明</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in [*notes, *sol["notes"]]) + "</ul>",
+        "<p class='note'>Every KPI is defined in the README. Files: assignments.csv, parks.csv, counties.csv, "
+        "unplaced.csv, links.csv, eligibility_removed.csv, results.gpkg, shp/, map.html.</p>",
+    ]
+    page = (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{esc(title)}</title>"
+            f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>")
+    path.write_text(page, encoding="utf-8")
