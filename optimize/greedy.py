@@ -12,7 +12,7 @@ def greedy_plan(problem: AssignmentProblem) -> list[int]:
 
     Mandatory items go first (those with the fewest eligible pairs first, so they are not crowded
     out), then optional items by their best score, highest first. An optional item is placed only
-    where its score is positive. Ties are broken by item and bin order, so the plan is deterministic.
+    where its score is positive, and only where its class (chain) may still open. Ties are broken by item and bin order, so the plan is deterministic.
 
     Returns
     -------
@@ -34,6 +34,21 @@ def greedy_plan(problem: AssignmentProblem) -> list[int]:
     mandatory.sort(key=lambda i: (len(pairs_of_item[i]), i))
     optional.sort(key=lambda i: (-best_score(i), i))
 
+    classes = problem.classes
+    opened: set[tuple[int, int]] = set()
+    per_bin = np.zeros(len(problem.bins), dtype=int)
+    per_class = np.zeros(len(classes.names) if classes else 0, dtype=int)
+
+    def class_ok(k: int) -> bool:
+        if classes is None:
+            return True
+        c, b = int(classes.pair_class[k]), int(problem.pair_bin[k])
+        if (c, b) in opened:
+            return True
+        if classes.per_bin_limit is not None and per_bin[b] + 1 > classes.per_bin_limit[b]:
+            return False
+        return classes.bins_limit is None or per_class[c] + 1 <= classes.bins_limit[c]
+
     chosen: list[int] = []
     for i in mandatory + optional:
         candidates = pairs_of_item[i]
@@ -42,9 +57,15 @@ def greedy_plan(problem: AssignmentProblem) -> list[int]:
             if not problem.mandatory[i] and score[k] <= 0:
                 break
             rows = rows_of_bin[problem.pair_bin[k]]
-            if all(problem.pair_use[row_resource[r]][k] <= remaining[r] + 1e-9 for r in rows):
+            if class_ok(k) and all(problem.pair_use[row_resource[r]][k] <= remaining[r] + 1e-9 for r in rows):
                 for r in rows:
                     remaining[r] -= problem.pair_use[row_resource[r]][k]
+                if classes is not None:
+                    key = (int(classes.pair_class[k]), int(problem.pair_bin[k]))
+                    if key not in opened:
+                        opened.add(key)
+                        per_bin[key[1]] += 1
+                        per_class[key[0]] += 1
                 chosen.append(int(k))
                 break
     return sorted(chosen)

@@ -22,7 +22,8 @@ import numpy as np
 import pulp
 
 from ._quiet import quiet_stdout
-from .problem import AssignmentProblem
+from .model import build_model
+from .problem import AssignmentProblem, CapacityRow, Classes, Links, SideRow
 
 
 def neighbourhoods(problem: AssignmentProblem, size: int) -> list[tuple[int, ...]]:
@@ -73,9 +74,6 @@ def improve(
     deadline = time.perf_counter() + seconds
     solver_factory = solver_factory or (lambda limit: pulp.HiGHS(msg=False, timeLimit=limit, threads=1, gapRel=1e-4))
     chosen_set = set(int(k) for k in chosen)
-    row_pairs = problem.pair_row_use()
-    rows_of_bin = problem.rows_of_bin()
-    pairs_of_item = problem.pairs_of_item()
     groups = neighbourhoods(problem, min(size, len(problem.bins)))
     improved_in_pass = True
     while improved_in_pass and time.perf_counter() < deadline:
@@ -84,51 +82,109 @@ def improve(
             remaining = deadline - time.perf_counter()
             if remaining <= 0.05:
                 break
-            better = _reoptimise(problem, chosen_set, set(group), row_pairs, rows_of_bin, pairs_of_item,
-                                 solver_factory(max(0.05, min(remaining, 1.0))))
+            better = _reoptimise(problem, chosen_set, set(group), solver_factory(max(0.05, min(remaining, 1.0))))
             if better is not None:
                 chosen_set = better
                 improved_in_pass = True
     return sorted(chosen_set)
 
 
-def _reoptimise(problem, chosen: set[int], group: set[int], row_pairs, rows_of_bin, pairs_of_item,
-                solver) -> set[int] | None:
-    placed_item = {int(problem.pair_item[k]): k for k in chosen}
-    in_group = {i for i, k in placed_item.items() if int(problem.pair_bin[k]) in group}
-    free_items = in_group | {i for i in range(len(problem.items)) if i not in placed_item}
-    free_pairs = [int(k) for i in sorted(free_items) for k in pairs_of_item[i] if int(problem.pair_bin[k]) in group]
-    if not free_pairs:
-        return None
-    current = sum(problem.pair_score[placed_item[i]] for i in in_group)
-    fixed = chosen - {placed_item[i] for i in in_group}
+def restrict(problem: AssignmentProblem, chosen: set[int], group: set[int]) -> tuple[AssignmentProblem, np.ndarray,
+                                                                                     list[int], set[int]]:
+    """The neighbourhood sub-problem: free items re-assigned to the bins in ``group``, the rest fixed.
 
-    prob = pulp.LpProblem("neighbourhood", pulp.LpMaximize)
-    x = {k: prob.add_variable(f"x_{k}", cat=pulp.LpBinary) for k in free_pairs}
-    prob.setObjective(pulp.LpAffineExpression([(x[k], float(problem.pair_score[k])) for k in free_pairs]))
-    by_item: dict[int, list[int]] = {}
-    for k in free_pairs:
-        by_item.setdefault(int(problem.pair_item[k]), []).append(k)
-    for i, ks in by_item.items():
-        sense = pulp.LpConstraintEQ if (problem.mandatory[i] and i in in_group) else pulp.LpConstraintLE
-        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(x[k], 1.0) for k in ks]), sense, f"a_{i}", 1))
-    rows = sorted({r for b in group for r in rows_of_bin[b]})
-    for r in rows:
-        pairs, use = row_pairs[r]
-        fixed_use = sum(float(u) for k, u in zip(pairs.tolist(), use.tolist()) if k in fixed)
-        terms = [(x[k], float(u)) for k, u in zip(pairs.tolist(), use.tolist()) if k in x and u != 0]
-        if terms:
-            prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintLE, f"c_{r}",
-                                                 problem.capacities[r].capacity - fixed_use))
+    Returns the sub-problem, the map from its pairs to the problem's pairs, the free items' current
+    pairs (as sub-problem pair indices) and the fixed pairs.
+    """
+    placed = {int(problem.pair_item[k]): k for k in chosen}
+    in_group = {i for i, k in placed.items() if int(problem.pair_bin[k]) in group}
+    free = in_group | (set(range(len(problem.items))) - placed.keys())
+    fixed = chosen - {placed[i] for i in in_group}
+    keep = np.flatnonzero(np.isin(problem.pair_item, sorted(free)) & np.isin(problem.pair_bin, sorted(group)))
+    bins = sorted(group)
+    bin_map = {b: n for n, b in enumerate(bins)}
+    score = problem.pair_score[keep].astype(float).copy()
+    fixed_arr = np.asarray(sorted(fixed), dtype=np.int64)
+
+    caps = []
+    for row in problem.capacities:
+        inside = [bin_map[b] for b in row.bins if b in bin_map]
+        if not inside:
+            continue
+        fixed_use = float(problem.pair_use[row.resource][fixed_arr[np.isin(problem.pair_bin[fixed_arr], row.bins)]].sum())
+        caps.append(CapacityRow(row.name, row.resource, tuple(inside), row.capacity - fixed_use, row.label))
+
+    classes = None
+    if problem.classes is not None:
+        c = problem.classes
+        bins_limit = None
+        if c.bins_limit is not None:
+            outside = {(cc, b) for cc, b in problem.opened(fixed_arr) if b not in bin_map}
+            used = np.bincount([cc for cc, _ in outside], minlength=len(c.names))
+            bins_limit = c.bins_limit - used
+        classes = Classes(c.names, c.pair_class[keep], None if c.per_bin_limit is None else c.per_bin_limit[bins],
+                          bins_limit, c.open_cost)
+
+    links = None
+    if problem.links is not None and len(problem.links.a):
+        lk = problem.links
+        where = problem.bin_of_item(fixed_arr)
+        free_mask = np.zeros(len(problem.items), dtype=bool)
+        free_mask[sorted(free)] = True
+        item_map = {i: n for n, i in enumerate(sorted(free))}
+        both = free_mask[lk.a] & free_mask[lk.b]
+        # one end fixed, the other free: a bonus on the free end's pairs near the fixed end
+        for end, other in ((lk.a, lk.b), (lk.b, lk.a)):
+            half = free_mask[end] & ~free_mask[other] & (where[other] >= 0)
+            for n in np.flatnonzero(half):
+                q = where[other[n]]
+                near = lk.near(float(lk.limit[n]))[:, q]
+                hits = (problem.pair_item[keep] == end[n]) & near[problem.pair_bin[keep]]
+                score[hits] += lk.reward[n]
+        idx = np.flatnonzero(both)
+        sub_items_a = np.array([item_map[i] for i in lk.a[idx]], dtype=np.int64)
+        sub_items_b = np.array([item_map[i] for i in lk.b[idx]], dtype=np.int64)
+        links = Links(tuple(lk.names[n] for n in idx), sub_items_a, sub_items_b, lk.reward[idx], lk.limit[idx],
+                      lk.distance[np.ix_(bins, bins)])
+
+    side = []
+    for row in problem.side_rows:
+        fixed_part = float(row.coef[np.isin(row.pairs, fixed_arr)].sum())
+        mask = np.isin(row.pairs, keep)
+        position = {k: n for n, k in enumerate(keep.tolist())}
+        side.append(SideRow(row.name, row.label, np.array([position[k] for k in row.pairs[mask].tolist()], dtype=np.int64),
+                            row.coef[mask], row.sense, row.rhs - fixed_part))
+
+    items = sorted(free)
+    item_map = {i: n for n, i in enumerate(items)}
+    mandatory = np.array([bool(problem.mandatory[i]) and i in in_group for i in items], dtype=bool)
+    sub = AssignmentProblem(
+        items=tuple(problem.items[i] for i in items), bins=tuple(problem.bins[b] for b in bins),
+        pair_item=np.array([item_map[i] for i in problem.pair_item[keep].tolist()], dtype=np.int64),
+        pair_bin=np.array([bin_map[b] for b in problem.pair_bin[keep].tolist()], dtype=np.int64),
+        pair_score=score, pair_use={r: u[keep] for r, u in problem.pair_use.items()}, capacities=tuple(caps),
+        mandatory=mandatory, name="neighbourhood", classes=classes, links=links, side_rows=tuple(side),
+    )
+    position = {k: n for n, k in enumerate(keep.tolist())}
+    current = [position[placed[i]] for i in sorted(in_group)]
+    return sub, keep, current, fixed
+
+
+def _reoptimise(problem: AssignmentProblem, chosen: set[int], group: set[int], solver) -> set[int] | None:
+    sub, keep, current, fixed = restrict(problem, chosen, group)
+    if not sub.n_pairs:
+        return None
+    model = build_model(sub)
+    model.set_start(sub, current)
     with quiet_stdout():
-        prob.solve(solver)
-    if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        model.prob.solve(solver)
+    if model.prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return None
-    picked = {k for k, var in x.items() if (var.varValue or 0) > 0.5}
-    value = sum(problem.pair_score[k] for k in picked)
-    if value <= current + 1e-6 * max(1.0, abs(current)):
+    picked = [k for k, var in enumerate(model.x) if (var.varValue or 0) > 0.5]
+    if sub.violations(picked):
         return None
-    candidate = fixed | picked
-    if problem.violations(sorted(candidate)):
+    candidate = fixed | {int(keep[k]) for k in picked}
+    before, after = problem.objective_of(sorted(chosen)), problem.objective_of(sorted(candidate))
+    if after <= before + 1e-6 * max(1.0, abs(before)) or problem.violations(sorted(candidate)):
         return None
     return candidate

@@ -13,12 +13,35 @@ Formulation (every family is named in the model with the IDs it concerns)::
     x_k ∈ {0, 1}
 
 With every item mandatory and the scores negated this is the generalized assignment problem (GAP).
+
+Optional extras, each a named family in the model:
+
+*Classes* (chains). Every pair has a class; ``y[c,b] = 1`` when bin b hosts class c::
+
+    open_{c,b}:       x_k ≤ y[c,b]                 (k with class c in bin b)
+    classes_b:        Σ_c y[c,b] ≤ per_bin_limit_b  (专而精: at most so many chains per park)
+    bins_c:           Σ_b y[c,b] ≤ bins_limit_c     (optional: at most so many parks per chain)
+    objective:        − open_cost · Σ y
+
+*Links* (supplier → customer). Link l between items a and b earns ``reward_l`` when both are placed
+in bins within ``limit_l`` of each other (limit 0 = the same bin). Per-bin form, with a continuous
+``w[l,p]`` only for bins p of a from which some bin of b is within reach::
+
+    link_{l,p}^a:     w[l,p] ≤ x[a,p]
+    link_{l,p}^b:     w[l,p] ≤ Σ_{q near p} x[b,q]
+    objective:        + Σ_l reward_l Σ_p w[l,p]
+
+Only the upper-bounding halves are needed because rewards are non-negative and we maximise; this form
+has the tightest LP bound of the linearisations measured (TECH-NOTES), and it stays sparse: no variable
+exists for a bin from which the partner cannot be near.
+
+*Side rows*: any linear row over pairs, ``Σ coef_k x_k (≤|≥) rhs`` (e.g. benefit-sharing floors).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -52,6 +75,88 @@ class CapacityRow:
 
 
 @dataclass(frozen=True)
+class Classes:
+    """Pair classes (chains) and the limits on how many a bin may host.
+
+    Parameters
+    ----------
+    names
+        Class names, e.g. chain IDs.
+    pair_class
+        Class index of every pair.
+    per_bin_limit
+        Most classes per bin (one value per bin), or ``None`` for no limit.
+    bins_limit
+        Most bins per class (one value per class; ``inf`` for none), or ``None``.
+    open_cost
+        Objective cost of each (class, bin) that is opened.
+    """
+
+    names: tuple[str, ...]
+    pair_class: np.ndarray
+    per_bin_limit: np.ndarray | None = None
+    bins_limit: np.ndarray | None = None
+    open_cost: float = 0.0
+
+    @property
+    def modelled(self) -> bool:
+        """Whether the classes constrain or cost anything (else no y variables are needed)."""
+        return self.per_bin_limit is not None or self.bins_limit is not None or self.open_cost != 0.0
+
+
+@dataclass(frozen=True)
+class Links:
+    """Rewards for placing two items near each other.
+
+    Parameters
+    ----------
+    names
+        Link IDs.
+    a, b
+        Item indices of the two ends.
+    reward
+        Objective reward when the link is satisfied (≥ 0).
+    limit
+        Largest ``distance`` between the two bins that satisfies the link; 0 means the same bin.
+    distance
+        Bin × bin matrix (e.g. travel minutes; ``inf`` where unreachable).
+    """
+
+    names: tuple[str, ...]
+    a: np.ndarray
+    b: np.ndarray
+    reward: np.ndarray
+    limit: np.ndarray
+    distance: np.ndarray
+
+    def near(self, limit: float) -> np.ndarray:
+        """Boolean bin × bin matrix: which bins are within ``limit`` of which."""
+        if limit <= 0:
+            return np.eye(len(self.distance), dtype=bool)
+        return self.distance <= limit
+
+    def satisfied(self, bin_of_item: np.ndarray) -> np.ndarray:
+        """Which links are satisfied when item i sits in ``bin_of_item[i]`` (−1 = not placed)."""
+        pa, pb = bin_of_item[self.a], bin_of_item[self.b]
+        placed = (pa >= 0) & (pb >= 0)
+        same = pa == pb
+        dist = np.where(placed, self.distance[np.maximum(pa, 0), np.maximum(pb, 0)], np.inf)
+        return placed & np.where(self.limit <= 0, same, dist <= self.limit)
+
+
+@dataclass(frozen=True)
+class SideRow:
+    """A linear row over pairs: ``Σ coef_k x_k (sense) rhs`` with sense ``"<="`` or ``">="``."""
+
+    name: str
+    label: str
+    pairs: np.ndarray
+    coef: np.ndarray
+    sense: str
+    rhs: float
+
+
+@dataclass(frozen=True)
 class AssignmentProblem:
     """A generalized assignment problem with optional items, built from plain tables.
 
@@ -67,6 +172,18 @@ class AssignmentProblem:
     capacities: tuple[CapacityRow, ...]
     mandatory: np.ndarray
     name: str = "siting"
+    classes: Classes | None = None
+    links: Links | None = None
+    side_rows: tuple[SideRow, ...] = field(default=())
+
+    def with_extras(self, *, classes: Classes | None = None, links: Links | None = None,
+                    side_rows: Sequence[SideRow] = ()) -> AssignmentProblem:
+        """A copy with classes, links and side rows added."""
+        if classes is not None and len(classes.pair_class) != self.n_pairs:
+            raise ProblemError("classes.pair_class must give a class for every pair")
+        if links is not None and (links.reward < 0).any():
+            raise ProblemError("link rewards must be non-negative")
+        return replace(self, classes=classes, links=links, side_rows=tuple(side_rows))
 
     @classmethod
     def from_tables(
@@ -177,9 +294,33 @@ class AssignmentProblem:
             out.append((pairs, self.pair_use[row.resource][pairs]))
         return out
 
+    def bin_of_item(self, chosen_pairs: Sequence[int]) -> np.ndarray:
+        """Bin index of every item under a plan (−1 when not placed)."""
+        out = np.full(len(self.items), -1, dtype=np.int64)
+        chosen = np.asarray(list(chosen_pairs), dtype=np.int64)
+        out[self.pair_item[chosen]] = self.pair_bin[chosen]
+        return out
+
+    def opened(self, chosen_pairs: Sequence[int]) -> set[tuple[int, int]]:
+        """The (class, bin) combinations a plan opens."""
+        if self.classes is None:
+            return set()
+        chosen = np.asarray(list(chosen_pairs), dtype=np.int64)
+        return set(zip(self.classes.pair_class[chosen].tolist(), self.pair_bin[chosen].tolist(), strict=True))
+
+    def objective_terms(self, chosen_pairs: Sequence[int]) -> dict[str, float]:
+        """The objective of a plan by family: pair scores, link rewards, class opening costs."""
+        chosen = list(chosen_pairs)
+        terms = {"pairs": float(self.pair_score[chosen].sum()) if chosen else 0.0, "links": 0.0, "classes": 0.0}
+        if self.links is not None and len(self.links.a):
+            terms["links"] = float(self.links.reward[self.links.satisfied(self.bin_of_item(chosen))].sum())
+        if self.classes is not None and self.classes.open_cost:
+            terms["classes"] = -self.classes.open_cost * len(self.opened(chosen))
+        return terms
+
     def objective_of(self, chosen_pairs: Sequence[int]) -> float:
-        """Objective value of a set of chosen pair indices."""
-        return float(self.pair_score[list(chosen_pairs)].sum()) if len(chosen_pairs) else 0.0
+        """Objective value of a set of chosen pair indices (all families)."""
+        return float(sum(self.objective_terms(chosen_pairs).values()))
 
     def violations(self, chosen_pairs: Sequence[int], *, tol: float = 1e-6) -> list[str]:
         """Every constraint a set of chosen pairs breaks, in plain words (empty when feasible)."""
@@ -195,6 +336,23 @@ class AssignmentProblem:
             used = float(self.pair_use[row.resource][in_row].sum())
             if used > row.capacity + tol * max(1.0, abs(row.capacity)):
                 out.append(f"{row.label or row.name}: uses {used:g} of {row.capacity:g}")
+        if self.classes is not None:
+            opened = self.opened(chosen)
+            if self.classes.per_bin_limit is not None:
+                per_bin = np.bincount([b for _, b in opened], minlength=len(self.bins))
+                for b in np.flatnonzero(per_bin > self.classes.per_bin_limit):
+                    out.append(f"bin {self.bins[b]} hosts {per_bin[b]} classes, limit {self.classes.per_bin_limit[b]:g}")
+            if self.classes.bins_limit is not None:
+                per_class = np.bincount([c for c, _ in opened], minlength=len(self.classes.names))
+                for c in np.flatnonzero(per_class > self.classes.bins_limit):
+                    out.append(f"class {self.classes.names[c]} in {per_class[c]} bins, limit {self.classes.bins_limit[c]:g}")
+        chosen_set = np.zeros(self.n_pairs, dtype=bool)
+        chosen_set[chosen] = True
+        for row in self.side_rows:
+            lhs = float((row.coef * chosen_set[row.pairs]).sum())
+            slack = tol * max(1.0, abs(row.rhs))
+            if (row.sense == "<=" and lhs > row.rhs + slack) or (row.sense == ">=" and lhs < row.rhs - slack):
+                out.append(f"{row.label or row.name}: {lhs:,.6g} {row.sense} {row.rhs:,.6g} does not hold")
         return out
 
 

@@ -24,6 +24,7 @@ from ._errors import SolverError
 from ._quiet import quiet_stdout
 from .greedy import greedy_plan
 from .improve import improve
+from .model import build_model
 from .problem import AssignmentProblem
 
 log = logging.getLogger(__name__)
@@ -142,11 +143,10 @@ def solve(
                         f"mandatory items with no eligible bin: {', '.join(unplaceable)}")
 
     t0 = time.perf_counter()
-    prob, x = _build(problem)
+    model = build_model(problem)
+    prob, x = model.prob, model.x
     if start is not None:
-        chosen = set(start)
-        for k, var in enumerate(x):
-            var.setInitialValue(1 if k in chosen else 0)
+        model.set_start(problem, start)
     build_seconds = time.perf_counter() - t0
 
     with tempfile.TemporaryDirectory(prefix="siting-solver-") as tmp:
@@ -227,25 +227,6 @@ def solve(
     )
 
 
-def _build(problem: AssignmentProblem) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
-    """The PuLP model: one binary per eligible pair, one row per item, one row per capacity."""
-    prob = pulp.LpProblem(_safe_name(problem.name), pulp.LpMaximize)
-    x = [prob.add_variable(f"x_{k}", cat=pulp.LpBinary) for k in range(problem.n_pairs)]
-    prob.setObjective(pulp.LpAffineExpression(list(zip(x, problem.pair_score.tolist()))))
-    for i, pairs in enumerate(problem.pairs_of_item()):
-        if not len(pairs):
-            continue
-        sense = pulp.LpConstraintEQ if problem.mandatory[i] else pulp.LpConstraintLE
-        expr = pulp.LpAffineExpression([(x[k], 1.0) for k in pairs.tolist()])
-        prob.addConstraint(pulp.LpConstraint(expr, sense, f"assign_{i}", 1.0))
-    for r, (pairs, use) in enumerate(problem.pair_row_use()):
-        terms = [(x[k], u) for k, u in zip(pairs.tolist(), use.tolist()) if u != 0]
-        if terms:
-            expr = pulp.LpAffineExpression(terms)
-            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"cap_{r}", problem.capacities[r].capacity))
-    return prob, x
-
-
 def _make_solver(options: SolverOptions, log_path: Path, *, warm: bool) -> pulp.LpSolver:
     if options.solver == "cbc":
         return pulp.COIN_CMD(
@@ -304,10 +285,6 @@ def _no_plan(problem: AssignmentProblem, status: Status, options: SolverOptions,
         greedy_objective=greedy_objective, solver=options.solver, source="solver",
         build_seconds=build_seconds, solve_seconds=solve_seconds, solver_message=message,
     )
-
-
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", name) or "siting"
 
 
 def pair_indices(problem: AssignmentProblem, assignment: Mapping[str, str]) -> list[int]:
