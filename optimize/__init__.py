@@ -6,16 +6,19 @@ No geography here: the engine never imports geopandas.
 from ._errors import ProblemError, SolverError
 from .diagnose import Diagnosis, Shortfall, diagnose
 from .greedy import greedy_plan
-from .problem import AssignmentProblem, CapacityRow
+from .problem import AssignmentProblem, CapacityRow, Classes, Links, SideRow
 from .solve import SOLVERS, Solution, SolverOptions, Status, pair_indices, solve
 
 __all__ = [
     "SOLVERS",
     "AssignmentProblem",
     "CapacityRow",
+    "Classes",
     "Diagnosis",
+    "Links",
     "ProblemError",
     "Shortfall",
+    "SideRow",
     "Solution",
     "SolverError",
     "SolverOptions",

@@ -117,9 +117,17 @@ def check_run(folder: str | Path) -> list[str]:
         value = w["output"] * float(row.output) + w["tax"] * float(row.tax) + w["jobs"] * float(row.jobs)
         if not _close(value, float(row.value)):
             out.append(f"{row.project_id}: value {row.value} does not follow the weights (expected {value:g})")
+    for row in a.itertuples(index=False):
+        if not _close(float(row.score) + float(row.affinity), float(row.total)):
+            out.append(f"{row.project_id}: total {row.total} is not score + affinity")
+    out += _check_links(folder, a, settings)
+    out += _check_chains(a, parks, settings)
+    out += _check_counties(folder, a, parks)
     sol = summary["solution"]
-    if sol["objective"] is None or not _close(float(a["score"].sum()), float(sol["objective"])):
-        out.append(f"objective {sol['objective']} is not the sum of the placed scores {a['score'].sum():g}")
+    opened = len(set(zip(a["chain"], a["park_id"], strict=True)))
+    expected = float(a["total"].sum()) - float(w.get("chain_open", 0.0)) * opened
+    if sol["objective"] is None or not _close(expected, float(sol["objective"])):
+        out.append(f"objective {sol['objective']} is not Σ total − chain opening costs = {expected:g}")
     if sol["bound"] is not None and sol["objective"] is not None and sol["bound"] < sol["objective"] - 1e-6 * max(
             1.0, abs(sol["objective"])):
         out.append(f"bound {sol['bound']} is below the objective {sol['objective']} (we maximise)")
@@ -144,3 +152,66 @@ def check_run(folder: str | Path) -> list[str]:
     if remote:
         out.append(f"map.html references {len(remote)} remote resource(s)")
     return out
+
+
+def _check_links(folder: Path, a: pd.DataFrame, settings: dict) -> list[str]:
+    """Each link's 'local' flag follows from where its ends went; affinity is half the reward per end."""
+    out = []
+    links = pd.read_csv(folder / "links.csv", keep_default_na=False,
+                        dtype={"supplier_id": str, "customer_id": str, "supplier_park": str, "customer_park": str})
+    where = dict(zip(a["project_id"], a["park_id"], strict=True))
+    affinity = dict.fromkeys(a["project_id"], 0.0)
+    weight = float(settings["weights"].get("affinity", 0.0)) if settings["model"].get("links", True) else 0.0
+    for row in links.itertuples(index=False):
+        sp, cp = where.get(row.supplier_id, ""), where.get(row.customer_id, "")
+        if (sp, cp) != (row.supplier_park, row.customer_park):
+            out.append(f"link {row.supplier_id}→{row.customer_id}: links.csv says parks {row.supplier_park}/"
+                       f"{row.customer_park}, assignments say {sp}/{cp}")
+            continue
+        if sp and cp:
+            limit = float(row.max_minutes)
+            local = (sp == cp) if limit <= 0 else float(row.minutes) <= limit + 1e-9
+        else:
+            local = False
+        if bool(local) != (str(row.local).lower() == "true"):
+            out.append(f"link {row.supplier_id}→{row.customer_id}: 'local' is {row.local}, recomputed {local}")
+        if local:
+            for end in (row.supplier_id, row.customer_id):
+                affinity[end] += weight * float(row.value) / 2
+    for pid, value in affinity.items():
+        reported = float(a.loc[a["project_id"] == pid, "affinity"].iat[0])
+        if not _close(value, reported):
+            out.append(f"{pid}: affinity {reported:g}, recomputed from links {value:g}")
+    return out
+
+
+def _check_chains(a: pd.DataFrame, parks: pd.DataFrame, settings: dict) -> list[str]:
+    out = []
+    chains = a.groupby("park_id")["chain"].nunique()
+    if settings["model"].get("max_chains", True):
+        for park_id, n in chains.items():
+            if n > int(parks.at[park_id, "max_chains"]):
+                out.append(f"park {park_id}: {n} chains, max_chains {parks.at[park_id, 'max_chains']}")
+    cap = settings["model"].get("max_parks_per_chain")
+    if cap is not None:
+        for chain, n in a.groupby("chain")["park_id"].nunique().items():
+            limit = cap.get(chain) if isinstance(cap, dict) else cap
+            if limit is not None and n > limit:
+                out.append(f"chain {chain}: in {n} parks, max_parks_per_chain {limit}")
+    return out
+
+
+def _check_counties(folder: Path, a: pd.DataFrame, parks: pd.DataFrame) -> list[str]:
+    """County caps from counties.csv (columns energy_cap_tce, emission_cap_t when the scenario set them)."""
+    out = []
+    counties = pd.read_csv(folder / "counties.csv", keep_default_na=False).set_index("county")
+    county_of = parks["county"].to_dict()
+    for column, cap_column in (("energy_tce", "energy_cap_tce"), ("emission_t", "emission_cap_t")):
+        if cap_column not in counties.columns:
+            continue
+        used = a.assign(county=a["park_id"].map(county_of)).groupby("county")[column].sum()
+        for county, cap in counties[cap_column].items():
+            if cap != "" and float(used.get(county, 0.0)) > float(cap) + 1e-6 * max(1.0, float(cap)):
+                out.append(f"county {county}: {column} {used.get(county, 0.0):g} exceeds its cap {cap}")
+    return out
+

@@ -58,6 +58,18 @@ def county_table(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame)
     sourced = assignments.groupby("source_county")[["output", "tax"]].sum()
     out["output_sourced"] = out["county"].map(sourced["output"]).fillna(0.0)
     out["tax_sourced"] = out["county"].map(sourced["tax"]).fillna(0.0)
+    host_share = float(region.scenario.settings["benefit_sharing"]["host_share"])
+    src = assignments["source_county"].fillna("").astype(str)
+    shared = (src != "") & (src != assignments["host_county"])
+    for measure in ("output", "tax"):
+        kept = assignments[measure] * np.where(shared, host_share, 1.0)
+        given = assignments[measure] * np.where(shared, 1.0 - host_share, 0.0)
+        benefit = kept.groupby(assignments["host_county"]).sum().add(given.groupby(src).sum(), fill_value=0.0)
+        out[f"{measure}_benefit"] = out["county"].map(benefit).fillna(0.0)
+    if len(region.counties):
+        caps = region.counties.set_index("county")
+        out["energy_cap_tce"] = out["county"].map(caps["energy_quota_tce"])
+        out["emission_cap_t"] = out["county"].map(caps["emission_quota_t"])
     return out
 
 
@@ -122,9 +134,12 @@ def summary(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame, coun
         "hub_minutes_max": _num(needs_hub["hub_minutes"].max()) if len(needs_hub) else None,
         "county_benefit": {
             row.county: {"output_hosted": _num(row.output_hosted), "output_sourced": _num(row.output_sourced),
-                         "tax_hosted": _num(row.tax_hosted), "tax_sourced": _num(row.tax_sourced)}
+                         "output_benefit": _num(row.output_benefit), "tax_hosted": _num(row.tax_hosted),
+                         "tax_sourced": _num(row.tax_sourced), "tax_benefit": _num(row.tax_benefit)}
             for row in counties.itertuples(index=False)
         },
+        "chains_opened": len(set(zip(assignments["chain"], assignments["park_id"], strict=True))),
+        "parks_over_max_chains": int((parks["n_chains"] > parks["max_chains"]).sum()),
     }
     return out
 

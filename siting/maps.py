@@ -256,7 +256,8 @@ def _project_popup(row, why_not: pd.DataFrame | None) -> str:
         rows.append(("Hub 枢纽", f"{esc(row.needs_hub)}: {esc(row.hub_id)}, {row.hub_minutes:.0f} min "
                                   f"(limit {row.max_hub_minutes:g})"))
     breakdown = [("value", row.value), ("leading chain bonus", row.leading_bonus), ("hub access bonus", row.hub_bonus),
-                 ("belt bonus", row.belt_bonus), ("expert adjustment", row.adjustment), ("score (total)", row.score)]
+                 ("belt bonus", row.belt_bonus), ("expert adjustment", row.adjustment), ("pair score", row.score),
+                 ("supplier-link affinity (half of each local link)", row.affinity), ("total", row.total)]
     score = "".join(f"<tr><td>{esc(k)}</td><td style='text-align:right'>{v:,.1f}</td></tr>" for k, v in breakdown)
     html = _table(rows) + "<b>Why here? Score breakdown 评分</b><table style='font-size:12px'>" + score + "</table>"
     if why_not is not None and len(why_not):

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from optimize import AssignmentProblem, Diagnosis, Solution, SolverOptions, diagnose, greedy_plan, solve
+from optimize import (
+    AssignmentProblem,
+    Classes,
+    Diagnosis,
+    Links,
+    SideRow,
+    Solution,
+    SolverOptions,
+    diagnose,
+    greedy_plan,
+    solve,
+)
 
 from .eligibility import RESOURCES, SCORE_TERMS, Eligibility
 from .region import Region
@@ -36,19 +48,111 @@ class Infeasible(Exception):  # noqa: N818 - a domain outcome, not a programming
 
 
 def build_problem(region: Region, eligibility: Eligibility) -> AssignmentProblem:
-    """The engine's tables: pairs with scores and use; one capacity row per park and resource."""
-    parks = region.parks
+    """The engine's tables, every family switchable in the scenario's ``model:`` section.
+
+    - capacity rows: land, energy and emission per park; energy and emission per county (``counties``
+      table, switch ``county_caps``);
+    - classes: chains, at most ``max_chains`` per park (switch ``max_chains``), optional
+      ``max_parks_per_chain``, and ``weights.chain_open`` per (chain, park) opened;
+    - links: reward ``weights.affinity × value`` when supplier and customer are within ``max_minutes``
+      (0 = same park) by the region's travel times (switch ``links``);
+    - side rows: benefit-sharing floors per county (``benefit_sharing.floor``).
+    """
+    s = region.scenario.settings
+    parks = region.parks.reset_index(drop=True)
+    park_ids = parks["park_id"].tolist()
     pairs = eligibility.pairs.rename(columns={"project_id": "item", "park_id": "bin"})
     rows = []
     for resource, (_, cap_col, unit) in RESOURCES.items():
-        for park_id, name, cap in zip(parks["park_id"], parks["name"], parks[cap_col].astype(float)):
+        for park_id, name, cap in zip(parks["park_id"], parks["name"], parks[cap_col].astype(float), strict=True):
             rows.append((f"{resource}[{park_id}]", resource, park_id, cap, f"park {park_id} ({name}) {resource} ({unit})"))
+    if s["model"]["county_caps"]:
+        for county in region.counties.itertuples(index=False):
+            members = parks.loc[parks["county"] == county.county, "park_id"].tolist()
+            for resource, column, unit in (("energy", "energy_quota_tce", "tce/yr"), ("emission", "emission_quota_t", "t/yr")):
+                cap = getattr(county, column)
+                if pd.notna(cap):
+                    rows += [(f"{resource}[{county.county}]", resource, m, float(cap),
+                              f"county {county.county} {resource} ({unit})") for m in members]
     capacities = pd.DataFrame(rows, columns=["name", "resource", "bin", "capacity", "label"])
-    return AssignmentProblem.from_tables(
-        pairs[["item", "bin", "score", *RESOURCES]], capacities,
-        items=region.projects["project_id"].tolist(), bins=parks["park_id"].tolist(),
+    projects = region.projects["project_id"].tolist()
+    problem = AssignmentProblem.from_tables(
+        pairs[["item", "bin", "score", *RESOURCES]], capacities, items=projects, bins=park_ids,
         mandatory=eligibility.mandatory, name=region.scenario.name,
     )
+    return problem.with_extras(classes=_classes(region, pairs, parks), links=_links(region, projects, park_ids),
+                               side_rows=_benefit_floors(region, pairs, parks))
+
+
+def _classes(region: Region, pairs: pd.DataFrame, parks: pd.DataFrame) -> Classes:
+    s = region.scenario.settings
+    chains = sorted(region.chains)
+    index = {c: n for n, c in enumerate(chains)}
+    chain_of = dict(zip(region.projects["project_id"], region.projects["chain"], strict=True))
+    cap = s["model"]["max_parks_per_chain"]
+    bins_limit = None
+    if cap is not None:
+        bins_limit = np.array([float(cap.get(c, np.inf)) if isinstance(cap, dict) else float(cap) for c in chains])
+    return Classes(
+        names=tuple(chains),
+        pair_class=np.array([index[chain_of[i]] for i in pairs["item"]], dtype=np.int64),
+        per_bin_limit=parks["max_chains"].astype(float).to_numpy() if s["model"]["max_chains"] else None,
+        bins_limit=bins_limit,
+        open_cost=float(s["weights"]["chain_open"]),
+    )
+
+
+def _links(region: Region, projects: list[str], park_ids: list[str]) -> Links | None:
+    s = region.scenario.settings
+    links = region.links
+    if not s["model"]["links"] or not len(links) or not s["weights"]["affinity"]:
+        return None
+    index = {p: n for n, p in enumerate(projects)}
+    return Links(
+        names=tuple(links["link_id"]),
+        a=links["supplier_id"].map(index).to_numpy(dtype=np.int64),
+        b=links["customer_id"].map(index).to_numpy(dtype=np.int64),
+        reward=float(s["weights"]["affinity"]) * links["value"].astype(float).to_numpy(),
+        limit=links["max_minutes"].astype(float).to_numpy(),
+        distance=region.travel.park_park.loc[park_ids, park_ids].to_numpy(dtype=float),
+    )
+
+
+def benefit_shares(region: Region, pairs: pd.DataFrame, parks: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per county, the share of each pair's output that the county receives under benefit sharing.
+
+    A project sourced by county A and sited in county B gives B ``host_share`` of its output and tax and
+    A the rest; a project sited in its own source county (or with no source) gives it all to the host.
+    """
+    host_share = float(region.scenario.settings["benefit_sharing"]["host_share"])
+    county_of_park = dict(zip(parks["park_id"], parks["county"], strict=True))
+    source = dict(zip(region.projects["project_id"], region.projects["source_county"].fillna(""), strict=True))
+    host = pairs["bin"].map(county_of_park).to_numpy()
+    src = pairs["item"].map(source).to_numpy()
+    shared = (src != "") & (src != host)
+    out = {}
+    for county in sorted(set(parks["county"])):
+        out[county] = np.where(host == county, np.where(shared, host_share, 1.0), 0.0) + np.where(
+            shared & (src == county), 1.0 - host_share, 0.0)
+    return out
+
+
+def _benefit_floors(region: Region, pairs: pd.DataFrame, parks: pd.DataFrame) -> list[SideRow]:
+    """County k keeps at least ``floor`` × the output of the placed projects it sourced (飞地经济 floors)."""
+    floor = region.scenario.settings["benefit_sharing"]["floor"]
+    if floor is None:
+        return []
+    output = pairs["item"].map(dict(zip(region.projects["project_id"], region.projects["output"], strict=True)))
+    source = pairs["item"].map(dict(zip(region.projects["project_id"], region.projects["source_county"].fillna(""),
+                                        strict=True))).to_numpy()
+    rows = []
+    for county, share in benefit_shares(region, pairs, parks).items():
+        coef = output.to_numpy(dtype=float) * (share - float(floor) * (source == county))
+        nonzero = np.flatnonzero(coef != 0)
+        if (source == county).any():
+            rows.append(SideRow(name=f"benefit[{county}]", label=f"county {county} benefit floor {floor:.0%}",
+                                pairs=nonzero, coef=coef[nonzero], sense=">=", rhs=0.0))
+    return rows
 
 
 def make_plan(region: Region, eligibility: Eligibility, options: SolverOptions) -> Plan:
@@ -60,22 +164,31 @@ def make_plan(region: Region, eligibility: Eligibility, options: SolverOptions) 
     greedy = {problem.items[problem.pair_item[k]]: problem.bins[problem.pair_bin[k]] for k in greedy_plan(problem)}
     return Plan(
         solution=solution,
-        assignments=_assignments(region, eligibility, solution),
+        assignments=_assignments(region, eligibility, solution, problem),
         unplaced=_unplaced(region, eligibility, solution),
         greedy_assignments=greedy,
         problem=problem,
     )
 
 
-def _assignments(region: Region, eligibility: Eligibility, solution: Solution) -> pd.DataFrame:
+def _assignments(region: Region, eligibility: Eligibility, solution: Solution,
+                 problem: AssignmentProblem) -> pd.DataFrame:
     chosen = pd.DataFrame(sorted(solution.assignment.items()), columns=["project_id", "park_id"])
     pairs = chosen.merge(eligibility.pairs, on=["project_id", "park_id"], how="left", validate="one_to_one")
+    affinity = np.zeros(len(problem.items))
+    if problem.links is not None:
+        links = problem.links
+        satisfied = links.satisfied(problem.bin_of_item(solution.chosen_pairs))
+        np.add.at(affinity, links.a[satisfied], links.reward[satisfied] / 2)  # half to each end
+        np.add.at(affinity, links.b[satisfied], links.reward[satisfied] / 2)
+    pairs["affinity"] = pairs["project_id"].map(dict(zip(problem.items, affinity, strict=True)))
+    pairs["total"] = pairs["score"] + pairs["affinity"]
     parks = region.parks[["park_id", "name", "county"]].rename(columns={"name": "park_name", "county": "host_county"})
     projects = region.projects.drop(columns=["land_ha", "energy_tce", "emission_t"], errors="ignore")
     out = pairs.merge(parks, on="park_id", how="left").merge(projects, on="project_id", how="left")
     out = out.rename(columns={"land": "land_ha", "energy": "energy_tce", "emission": "emission_t"})
     first = ["project_id", "name", "chain", "stage", "status", "park_id", "park_name", "host_county", "source_county",
-             "score", *SCORE_TERMS, "land_ha", "energy_tce", "emission_t", "investment", "output", "tax", "jobs",
+             "total", "score", *SCORE_TERMS, "affinity", "land_ha", "energy_tce", "emission_t", "investment", "output", "tax", "jobs",
              "needs_hub", "hub_id", "hub_minutes", "max_hub_minutes", "belts"]
     return out[first + [c for c in out.columns if c not in first]]
 

@@ -29,6 +29,7 @@ from .schema import (
     ADJUSTMENT_FIELDS,
     CHAINS,
     CORRIDOR_FIELDS,
+    COUNTY_FIELDS,
     EXCLUSION_FIELDS,
     HUB_FIELDS,
     LINK_FIELDS,
@@ -51,6 +52,7 @@ class Region:
     projects: pd.DataFrame
     links: pd.DataFrame
     adjustments: pd.DataFrame
+    counties: pd.DataFrame  # county caps (may be empty)
     chains: dict[str, str]
     work_crs: CRS
     travel: TravelTimes
@@ -91,8 +93,15 @@ def load_region(scenario: Scenario) -> Region:
     links = _read_keyed_csv(s["tables"].get("links"), LINK_FIELDS, "link_id", "L", problems)
     adjustments = _read_keyed_csv(s["tables"].get("pair_adjustments"), ADJUSTMENT_FIELDS, "adjustment_id", "A",
                                   problems)
+    counties = (read_csv(Path(s["tables"]["counties"]), fields=COUNTY_FIELDS, id_field="county", problems=problems)
+                if s["tables"].get("counties") else None)
+    if counties is None:
+        counties = pd.DataFrame({f.name: pd.Series(dtype=object if f.kind == "id" else float) for f in COUNTY_FIELDS})
     problems.raise_if_any()
     assert parks is not None and hubs is not None and projects is not None
+    for county in sorted(set(counties["county"]) - set(parks["county"])):
+        problems.add(str(s["tables"]["counties"]), f"county {county}", "county", "no park in the parks layer lies in "
+                     "this county", "use the county names of the parks layer")
 
     chains = {**CHAINS, **{str(k): str(v) for k, v in s["chains"].items()}}
     _apply_overrides(scenario, parks, projects, problems)
@@ -119,7 +128,7 @@ def load_region(scenario: Scenario) -> Region:
     files = [p for p in (*scenario.files, *(Path(v) for v in _input_paths(s))) if p.exists()]
     return Region(
         scenario=scenario, parks=parks, hubs=hubs, corridors=corridors, exclusions=exclusions,
-        projects=projects, links=links, adjustments=adjustments, chains=chains, work_crs=work_crs,
+        projects=projects, links=links, adjustments=adjustments, counties=counties, chains=chains, work_crs=work_crs,
         travel=travel, belts=parks_on_belts(parks, corridors), notes=notes,
         inputs={str(p): _sha256(p) for p in files},
     )

@@ -25,6 +25,8 @@ DEFAULT_WEIGHTS = {
     "leading_chain": 0.15,  # share of a project's value added when its chain leads the park
     "hub_access": 0.05,  # share added for a project that needs a hub, scaled by how close the hub is
     "belt": 0.05,  # share added when the park lies on a belt whose themes include the project's chain
+    "affinity": 0.1,  # score per 万元 of annual supplier-link value whose two ends are sited near each other
+    "chain_open": 0.0,  # score cost of each (chain, park) the plan opens
 }
 DEFAULTS: dict[str, Any] = {
     "name": None,
@@ -32,19 +34,21 @@ DEFAULTS: dict[str, Any] = {
     "description": "",
     "region": ".",
     "layers": {"parks": None, "hubs": None, "corridors": None, "exclusions": None, "rasters": {}},
-    "tables": {"projects": None, "links": None, "pair_adjustments": None},
+    "tables": {"projects": None, "links": None, "pair_adjustments": None, "counties": None},
     "chains": {},
     "crs": {"work": "auto", "output": "EPSG:4490"},
     "travel": {"circuity": 1.3, "speed_kmh": 60.0},
     "weights": dict(DEFAULT_WEIGHTS),
     "eligibility": {"hub_access": True, "standard_land": True},
+    "model": {"links": True, "max_chains": True, "max_parks_per_chain": None, "county_caps": True},
+    "benefit_sharing": {"host_share": 0.5, "floor": None},
     "overrides": {},
     "locks": [],
     "forbids": [],
     "solver": {"name": "cbc", "time_limit": 60.0, "gap": 1e-4, "threads": 1},
 }
 PATH_KEYS = {("layers", "parks"), ("layers", "hubs"), ("layers", "corridors"), ("layers", "exclusions"),
-             ("tables", "projects"), ("tables", "links"), ("tables", "pair_adjustments")}
+             ("tables", "projects"), ("tables", "links"), ("tables", "pair_adjustments"), ("tables", "counties")}
 REQUIRED_PATHS = (("layers", "parks"), ("layers", "hubs"), ("tables", "projects"))
 
 
@@ -150,7 +154,7 @@ def _check(settings: dict, path: Path, problems: Problems) -> None:
     for key in settings:
         if key not in DEFAULTS:
             problems.add(src, "", key, "unknown key", f"use one of: {', '.join(sorted(DEFAULTS))}")
-    for group in ("layers", "tables", "crs", "travel", "weights", "eligibility", "solver"):
+    for group in ("layers", "tables", "crs", "travel", "weights", "eligibility", "model", "benefit_sharing", "solver"):
         section = settings[group]
         if not isinstance(section, dict):
             problems.add(src, "", group, "expected a mapping", f"write '{group}:' followed by indented keys")
@@ -181,6 +185,20 @@ def _check(settings: dict, path: Path, problems: Problems) -> None:
     travel = settings["travel"]
     if isinstance(travel, dict) and isinstance(travel.get("speed_kmh"), (int, float)) and travel["speed_kmh"] <= 0:
         problems.add(src, "", "travel.speed_kmh", "must be positive", "e.g. speed_kmh: 60")
+    sharing = settings["benefit_sharing"]
+    if isinstance(sharing, dict):
+        for key in ("host_share", "floor"):
+            value = sharing.get(key)
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1):
+                problems.add(src, "", f"benefit_sharing.{key}", f"expected a share between 0 and 1, got {value!r}",
+                             "e.g. host_share: 0.6")
+    model = settings["model"]
+    if isinstance(model, dict):
+        cap = model.get("max_parks_per_chain")
+        if cap is not None and not (isinstance(cap, int) and cap >= 1) and not (
+                isinstance(cap, dict) and all(isinstance(v, int) and v >= 1 for v in cap.values())):
+            problems.add(src, "", "model.max_parks_per_chain", f"expected a whole number ≥ 1 or a mapping chain: "
+                         f"number, got {cap!r}", "e.g. max_parks_per_chain: {nev: 3}")
     solver = settings["solver"]
     if isinstance(solver, dict):
         if solver.get("name") not in ("cbc", "highs"):

@@ -88,3 +88,9 @@ ADJUSTMENT_FIELDS = (
     Field("park_id", "text"),
     Field("score", "number", doc="expert judgement added to the pair's fit (score units)"),
 )
+COUNTY_FIELDS = (
+    Field("county", "id", doc="county name as in the parks layer"),
+    Field("energy_quota_tce", "number", minimum=0, unit="tce/yr", required=False,
+          doc="county energy cap (能耗双控) on top of the park quotas; empty = none"),
+    Field("emission_quota_t", "number", minimum=0, unit="t/yr", required=False, doc="county emission cap; empty = none"),
+)
