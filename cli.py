@@ -1,4 +1,4 @@
-"""Command line: ``siting validate | run | demo | check``. Thin: parse, call, report.
+"""Command line: ``siting validate | run | demo | check | explain``. Thin: parse, call, report.
 
 Exit codes: 0 done; 1 refused (e.g. the output folder exists, a check found violations, the solver
 failed); 2 bad input or usage; 3 the committed projects cannot all be placed (with a diagnosis).
@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", parents=[common, solve], help="run the bundled demo scenario")
     p = sub.add_parser("check", parents=[common], help="re-verify every constraint of a run from its outputs")
     p.add_argument("run", type=Path)
+    p = sub.add_parser("explain", parents=[common], help="why here? force a project into a park (or ban its "
+                       "current park), re-solve, and report what changes and what binds")
+    p.add_argument("run", type=Path)
+    p.add_argument("--project", required=True, help="project ID")
+    p.add_argument("--park", help="park to force the project into; without it, its current park is banned")
+    p.add_argument("--time-limit", type=_positive, metavar="S", help="solver time limit (default: the run's)")
     return parser
 
 
@@ -72,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.scenario)
         if args.command == "check":
             return _check(args.run)
+        if args.command == "explain":
+            from siting.explain import explain
+
+            print("\n".join(explain(args.run, args.project, args.park, time_limit=args.time_limit).lines))
+            return EXIT_OK
         scenario = siting.DEMO_SCENARIO if args.command == "demo" else args.scenario
         return _run(scenario, args)
     except siting.InputError as exc:

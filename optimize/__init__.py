@@ -5,6 +5,7 @@ No geography here: the engine never imports geopandas.
 
 from ._errors import ProblemError, SolverError
 from .diagnose import Diagnosis, Shortfall, diagnose
+from .duals import shadow_prices
 from .greedy import greedy_plan
 from .problem import AssignmentProblem, CapacityRow, Classes, Links, SideRow
 from .solve import SOLVERS, Solution, SolverOptions, Status, pair_indices, solve
@@ -26,5 +27,6 @@ __all__ = [
     "diagnose",
     "greedy_plan",
     "pair_indices",
+    "shadow_prices",
     "solve",
 ]

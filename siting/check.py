@@ -15,6 +15,7 @@ import pandas as pd
 import pyogrio
 
 REQUIRED_FILES = ("map.html", "report.html", "summary.json", "manifest.json", "assignments.csv", "parks.csv", "unplaced.csv",
+                  "shadow_prices.csv",
                   "results.gpkg", "shp/field_names.csv")
 TIER_ORDER = {"county": 0, "city": 1, "provincial": 2, "national": 3}
 RESOURCES = (("land_ha", "land"), ("energy_tce", "energy"), ("emission_t", "emission"))

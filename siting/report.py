@@ -45,7 +45,7 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int] 
 
 
 def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, counties: pd.DataFrame,
-                 unplaced: pd.DataFrame, notes: list[str]) -> None:
+                 unplaced: pd.DataFrame, prices: pd.DataFrame, notes: list[str]) -> None:
     """Write ``report.html``: solution quality, headline KPIs, parks, counties, unplaced projects and why."""
     sol, k = summary["solution"], summary["kpis"]
     gain = sol["objective"] - sol["greedy_objective"] if sol["objective"] is not None else None
@@ -99,6 +99,12 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         "<h2>Headline KPIs 主要指标</h2>", pairs_table(kpi_rows),
         "<h2>Parks 园区</h2>", _table(parks, park_cols, {"leading_chain_share": 2}),
         "<h2>Counties 县区</h2>", _table(counties, county_cols),
+        "<h2>Shadow prices 影子价格</h2><p class='note'>Marginal score of one more unit of each binding quota, "
+        "from the LP relaxation around this plan (chain openings kept). 0 = not binding. A guide, not a promise: "
+        "projects come in whole hectares.</p>",
+        _table(prices[prices["shadow_price"] > 0].sort_values("shadow_price", ascending=False).head(25),
+               {"label": "quota", "capacity": "capacity", "used": "used", "shadow_price": "score per unit"},
+               {"shadow_price": 2}),
         f"<h2>Unplaced projects 未落地项目 ({len(unplaced)})</h2>", _table(unplaced, unplaced_cols),
         "<h2>Notes 说明</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in [*notes, *sol["notes"]]) + "</ul>",
         "<p class='note'>Every KPI is defined in the README. Files: assignments.csv, parks.csv, counties.csv, "

@@ -25,7 +25,7 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from layers import CGCS2000, Problems, crs_label, park_points
-from optimize import SolverOptions
+from optimize import SolverOptions, shadow_prices
 
 from .eligibility import Eligibility, assess
 from .exports import join_lists, write_gpkg, write_shapefiles
@@ -174,7 +174,8 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
     }
     _write_json(folder / "summary.json", summary_doc)
     greedy = pd.DataFrame(sorted(plan.greedy_assignments.items()), columns=["project_id", "park_id"])
-    tables = {"assignments": assignments, "parks": parks, "counties": counties, "unplaced": plan.unplaced,
+    prices = shadow_prices(plan.problem, sol.chosen_pairs, solver=options.solver, threads=options.threads)
+    tables = {"shadow_prices": prices, "assignments": assignments, "parks": parks, "counties": counties, "unplaced": plan.unplaced,
               "links": links, "eligibility_removed": eligibility.removed, "greedy_assignments": greedy}
     for name, table in tables.items():
         join_lists(table).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8")
@@ -195,7 +196,7 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
     fmap = build_map(region, assignments, parks, links, eligibility.removed, title=title, facts=facts)
     write_map(folder / "map.html", fmap)
     write_report(folder / "report.html", title=title, summary=summary_doc, parks=parks, counties=counties,
-                 unplaced=plan.unplaced, notes=[*region.notes, f"work CRS {crs_label(region.work_crs)}"])
+                 unplaced=plan.unplaced, prices=prices, notes=[*region.notes, f"work CRS {crs_label(region.work_crs)}"])
 
     manifest = {
         "scenario": region.scenario.name,

@@ -141,3 +141,26 @@ def test_console_script_has_no_traceback(tmp_path):
     assert "field 'surprise': unknown key" in proc.stderr
     assert "nowhere.gpkg" in proc.stderr
     assert pd.notna(proc.stderr)
+
+
+def test_explain_forces_bans_and_refuses(tmp_path, tiny, capsys):
+    tiny.park("P1", land_available_ha=100).park("P2", land_available_ha=30)
+    for pid, land, output in [("A", 60, 100), ("B", 50, 90), ("C", 40, 80), ("D", 30, 50)]:
+        tiny.project(pid, land_ha=land, output=output)
+    assert siting("run", tiny.write(), "--out", tmp_path / "r", capsys=capsys)[0] == 0  # optimum 230: A+C, D
+    # forcing B into P1: B + C (90 ha) in P1, D in P2 = 220
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "B", "--park", "P1", capsys=capsys)
+    assert code == 0
+    assert "forcing B into P1" in out and "230.0 → 220.0 (-10.0" in out
+    assert "A: P1 → not placed" in out
+    # banning A from P1: A has nowhere else to go (P2 has 30 ha), B + C take P1: 220, A out
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "A", capsys=capsys)
+    assert "banning A from P1" in out and "230.0 → 220.0" in out
+    # an ineligible pair is explained by its rule, without solving
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "A", "--park", "P2", capsys=capsys)
+    assert "cannot go to P2" in out and "land: needs 60 ha of land; the park has 30 ha free" in out
+    # inputs changed since the run: refuse with exit 2
+    projects = tmp_path / "region" / "projects.csv"
+    projects.write_text(projects.read_text().replace("60", "61", 1))
+    code, _, err = siting("explain", tmp_path / "r", "--project", "A", capsys=capsys)
+    assert code == 2 and "changed since the run" in err

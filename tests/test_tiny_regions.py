@@ -159,3 +159,16 @@ def test_a_run_never_overwrites_and_a_failed_run_leaves_nothing(tmp_path, tiny, 
     with pytest.raises(RuntimeError, match="disk full"):
         siting.execute(scenario, out=tmp_path / "second")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "region"]
+
+
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_shadow_price_of_land_equals_the_marginal_density(tmp_path, tiny, solver):
+    # P1 has 10 ha. A (6 ha, 12) is placed; B (6 ha, 6) does not fit. In the LP around the plan B would take
+    # the 4 ha left at 6 / 6 = 1 point per ha, so one more ha of land in P1 is worth 1; energy is slack: 0.
+    tiny.park("P1", land_available_ha=10)
+    tiny.project("A", land_ha=6, output=12).project("B", land_ha=6, output=6)
+    result = run(tmp_path, tiny.write(), solver=solver)
+    prices = pd.read_csv(result.folder / "shadow_prices.csv").set_index("row")
+    assert prices.loc["land[P1]", "shadow_price"] == pytest.approx(1.0)
+    assert prices.loc["energy[P1]", "shadow_price"] == 0
+    assert prices.loc["land[P1]", "used"] == 6

@@ -995,6 +995,98 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
 
+def write_roads(parks: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, path: Path) -> None:
+    """OSM XML of the main roads: motorways and national roads between the cities, plus a spur to every park.
+
+    The routes follow the real expressways (京港澳 G4, 连霍 G30, 二广 G55, 大广 G45, 宁洛 G36, 沪陕 G40, 晋新
+    G5512) and national roads (G107, G310) through the cities they serve, as straight legs between city
+    waypoints with a node every ~2 km; the geometry is schematic. Roads meet at shared city nodes. Each park
+    point (the polygon's centroid, or a point inside when the centroid falls outside) and each hub gets a
+    spur to the nearest motorway or national-road node: primary when longer than 15 km, else secondary. All
+    ways are two-way (``oneway=no``). No random numbers are used, so the file is the same on every run.
+    """
+    cities = {
+        "安阳": (114.35, 36.10), "鹤壁": (114.25, 35.72), "新乡": (113.93, 35.30), "郑州": (113.72, 34.83),
+        "航空港": (113.84, 34.50), "许昌": (113.85, 34.05), "漯河": (113.97, 33.58), "驻马店": (114.03, 32.98),
+        "信阳": (114.10, 32.17), "三门峡": (111.22, 34.76), "义马": (111.88, 34.76), "洛阳": (112.45, 34.70),
+        "巩义": (113.03, 34.73), "开封": (114.33, 34.82), "民权": (115.15, 34.66), "商丘": (115.63, 34.42),
+        "济源": (112.60, 35.08), "汝州": (112.84, 34.17), "南召": (112.43, 33.49), "南阳": (112.44, 33.06),
+        "濮阳": (115.03, 35.74), "滑县": (114.52, 35.57), "长垣": (114.67, 35.22), "通许": (114.47, 34.48),
+        "太康": (114.85, 34.06), "周口": (114.68, 33.60), "项城": (114.88, 33.45), "新蔡": (114.98, 32.75),
+        "潢川": (115.05, 32.13), "焦作": (113.24, 35.22), "平顶山": (113.30, 33.74), "叶县": (113.36, 33.62),
+        "桐柏": (113.42, 32.37),
+    }
+    # highway, name, ref, waypoints (city names, or (lon, lat) bends of the national roads between cities)
+    routes: tuple[tuple[str, str, str, tuple[str | tuple[float, float], ...]], ...] = (
+        ("motorway", "京港澳高速", "G4", ("安阳", "鹤壁", "新乡", "郑州", "航空港", "许昌", "漯河", "驻马店", "信阳")),
+        ("motorway", "连霍高速", "G30", ("三门峡", "义马", "洛阳", "巩义", "郑州", "开封", "民权", "商丘")),
+        ("motorway", "二广高速", "G55", ("济源", "洛阳", "汝州", "南召", "南阳")),
+        ("motorway", "大广高速", "G45",
+         ("濮阳", "滑县", "长垣", "开封", "通许", "太康", "周口", "项城", "新蔡", "潢川")),
+        ("motorway", "宁洛高速", "G36", ("洛阳", "汝州", "平顶山", "叶县", "漯河", "周口")),
+        ("motorway", "沪陕高速", "G40", ("南阳", "桐柏", "信阳", "潢川")),
+        ("motorway", "晋新高速", "G5512", ("济源", "焦作", "新乡")),
+        ("trunk", "107国道", "G107",
+         ("安阳", (114.22, 35.92), "鹤壁", (114.05, 35.52), "新乡", (113.78, 35.05), "郑州", (113.70, 34.45),
+          "许昌", (113.88, 33.82), "漯河", (113.96, 33.28), "驻马店", (114.00, 32.58), "信阳")),
+        ("trunk", "310国道", "G310",
+         ("三门峡", (111.55, 34.72), "义马", (112.15, 34.66), "洛阳", (112.75, 34.66), "巩义",
+          (113.38, 34.77), "郑州", (114.02, 34.76), "开封", (114.75, 34.72), "民权", (115.40, 34.58), "商丘")),
+    )
+    step_km = 2.0
+    node_ids: dict[tuple[float, float], int] = {}
+
+    def node(lon: float, lat: float) -> int:
+        return node_ids.setdefault((round(lon, 7), round(lat, 7)), len(node_ids) + 1)
+
+    def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
+        mid_lat = math.radians((a[1] + b[1]) / 2)
+        return math.hypot((b[0] - a[0]) * 111.32 * math.cos(mid_lat), (b[1] - a[1]) * 110.57)
+
+    def line(points: list[tuple[float, float]]) -> list[int]:
+        """Node IDs along straight legs between ``points``, one node every ``step_km`` or less."""
+        refs = [node(*points[0])]
+        for a, b in zip(points[:-1], points[1:], strict=True):
+            n = max(1, math.ceil(km_between(a, b) / step_km))
+            refs += [node(a[0] + (b[0] - a[0]) * k / n, a[1] + (b[1] - a[1]) * k / n) for k in range(1, n + 1)]
+        return refs
+
+    ways: list[tuple[list[int], dict[str, str]]] = []
+    for highway, name, ref, waypoints in routes:
+        points = [cities[w] if isinstance(w, str) else w for w in waypoints]
+        ways.append((line(points), {"highway": highway, "name": name, "ref": ref, "oneway": "no"}))
+    backbone = np.array(list(node_ids), dtype=float)  # (lon, lat) of every motorway and national-road node
+
+    parks_gk = parks.to_crs(CRS_GK)
+    centroids = parks_gk.geometry.centroid
+    inside = centroids.where(parks_gk.geometry.contains(centroids), parks_gk.geometry.representative_point())
+    park_xy = gpd.GeoSeries(inside, crs=CRS_GK).to_crs(CRS_GEO)
+    hub_xy = hubs.geometry
+    targets = [(f"{name}连接线", p.x, p.y) for name, p in zip(parks["name"], park_xy, strict=True)]
+    targets += [(f"{name}连接线", p.x, p.y) for name, p in zip(hubs["name"], hub_xy, strict=True)]
+    for name, lon, lat in targets:
+        scale = np.array([111.32 * math.cos(math.radians(lat)), 110.57])
+        dist = np.hypot(*((backbone - (lon, lat)) * scale).T)
+        nearest = int(np.argmin(dist))
+        if dist[nearest] < 0.01:
+            continue
+        start = (float(backbone[nearest, 0]), float(backbone[nearest, 1]))
+        highway = "primary" if dist[nearest] > 15.0 else "secondary"
+        ways.append((line([start, (lon, lat)]), {"highway": highway, "name": name, "oneway": "no"}))
+
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<osm version="0.6" generator="data/gis/make_demo.py (schematic demo roads)">']
+    lines += [f'  <node id="{i}" lat="{lat:.7f}" lon="{lon:.7f}"/>' for (lon, lat), i in node_ids.items()]
+    for way_id, (refs, tags) in enumerate(ways, start=1):
+        lines.append(f'  <way id="{way_id}">')
+        lines += [f'    <nd ref="{r}"/>' for r in refs]
+        lines += [f'    <tag k="{k}" v="{v}"/>' for k, v in tags.items()]
+        lines.append("  </way>")
+    lines.append("</osm>")
+    remove_existing(path)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 # ---------------------------------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------------------------------
@@ -1072,6 +1164,7 @@ def main() -> None:
     write_slope(slope, transform, out / "slope.tif")
     write_csv(projects, out / "projects.csv")
     write_csv(links, out / "links.csv")
+    write_roads(parks, hubs, out / "roads.osm")
     print_summary(projects, parks, links, eligible, assignment, excluded)
 
 

@@ -1,0 +1,189 @@
+"""Answers to "why here?" and "why not there?": force a pair (or ban the current one), re-solve, compare.
+
+``explain(run, project, park)`` reloads the run's scenario (refusing if any input changed since the
+run), then solves a variant: with ``park`` the project is locked there; without it, the project's
+current park is forbidden (or, for an unplaced project, the project is made mandatory). It reports
+the change of objective and headline KPIs, the projects that moved, and the capacities that bind in
+the parks concerned, in plain words (中文 and English).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from layers import InputError, Problem
+from optimize import SolverOptions, pair_indices, solve
+
+from .eligibility import RESOURCES, assess
+from .plan import build_problem
+from .region import load_region
+from .scenario import load_scenario
+
+
+@dataclass(frozen=True)
+class Explanation:
+    lines: list[str]
+    objective_before: float
+    objective_after: float | None
+
+
+def explain(run: Path, project: str, park: str | None = None, *, time_limit: float | None = None) -> Explanation:
+    """Force ``project`` into ``park`` (or out of its current park) and explain the consequences."""
+    run = Path(run)
+    manifest_path = run / "manifest.json"
+    if not manifest_path.exists():
+        raise InputError([Problem(str(run), "", "", "is not a run folder (no manifest.json)",
+                                  "name a folder written by 'siting run'")])
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    region = load_region(load_scenario(manifest["scenario_file"]))
+    changed = sorted(f for f, digest in manifest["inputs"].items() if region.inputs.get(f) != digest)
+    if changed:
+        raise InputError([Problem(f, "", "", "changed since the run was made", "re-run the scenario first, then ask "
+                                  "again") for f in changed])
+    if project not in set(region.projects["project_id"]):
+        raise InputError([Problem(str(run), "", "--project", f"no project {project!r} in this run", "check the ID")])
+    if park is not None and park not in set(region.parks["park_id"]):
+        raise InputError([Problem(str(run), "", "--park", f"no park {park!r} in this run", "check the ID")])
+
+    eligibility = assess(region)
+    problem = build_problem(region, eligibility)
+    before = pd.read_csv(run / "assignments.csv", dtype={"project_id": str, "park_id": str}, keep_default_na=False)
+    plan = dict(zip(before["project_id"], before["park_id"], strict=True))
+    base_pairs = pair_indices(problem, plan)
+    base_objective = problem.objective_of(base_pairs)
+    current = plan.get(project)
+    name = region.projects.set_index("project_id").at[project, "name"]
+    lines = [f"project {project} ({name}): now {'in ' + current if current else 'not placed'} · 当前"
+             f"{'位于 ' + current if current else '未落地'}"]
+
+    if park is not None:
+        removed = eligibility.removed[(eligibility.removed["project_id"] == project)
+                                      & (eligibility.removed["park_id"] == park)]
+        if len(removed):
+            lines.append(f"{project} cannot go to {park} at all (不符合入园条件):")
+            lines += [f"  - {r.rule}: {r.reason}" for r in removed.itertuples(index=False)]
+            return Explanation(lines, base_objective, None)
+        if park == current:
+            lines.append(f"{project} is already in {park}; ask with another --park, or without --park to ban it there")
+            return Explanation(lines, base_objective, base_objective)
+    else:
+        if current is None and not any(problem.items[i] == project for i in problem.pair_item):
+            lines.append(f"{project} has no eligible park; see unplaced.csv for the rules that removed each park")
+            return Explanation(lines, base_objective, None)
+
+    variant = _variant(problem, project, park, current)
+    options = SolverOptions(solver=manifest["solution"]["solver"],
+                            time_limit=time_limit or manifest["solution"]["time_limit"],
+                            gap=manifest["solution"]["gap_limit"], threads=manifest["solution"]["threads"])
+    result = solve(variant, options, start=_repaired_start(variant, plan, project, park))
+    what = (f"forcing {project} into {park} (强制落地 {park})" if park else
+            f"banning {project} from {current} (禁止落地 {current})" if current else
+            f"forcing {project} to be placed (强制落地)")
+    if not result.has_plan:
+        lines.append(f"{what}: no feasible plan — the committed projects and this choice cannot all fit (无可行方案)")
+        return Explanation(lines, base_objective, None)
+    after = dict(result.assignment)
+    delta = result.objective - base_objective
+    lines.append(f"{what}: objective {base_objective:,.1f} → {result.objective:,.1f} ({delta:+,.1f}; "
+                 f"{'proven' if result.status.value == 'optimal' else 'not proven optimal, gap ' + _pct(result.gap)})")
+    lines.append(f"目标值变化 {delta:+,.1f}" + ("（原方案更优）" if delta < 0 else "（新方案不更差）"))
+    if delta > 1e-6 * max(1.0, abs(base_objective)):
+        lines.append("note: the variant scores higher, so the run's plan was not optimal (it stopped at the time "
+                     "limit); re-run with a longer --time-limit · 原方案未达最优，可延长求解时间")
+    lines += _kpi_changes(region, plan, after)
+    moved = sorted(p for p in set(plan) | set(after) if plan.get(p) != after.get(p) and p != project)
+    for p in moved[:15]:
+        lines.append(f"  - {p}: {plan.get(p) or 'not placed'} → {after.get(p) or 'not placed'}")
+    if len(moved) > 15:
+        lines.append(f"  … and {len(moved) - 15} more projects moved")
+    target = park or after.get(project)
+    for p in [q for q in (target, current) if q]:
+        lines += _binding(problem, variant, result.chosen_pairs, p, region)
+    return Explanation(lines, base_objective, result.objective)
+
+
+def _variant(problem, project: str, park: str | None, current: str | None):
+    """The problem with the project locked to ``park``, or banned from ``current``, or made mandatory."""
+    i = problem.items.index(project)
+    keep = np.ones(problem.n_pairs, dtype=bool)
+    mine = problem.pair_item == i
+    if park is not None:
+        keep &= ~mine | (problem.pair_bin == problem.bins.index(park))
+    elif current is not None:
+        keep &= ~(mine & (problem.pair_bin == problem.bins.index(current)))
+    mandatory = problem.mandatory.copy()
+    if park is not None or current is None:
+        mandatory[i] = True
+    index = np.flatnonzero(keep)
+    position = {int(k): n for n, k in enumerate(index)}
+    classes = problem.classes and replace(problem.classes, pair_class=problem.classes.pair_class[index])
+    side = [replace(r, pairs=np.array([position[int(k)] for k in r.pairs if int(k) in position], dtype=np.int64),
+                    coef=r.coef[[int(k) in position for k in r.pairs]]) for r in problem.side_rows]
+    return replace(problem, pair_item=problem.pair_item[index], pair_bin=problem.pair_bin[index],
+                   pair_score=problem.pair_score[index], pair_use={r: u[index] for r, u in problem.pair_use.items()},
+                   mandatory=mandatory, classes=classes, side_rows=tuple(side))
+
+
+def _repaired_start(variant, plan: dict[str, str], project: str, park: str | None) -> list[int] | None:
+    """The run's plan made feasible for the variant: the project moved (or dropped), lowest scorers evicted.
+
+    Starting from it, the solver and the neighbourhood search look for the best plan *near* the run's
+    one, so the comparison shows the effect of the change rather than solver noise.
+    """
+    keep = {p: b for p, b in plan.items() if p != project}
+    lookup = {(variant.items[i], variant.bins[b]): k
+              for k, (i, b) in enumerate(zip(variant.pair_item.tolist(), variant.pair_bin.tolist(), strict=True))}
+    chosen = [lookup[(p, b)] for p, b in keep.items() if (p, b) in lookup]
+    if park is not None:
+        chosen.append(lookup[(project, park)])
+        target = variant.bins.index(park)
+        while variant.violations(chosen):
+            evictable = [k for k in chosen if variant.pair_bin[k] == target and variant.items[variant.pair_item[k]]
+                         != project and not variant.mandatory[variant.pair_item[k]]]
+            if not evictable:
+                return None
+            chosen.remove(min(evictable, key=lambda k: (variant.pair_score[k], k)))
+    return None if variant.violations(chosen) else sorted(chosen)
+
+
+def _kpi_changes(region, before: dict[str, str], after: dict[str, str]) -> list[str]:
+    projects = region.projects.set_index("project_id")
+    out = []
+    for column, label in (("output", "output 产值 (万元/yr)"), ("tax", "tax 税收 (万元/yr)"), ("land_ha", "land 用地 (ha)")):
+        b = float(projects.loc[list(before), column].sum()) if before else 0.0
+        a = float(projects.loc[list(after), column].sum()) if after else 0.0
+        out.append(f"  {label}: {b:,.1f} → {a:,.1f} ({a - b:+,.1f})")
+    out.append(f"  placed 落地项目: {len(before)} → {len(after)}")
+    return out
+
+
+def _binding(problem, variant, chosen, park: str, region) -> list[str]:
+    """The capacities of ``park`` that are full in the new plan, in plain words."""
+    b = variant.bins.index(park)
+    out = []
+    for row in variant.capacities:
+        if row.bins != (b,):
+            continue
+        used = sum(variant.pair_use[row.resource][k] for k in chosen if variant.pair_bin[k] == b)
+        unit = RESOURCES[row.resource][2] if row.resource in RESOURCES else ""
+        zh = {"land": "用地", "energy": "能耗", "emission": "排放"}.get(row.resource, row.resource)
+        if used >= 0.995 * row.capacity:
+            out.append(f"binding 约束: park {park} {row.resource} is full ({used:,.4g} of {row.capacity:,.4g} {unit}) "
+                       f"— 园区{park}的{zh}指标已用尽")
+        else:
+            out.append(f"  park {park} {row.resource}: {used:,.4g} of {row.capacity:,.4g} {unit} used · {zh}")
+    if variant.classes is not None and variant.classes.per_bin_limit is not None:
+        open_here = {c for c, bb in variant.opened(chosen) if bb == b}
+        if len(open_here) >= variant.classes.per_bin_limit[b]:
+            out.append(f"binding 约束: park {park} hosts its maximum of {int(variant.classes.per_bin_limit[b])} chains "
+                       f"({', '.join(sorted(variant.classes.names[c] for c in open_here))}) — 专而精上限")
+    return out
+
+
+def _pct(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.2%}"
