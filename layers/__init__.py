@@ -5,6 +5,7 @@ from ._validate import Field, parse_table
 from .crs import CGCS2000, choose_work_crs, crs_label, gauss_kruger_zone
 from .overlay import parks_on_belts
 from .read import read_csv, read_layer
+from .roads import road_travel_times
 from .travel import TravelTimes, park_points, straight_line_times
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "parse_table",
     "read_csv",
     "read_layer",
+    "road_travel_times",
     "straight_line_times",
 ]

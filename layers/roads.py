@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import math
+import numbers
 import os
 import tempfile
 import time
@@ -261,14 +262,15 @@ def _check_inputs(parks: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, road_file: Pa
         speeds.update({k: float(v) for k, v in speeds_kmh.items() if k in speeds and _positive(v)})
     if not _positive(access_speed_kmh):
         problems.add("access_speed_kmh", "", "", f"must be a positive number (km/h), got {access_speed_kmh!r}")
-    if not (isinstance(snap_warn_m, int | float) and snap_warn_m >= 0):
+    if not (isinstance(snap_warn_m, numbers.Real) and snap_warn_m >= 0):
         problems.add("snap_warn_m", "", "", f"must be a number ≥ 0 (metres), got {snap_warn_m!r}")
     problems.raise_if_any()
     return speeds
 
 
 def _positive(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+            and math.isfinite(value) and value > 0)
 
 
 def _drivable_with_times(graph: nx.MultiDiGraph, speeds: dict[str, float],

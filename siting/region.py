@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from layers import (
     parks_on_belts,
     read_csv,
     read_layer,
+    road_travel_times,
     straight_line_times,
 )
 
@@ -123,8 +125,7 @@ def load_region(scenario: Scenario) -> Region:
         elif frame.crs is None:
             layers[name] = frame.set_crs(work_crs)  # empty optional layer
     parks, hubs, corridors, exclusions = (layers[k] for k in ("parks", "hubs", "corridors", "exclusions"))
-    travel = straight_line_times(parks, hubs, circuity=float(s["travel"]["circuity"]),
-                                 speed_kmh=float(s["travel"]["speed_kmh"]))
+    travel = _travel_times(scenario, parks, hubs, notes)
     files = [p for p in (*scenario.files, *(Path(v) for v in _input_paths(s))) if p.exists()]
     return Region(
         scenario=scenario, parks=parks, hubs=hubs, corridors=corridors, exclusions=exclusions,
@@ -132,6 +133,24 @@ def load_region(scenario: Scenario) -> Region:
         travel=travel, belts=parks_on_belts(parks, corridors), notes=notes,
         inputs={str(p): _sha256(p) for p in files},
     )
+
+
+def cache_dir() -> Path:
+    """Where computed travel-time matrices are cached: ``$SITING_CACHE_DIR``, else ``~/.cache/siting``."""
+    return Path(os.environ.get("SITING_CACHE_DIR") or Path.home() / ".cache" / "siting")
+
+
+def _travel_times(scenario: Scenario, parks: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, notes: list[str]) -> TravelTimes:
+    """Road-network times when the scenario names a road file, else straight-line distance × circuity ÷ speed."""
+    t = scenario.settings["travel"]
+    roads = scenario.settings["layers"].get("roads")
+    if not roads:
+        return straight_line_times(parks, hubs, circuity=float(t["circuity"]), speed_kmh=float(t["speed_kmh"]))
+    travel, road_notes = road_travel_times(
+        parks, hubs, Path(roads), speeds_kmh=t["speeds_kmh"] or None, access_speed_kmh=float(t["access_speed_kmh"]),
+        snap_warn_m=float(t["snap_warn_m"]), cache_dir=cache_dir())
+    notes.extend(f"roads: {n}" for n in road_notes)
+    return travel
 
 
 def _input_paths(settings: dict) -> list[str]:

@@ -33,11 +33,11 @@ DEFAULTS: dict[str, Any] = {
     "title": "",
     "description": "",
     "region": ".",
-    "layers": {"parks": None, "hubs": None, "corridors": None, "exclusions": None, "rasters": {}},
+    "layers": {"parks": None, "hubs": None, "corridors": None, "exclusions": None, "roads": None, "rasters": {}},
     "tables": {"projects": None, "links": None, "pair_adjustments": None, "counties": None},
     "chains": {},
     "crs": {"work": "auto", "output": "EPSG:4490"},
-    "travel": {"circuity": 1.3, "speed_kmh": 60.0},
+    "travel": {"circuity": 1.3, "speed_kmh": 60.0, "speeds_kmh": {}, "access_speed_kmh": 30.0, "snap_warn_m": 2000.0},
     "weights": dict(DEFAULT_WEIGHTS),
     "eligibility": {"hub_access": True, "standard_land": True},
     "model": {"links": True, "max_chains": True, "max_parks_per_chain": None, "county_caps": True},
@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "forbids": [],
     "solver": {"name": "cbc", "time_limit": 60.0, "gap": 1e-4, "threads": 1},
 }
-PATH_KEYS = {("layers", "parks"), ("layers", "hubs"), ("layers", "corridors"), ("layers", "exclusions"),
+PATH_KEYS = {("layers", "parks"), ("layers", "hubs"), ("layers", "corridors"), ("layers", "exclusions"), ("layers", "roads"),
              ("tables", "projects"), ("tables", "links"), ("tables", "pair_adjustments"), ("tables", "counties")}
 REQUIRED_PATHS = (("layers", "parks"), ("layers", "hubs"), ("tables", "projects"))
 
@@ -180,6 +180,11 @@ def _check(settings: dict, path: Path, problems: Problems) -> None:
                 problems.add(value, "", "", f"raster '{name}' named in the scenario does not exist", "check the path")
     for group in ("travel", "weights"):
         for key, value in (settings[group] or {}).items() if isinstance(settings[group], dict) else ():
+            if (group, key) == ("travel", "speeds_kmh"):
+                if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and v > 0 for v in value.values()):
+                    problems.add(src, "", "travel.speeds_kmh", f"expected highway class: km/h (> 0), got {value!r}",
+                                 "e.g. speeds_kmh: {motorway: 100, primary: 60}")
+                continue
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 problems.add(src, "", f"{group}.{key}", f"expected a number ≥ 0, got {value!r}", "write a plain number")
     travel = settings["travel"]

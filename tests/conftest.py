@@ -85,6 +85,12 @@ class TinyRegion:
         return path
 
 
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Travel-time caches go to a temporary folder, never the user's home."""
+    monkeypatch.setenv("SITING_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture
 def tiny(tmp_path: Path) -> TinyRegion:
     return TinyRegion(tmp_path / "region")

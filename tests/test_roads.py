@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -60,7 +61,7 @@ def length_km(*nodes: int) -> float:
     """Great-circle length (haversine, as osmnx computes it) along the node sequence, in km."""
     ll = lonlat()
     total = 0.0
-    for a, b in zip(nodes[:-1], nodes[1:]):
+    for a, b in itertools.pairwise(nodes):
         (lon1, lat1), (lon2, lat2) = ll[a], ll[b]
         p1, p2 = math.radians(lat1), math.radians(lat2)
         h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
@@ -262,7 +263,7 @@ def test_pbf_is_refused_with_advice(tmp_path: Path) -> None:
 
 def test_unknown_speed_class_is_named(osm: Path) -> None:
     parks, hubs = layers_in()
-    with pytest.raises(InputError, match="footway, track.*unknown highway class") as err:
+    with pytest.raises(InputError, match=r"footway, track.*unknown highway class") as err:
         road_travel_times(parks, hubs, osm, speeds_kmh={"motorway": 110, "track": 10, "footway": 5})
     assert len(err.value.problems) == 1
     with pytest.raises(InputError, match="positive"):

@@ -1046,7 +1046,8 @@ def write_roads(parks: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, path: Path) -> 
     def line(points: list[tuple[float, float]]) -> list[int]:
         """Node IDs along straight legs between ``points``, one node every ``step_km`` or less."""
         refs = [node(*points[0])]
-        for a, b in zip(points[:-1], points[1:], strict=True):
+        for i in range(1, len(points)):
+            a, b = points[i - 1], points[i]
             n = max(1, math.ceil(km_between(a, b) / step_km))
             refs += [node(a[0] + (b[0] - a[0]) * k / n, a[1] + (b[1] - a[1]) * k / n) for k in range(1, n + 1)]
         return refs
