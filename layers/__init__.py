@@ -3,10 +3,12 @@
 from ._errors import InputError, Problem, Problems
 from ._validate import Field, parse_table
 from .crs import CGCS2000, choose_work_crs, crs_label, gauss_kruger_zone
+from .exclusions import effective_land, exclusion_overlay
 from .overlay import parks_on_belts
 from .read import read_csv, read_layer
 from .roads import road_travel_times
 from .travel import TravelTimes, park_points, straight_line_times
+from .zonal import zonal_stats
 
 __all__ = [
     "CGCS2000",
@@ -17,6 +19,8 @@ __all__ = [
     "TravelTimes",
     "choose_work_crs",
     "crs_label",
+    "effective_land",
+    "exclusion_overlay",
     "gauss_kruger_zone",
     "park_points",
     "parks_on_belts",
@@ -25,4 +29,5 @@ __all__ = [
     "read_layer",
     "road_travel_times",
     "straight_line_times",
+    "zonal_stats",
 ]

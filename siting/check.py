@@ -111,7 +111,7 @@ def check_run(folder: str | Path) -> list[str]:
 
     # scores: the breakdown adds up, value follows the weights, the objective is their sum
     w = settings["weights"]
-    terms = ["value", "leading_bonus", "hub_bonus", "belt_bonus", "adjustment"]
+    terms = ["value", "leading_bonus", "hub_bonus", "belt_bonus", "raster_bonus", "adjustment"]
     for row in a.itertuples(index=False):
         if not _close(sum(float(getattr(row, t)) for t in terms), float(row.score)):
             out.append(f"{row.project_id}: score {row.score} is not the sum of its breakdown")

@@ -16,7 +16,8 @@ for project X?" always has an answer. Rules (DESIGN.md §4), each with a stable 
 Scores are in 万元-equivalent points: a project's *value* is
 ``w_output·output + w_tax·tax + w_jobs·jobs``; each pair adds fit terms, as shares of the value:
 ``leading`` (the chain leads the park), ``hub`` (scaled by how close the needed hub is), ``belt``
-(the park lies on a belt themed on the chain), plus any expert ``adjustment`` for the pair.
+(the park lies on a belt themed on the chain), ``raster`` (Σ weight × the share of the park's area
+below a raster's ``suitable_below``, e.g. flat land), plus any expert ``adjustment`` for the pair.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from .schema import MU_PER_HA, TIER_NAMES, TIERS
 RESOURCES = {"land": ("land_ha", "land_available_ha", "ha"),
              "energy": ("energy_tce", "energy_quota_tce", "tce/yr"),
              "emission": ("emission_t", "emission_quota_t", "t/yr")}
-SCORE_TERMS = ("value", "leading_bonus", "hub_bonus", "belt_bonus", "adjustment")
+SCORE_TERMS = ("value", "leading_bonus", "hub_bonus", "belt_bonus", "raster_bonus", "adjustment")
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ def _score(region: Region, parks: pd.DataFrame, projects: pd.DataFrame, eligible
         "leading_bonus": np.where(leading, w["leading_chain"] * value[ii], 0.0),
         "hub_bonus": w["hub_access"] * value[ii] * closeness,
         "belt_bonus": np.where(on_belt, w["belt"] * value[ii], 0.0),
+        "raster_bonus": value[ii] * _raster_share(region, parks)[pp],
         "adjustment": adjust,
     })
     out["score"] = out[list(SCORE_TERMS)].sum(axis=1)
@@ -189,6 +191,16 @@ def _score(region: Region, parks: pd.DataFrame, projects: pd.DataFrame, eligible
     out["hub_minutes"] = hub_minutes[ii, pp]
     out["belts"] = belts
     return out
+
+
+def _raster_share(region: Region, parks: pd.DataFrame) -> np.ndarray:
+    """Per park, Σ over rasters of weight × share of the park's valid area below ``suitable_below``."""
+    total = np.zeros(len(parks))
+    for name, entry in (region.scenario.settings["layers"].get("rasters") or {}).items():
+        if entry.get("weight") and entry.get("suitable_below") is not None:
+            share = parks[f"{name}_suitable_share"].astype(float).fillna(0.0).to_numpy()
+            total += float(entry["weight"]) * share
+    return total
 
 
 def _belt_chains(region: Region) -> dict[str, dict[str, tuple[str, ...]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,10 @@ def park_table(region: Region, assignments: pd.DataFrame) -> pd.DataFrame:
     lead_by_park = lead_output.groupby("park_id")["output"].sum()
     out["leading_chain_share"] = np.where(out["output"] > 0, out["park_id"].map(lead_by_park).fillna(0.0)
                                           / out["output"].where(out["output"] > 0, 1), 0.0)
+    extra = [c for c in parks.columns if c in ("land_declared_ha", "area_ha", "excluded_ha", "usable_ha")
+             or c.startswith("excluded_ha_") or re.search(r"_(mean|min|max|coverage|suitable_share)$", c)]
+    for column in extra:
+        out[column] = parks[column].to_numpy()
     return out
 
 
@@ -157,3 +162,28 @@ def _cosine_pairs(matrix: pd.DataFrame) -> dict[str, float]:
 
 def _num(value) -> float:
     return round(float(value), 6)
+
+
+def network_priorities(region: Region, links: pd.DataFrame, *, top: int = 15) -> pd.DataFrame:
+    """Park pairs with much supplier-link value between them but long travel times (新建交通设施的紧迫性).
+
+    Over links whose two ends are placed in different parks, per unordered pair of parks: the link value
+    between them, the part of it that is *not* local (beyond the links' ``max_minutes``), and the travel
+    minutes (the slower direction). Ranked by the value not local, then by value × minutes: the pairs
+    where a faster connection would turn the most supply into local supply.
+    """
+    placed = links[(links["supplier_park"] != "") & (links["customer_park"] != "")
+                   & (links["supplier_park"] != links["customer_park"])]
+    if placed.empty:
+        return pd.DataFrame(columns=["park_a", "park_b", "links", "value", "value_not_local", "minutes", "priority"])
+    a = placed[["supplier_park", "customer_park"]].min(axis=1)
+    b = placed[["supplier_park", "customer_park"]].max(axis=1)
+    frame = placed.assign(park_a=a, park_b=b, not_local=np.where(placed["local"], 0.0, placed["value"]))
+    out = frame.groupby(["park_a", "park_b"]).agg(links=("value", "size"), value=("value", "sum"),
+                                                  value_not_local=("not_local", "sum")).reset_index()
+    tt = region.travel.park_park
+    out["minutes"] = [max(float(tt.at[x, y]), float(tt.at[y, x])) for x, y in zip(out["park_a"], out["park_b"], strict=True)]
+    out["priority"] = out["value"] * np.where(np.isfinite(out["minutes"]), out["minutes"], 999.0)
+    out = out.sort_values(["value_not_local", "priority", "park_a", "park_b"], ascending=[False, False, True, True])
+    return out.head(top).reset_index(drop=True)
+

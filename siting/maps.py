@@ -64,7 +64,7 @@ def land_use_color(share: float) -> str:
 
 
 def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame, links: pd.DataFrame,
-              removed: pd.DataFrame, *, title: str, facts: list[str]) -> folium.Map:
+              removed: pd.DataFrame, priorities: pd.DataFrame, *, title: str, facts: list[str]) -> folium.Map:
     """Assemble the map: exclusions, corridors, parks, links, projects, hubs, a legend and a title box."""
     parks = region.parks.to_crs(CGCS2000)
     points = park_points(region.parks).to_crs(CGCS2000)
@@ -80,6 +80,7 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     _add_corridors(fmap, region)
     _add_parks(fmap, parks, parks_kpi, assignments)
     _add_links(fmap, links, xy)
+    _add_priorities(fmap, priorities, xy)
     colors = chain_colors(sorted(set(region.projects["chain"])))
     _add_projects(fmap, assignments, xy, colors, removed, region)
     _add_hubs(fmap, region.hubs.to_crs(CGCS2000))
@@ -190,6 +191,9 @@ def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, ass
                                f"({_fmt(k['land_quota'] * MU_PER_HA)} 亩 free)"),
             ("Energy 能耗 (tce/yr)", f"{_fmt(k['energy_used'])} / {_fmt(k['energy_quota'])}"),
             ("Emission 排放 (t/yr)", f"{_fmt(k['emission_used'])} / {_fmt(k['emission_quota'])}"),
+            ("Usable area (ha)", f"{_fmt(k.get('usable_ha'), 1)} of {_fmt(k.get('area_ha'), 1)} "
+                                 f"({_fmt(k.get('excluded_ha'), 1)} in exclusion zones)"),
+            *[(f"{esc(c[:-5])} mean", _fmt(k[c], 2)) for c in k.index if c.endswith("_mean")],
             ("Output per 亩 (万元)", _fmt(k["output_per_mu"], 1)),
             ("Tax per 亩 (万元)", _fmt(k["tax_per_mu"], 2)),
             ("Projects", f"{len(names)}: " + esc("、".join(names[:12])) + (" …" if len(names) > 12 else "")),
@@ -216,6 +220,17 @@ def _add_links(fmap: folium.Map, links: pd.DataFrame, xy: dict) -> None:
                f"{row.minutes:.0f} min (limit {row.max_minutes:g})")
         folium.PolyLine([xy[row.supplier_park], xy[row.customer_park]], color=color,
                         weight=1 + 4 * row.value / top, opacity=0.7, tooltip=folium.Tooltip(tip)).add_to(group)
+    group.add_to(fmap)
+
+
+def _add_priorities(fmap: folium.Map, priorities: pd.DataFrame, xy: dict) -> None:
+    group = folium.FeatureGroup(name="Transport priorities 交通补短板 (link value, slow connection)", show=True)
+    top = max(float(priorities["value_not_local"].max()), 1.0) if len(priorities) else 1.0
+    for row in priorities.itertuples(index=False):
+        tip = (f"{esc(row.park_a)} ↔ {esc(row.park_b)}: {row.links} links, {row.value:,.0f} 万元/yr, "
+               f"{row.value_not_local:,.0f} beyond their time limits; {row.minutes:.0f} min")
+        folium.PolyLine([xy[row.park_a], xy[row.park_b]], color="#ff6f00", weight=2 + 6 * row.value_not_local / top,
+                        opacity=0.85, dash_array="8 6", tooltip=folium.Tooltip(tip)).add_to(group)
     group.add_to(fmap)
 
 
@@ -256,7 +271,8 @@ def _project_popup(row, why_not: pd.DataFrame | None) -> str:
         rows.append(("Hub 枢纽", f"{esc(row.needs_hub)}: {esc(row.hub_id)}, {row.hub_minutes:.0f} min "
                                   f"(limit {row.max_hub_minutes:g})"))
     breakdown = [("value", row.value), ("leading chain bonus", row.leading_bonus), ("hub access bonus", row.hub_bonus),
-                 ("belt bonus", row.belt_bonus), ("expert adjustment", row.adjustment), ("pair score", row.score),
+                 ("belt bonus", row.belt_bonus), ("raster (site) bonus", row.raster_bonus),
+                 ("expert adjustment", row.adjustment), ("pair score", row.score),
                  ("supplier-link affinity (half of each local link)", row.affinity), ("total", row.total)]
     score = "".join(f"<tr><td>{esc(k)}</td><td style='text-align:right'>{v:,.1f}</td></tr>" for k, v in breakdown)
     html = _table(rows) + "<b>Why here? Score breakdown 评分</b><table style='font-size:12px'>" + score + "</table>"

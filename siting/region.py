@@ -19,11 +19,14 @@ from layers import (
     TravelTimes,
     choose_work_crs,
     crs_label,
+    effective_land,
+    exclusion_overlay,
     parks_on_belts,
     read_csv,
     read_layer,
     road_travel_times,
     straight_line_times,
+    zonal_stats,
 )
 
 from .scenario import Scenario
@@ -125,6 +128,7 @@ def load_region(scenario: Scenario) -> Region:
         elif frame.crs is None:
             layers[name] = frame.set_crs(work_crs)  # empty optional layer
     parks, hubs, corridors, exclusions = (layers[k] for k in ("parks", "hubs", "corridors", "exclusions"))
+    parks = _land_and_rasters(scenario, parks, exclusions, notes)
     travel = _travel_times(scenario, parks, hubs, notes)
     files = [p for p in (*scenario.files, *(Path(v) for v in _input_paths(s))) if p.exists()]
     return Region(
@@ -133,6 +137,24 @@ def load_region(scenario: Scenario) -> Region:
         travel=travel, belts=parks_on_belts(parks, corridors), notes=notes,
         inputs={str(p): _sha256(p) for p in files},
     )
+
+
+def _land_and_rasters(scenario: Scenario, parks: gpd.GeoDataFrame, exclusions: gpd.GeoDataFrame,
+                      notes: list[str]) -> gpd.GeoDataFrame:
+    """Exclusion overlay (usable land caps free land) and zonal statistics of each raster, per park."""
+    overlay = exclusion_overlay(parks, exclusions)
+    parks = parks.merge(overlay, on="park_id", how="left")
+    declared = parks["land_available_ha"].astype(float)
+    parks["land_declared_ha"] = declared
+    parks["land_available_ha"] = effective_land(declared, parks["usable_ha"]).to_numpy()
+    capped = parks.loc[parks["land_available_ha"] < declared - 1e-9, "park_id"].tolist()
+    if capped:
+        notes.append(f"exclusion zones cap the free land of {len(capped)} park(s): {', '.join(capped)} "
+                     "(free land ≤ park area outside the exclusions)")
+    for name, entry in (scenario.settings["layers"].get("rasters") or {}).items():
+        stats = zonal_stats(parks, Path(entry["file"]), name=name, suitable_below=entry["suitable_below"])
+        parks = parks.merge(stats, on="park_id", how="left")
+    return parks
 
 
 def cache_dir() -> Path:
@@ -155,7 +177,7 @@ def _travel_times(scenario: Scenario, parks: gpd.GeoDataFrame, hubs: gpd.GeoData
 
 def _input_paths(settings: dict) -> list[str]:
     paths = [v for v in settings["layers"].values() if isinstance(v, str)]
-    paths += list((settings["layers"].get("rasters") or {}).values())
+    paths += [entry["file"] for entry in (settings["layers"].get("rasters") or {}).values()]
     paths += [v for v in settings["tables"].values() if isinstance(v, str)]
     out = []
     for p in paths:

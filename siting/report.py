@@ -45,7 +45,7 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int] 
 
 
 def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, counties: pd.DataFrame,
-                 unplaced: pd.DataFrame, prices: pd.DataFrame, notes: list[str]) -> None:
+                 unplaced: pd.DataFrame, prices: pd.DataFrame, priorities: pd.DataFrame, notes: list[str]) -> None:
     """Write ``report.html``: solution quality, headline KPIs, parks, counties, unplaced projects and why."""
     sol, k = summary["solution"], summary["kpis"]
     gain = sol["objective"] - sol["greedy_objective"] if sol["objective"] is not None else None
@@ -105,6 +105,10 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         _table(prices[prices["shadow_price"] > 0].sort_values("shadow_price", ascending=False).head(25),
                {"label": "quota", "capacity": "capacity", "used": "used", "shadow_price": "score per unit"},
                {"shadow_price": 2}),
+        "<h2>Transport priorities 交通补短板</h2><p class='note'>Park pairs with much supplier-link value between "
+        "them that is not local (beyond the links' time limits): where a faster connection would pay most.</p>",
+        _table(priorities, {"park_a": "park", "park_b": "park", "links": "links", "value": "link value (万元/yr)",
+                            "value_not_local": "not local (万元/yr)", "minutes": "minutes"}, {"minutes": 0}),
         f"<h2>Unplaced projects 未落地项目 ({len(unplaced)})</h2>", _table(unplaced, unplaced_cols),
         "<h2>Notes 说明</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in [*notes, *sol["notes"]]) + "</ul>",
         "<p class='note'>Every KPI is defined in the README. Files: assignments.csv, parks.csv, counties.csv, "

@@ -29,7 +29,7 @@ from optimize import SolverOptions, shadow_prices
 
 from .eligibility import Eligibility, assess
 from .exports import join_lists, write_gpkg, write_shapefiles
-from .kpis import county_table, link_table, park_table, summary
+from .kpis import county_table, link_table, network_priorities, park_table, summary
 from .maps import build_map, write_map
 from .plan import Plan, make_plan
 from .region import Region, load_region
@@ -143,6 +143,7 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
     parks = park_table(region, assignments)
     counties = county_table(region, assignments, parks)
     links = link_table(region, assignments)
+    priorities = network_priorities(region, links)
     kpis = summary(region, assignments, parks, counties, links)
     s = region.scenario.settings
     solution_info = {
@@ -175,12 +176,12 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
     _write_json(folder / "summary.json", summary_doc)
     greedy = pd.DataFrame(sorted(plan.greedy_assignments.items()), columns=["project_id", "park_id"])
     prices = shadow_prices(plan.problem, sol.chosen_pairs, solver=options.solver, threads=options.threads)
-    tables = {"shadow_prices": prices, "assignments": assignments, "parks": parks, "counties": counties, "unplaced": plan.unplaced,
+    tables = {"shadow_prices": prices, "network_priorities": priorities, "assignments": assignments, "parks": parks, "counties": counties, "unplaced": plan.unplaced,
               "links": links, "eligibility_removed": eligibility.removed, "greedy_assignments": greedy}
     for name, table in tables.items():
         join_lists(table).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8")
 
-    layers = _gis_layers(region, assignments, parks, links)
+    layers = _gis_layers(region, assignments, parks, links, priorities)
     write_gpkg(folder / "results.gpkg", layers)
     write_shapefiles(folder / "shp", layers)
 
@@ -193,10 +194,10 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
         f"travel times: {region.travel.method}",
     ]
     title = s["title"] or region.scenario.name
-    fmap = build_map(region, assignments, parks, links, eligibility.removed, title=title, facts=facts)
+    fmap = build_map(region, assignments, parks, links, eligibility.removed, priorities, title=title, facts=facts)
     write_map(folder / "map.html", fmap)
     write_report(folder / "report.html", title=title, summary=summary_doc, parks=parks, counties=counties,
-                 unplaced=plan.unplaced, prices=prices, notes=[*region.notes, f"work CRS {crs_label(region.work_crs)}"])
+                 unplaced=plan.unplaced, prices=prices, priorities=priorities, notes=[*region.notes, f"work CRS {crs_label(region.work_crs)}"])
 
     manifest = {
         "scenario": region.scenario.name,
@@ -220,7 +221,7 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
 
 
 def _gis_layers(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame,
-                links: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
+                links: pd.DataFrame, priorities: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
     """The output layers, in the scenario's output CRS (CGCS2000 by default)."""
     out_crs = region.scenario.settings["crs"]["output"] or CGCS2000
     park_geom = region.parks[["park_id", "geometry"]]
@@ -234,8 +235,12 @@ def _gis_layers(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame,
     geoms = [LineString([points[a], points[b]]) if a != b else None
              for a, b in zip(placed["supplier_park"], placed["customer_park"])]
     links_layer = gpd.GeoDataFrame(placed, geometry=geoms, crs=region.work_crs)
+    priority_layer = gpd.GeoDataFrame(
+        priorities, geometry=[LineString([points[a], points[b]]) for a, b in
+                              zip(priorities["park_a"], priorities["park_b"], strict=True)], crs=region.work_crs)
     layers = {"parks": parks_layer, "projects": projects_layer, "links": links_layer,
-              "corridors": region.corridors, "hubs": region.hubs, "exclusions": region.exclusions}
+              "corridors": region.corridors, "hubs": region.hubs, "exclusions": region.exclusions,
+              "priorities": priority_layer}
     return {name: frame.to_crs(out_crs) for name, frame in layers.items()}
 
 

@@ -134,7 +134,10 @@ def _resolve_paths(data: dict, folder: Path) -> None:
     rasters = (data.get("layers") or {}).get("rasters") if isinstance(data.get("layers"), dict) else None
     if isinstance(rasters, dict):
         for name, value in list(rasters.items()):
-            rasters[name] = str((base / str(value)).resolve())
+            entry = dict(value) if isinstance(value, dict) else {"file": value}
+            if entry.get("file"):
+                entry["file"] = str((base / str(entry["file"])).resolve())
+            rasters[name] = {"suitable_below": None, "weight": 0.0, **entry}
 
 
 def _merge(base: dict, child: Mapping) -> dict:
@@ -175,9 +178,22 @@ def _check(settings: dict, path: Path, problems: Problems) -> None:
     if not isinstance(rasters, dict):
         problems.add(src, "", "layers.rasters", "expected a mapping of name: file.tif", "e.g. rasters: {slope: slope.tif}")
     else:
-        for name, value in rasters.items():
-            if not Path(value).exists():
-                problems.add(value, "", "", f"raster '{name}' named in the scenario does not exist", "check the path")
+        for name, entry in rasters.items():
+            unknown = sorted(set(entry) - {"file", "suitable_below", "weight"})
+            if unknown or not entry.get("file"):
+                problems.add(src, "", f"layers.rasters.{name}", f"expected a file or {{file, suitable_below, weight}}, "
+                             f"got {entry!r}", "e.g. slope: {file: slope.tif, suitable_below: 8, weight: 0.05}")
+            elif not Path(entry["file"]).exists():
+                problems.add(entry["file"], "", "", f"raster '{name}' named in the scenario does not exist",
+                             "check the path")
+            for key in ("suitable_below", "weight"):
+                value = entry.get(key)
+                if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+                    problems.add(src, "", f"layers.rasters.{name}.{key}", f"expected a number, got {value!r}",
+                                 "write a plain number")
+            if entry.get("weight") and entry.get("suitable_below") is None:
+                problems.add(src, "", f"layers.rasters.{name}.weight", "a weight needs suitable_below (the weight "
+                             "multiplies the share of the park below it)", "add suitable_below, e.g. 8 (degrees)")
     for group in ("travel", "weights"):
         for key, value in (settings[group] or {}).items() if isinstance(settings[group], dict) else ():
             if (group, key) == ("travel", "speeds_kmh"):

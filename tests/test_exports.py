@@ -65,7 +65,8 @@ def test_run_outputs_open_as_gis_layers(tmp_path, tiny):
     tiny.link("A", "B", 50, 60)
     result = siting.execute(tiny.write(), out=tmp_path / "run")
     gpkg = result.folder / "results.gpkg"
-    assert sorted(pyogrio.list_layers(gpkg)[:, 0]) == ["corridors", "exclusions", "hubs", "links", "parks", "projects"]
+    assert sorted(pyogrio.list_layers(gpkg)[:, 0]) == ["corridors", "exclusions", "hubs", "links", "parks", "priorities",
+                                                       "projects"]
     projects = gpd.read_file(gpkg, layer="projects")
     assert projects.crs.to_epsg() == 4490
     assert set(projects["name"]) == {"年产20万辆新能源汽车整车项目", "传感器芯片"}
