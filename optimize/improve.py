@@ -9,8 +9,10 @@ re-assigns them to K (or leaves them out) under the capacity left over by the fi
     cap_r:     Σ use_{r,k} x_k ≤ capacity_r − use of the fixed pairs in row r
 
 The current assignment of the freed items is feasible for the sub-MIP, so a plan never gets worse.
-The sub-MIPs are small (a few hundred binaries) and are solved to optimality in milliseconds; the
-search cycles through neighbourhoods until a full pass finds nothing or the time is up.
+The sub-MIPs are small (a few hundred binaries) and are usually solved to optimality in milliseconds.
+The search cycles through neighbourhoods of ``size`` bins; when a whole pass finds nothing it widens
+them by two bins, and after any improvement it starts again from the small ones, until the time is up
+or a neighbourhood covering every bin finds nothing.
 """
 
 from __future__ import annotations
@@ -74,18 +76,25 @@ def improve(
     deadline = time.perf_counter() + seconds
     solver_factory = solver_factory or (lambda limit: pulp.HiGHS(msg=False, timeLimit=limit, threads=1, gapRel=1e-4))
     chosen_set = set(int(k) for k in chosen)
-    groups = neighbourhoods(problem, min(size, len(problem.bins)))
-    improved_in_pass = True
-    while improved_in_pass and time.perf_counter() < deadline:
-        improved_in_pass = False
-        for group in groups:
+    n_bins = len(problem.bins)
+    current = min(size, n_bins)
+    while time.perf_counter() < deadline:
+        improved = False
+        for group in neighbourhoods(problem, current):
             remaining = deadline - time.perf_counter()
             if remaining <= 0.05:
                 break
-            better = _reoptimise(problem, chosen_set, set(group), solver_factory(max(0.05, min(remaining, 1.0))))
+            limit = max(0.05, min(remaining, 0.5 * current))  # larger neighbourhoods get longer sub-solves
+            better = _reoptimise(problem, chosen_set, set(group), solver_factory(limit))
             if better is not None:
                 chosen_set = better
-                improved_in_pass = True
+                improved = True
+        if improved:
+            current = min(size, n_bins)  # start again from small, cheap neighbourhoods
+        elif current >= n_bins:
+            break  # the whole problem was re-solved and nothing better exists within the sub-solves' limits
+        else:
+            current = min(n_bins, current + 2)  # a pass found nothing: widen the neighbourhoods
     return sorted(chosen_set)
 
 

@@ -40,6 +40,8 @@ class TinyRegion:
         self.links: list[dict] = []
         self.hubs: list[dict] = [{"hub_id": "H1", "name": "枢纽 Hub", "kind": "highway", "x": 0.0, "y": 5.0}]
         self.corridors: list[dict] = []
+        self.exclusions: list[dict] = []  # {"kind": ..., "box": (x0, y0, x1, y1) in km from the origin}
+        self.raster: tuple[str, list[list[float]], dict] | None = None  # (name, rows of values per 1 km cell, entry)
         self.settings: dict = {"name": "tiny", "solver": {"time_limit": 30}}
 
     def park(self, park_id: str, **attrs) -> TinyRegion:
@@ -80,6 +82,24 @@ class TinyRegion:
             gpd.GeoDataFrame(pd.DataFrame(self.corridors), geometry=lines, crs="EPSG:4547").to_file(
                 f / "corridors.gpkg", driver="GPKG")
             settings["layers"]["corridors"] = "corridors.gpkg"
+        if self.exclusions:
+            geoms = [box(*(X0 + e["box"][0] * KM, Y0 + e["box"][1] * KM, X0 + e["box"][2] * KM, Y0 + e["box"][3] * KM))
+                     for e in self.exclusions]
+            gpd.GeoDataFrame(pd.DataFrame([{"kind": e["kind"]} for e in self.exclusions]), geometry=geoms,
+                             crs="EPSG:4547").to_file(f / "exclusions.gpkg", driver="GPKG")
+            settings["layers"]["exclusions"] = "exclusions.gpkg"
+        if self.raster:
+            import numpy as np
+            import rasterio
+            from affine import Affine
+
+            name, values, entry = self.raster
+            data = np.array(values, dtype="float32")[::-1]  # rows given bottom-up (y grows), stored top-down
+            transform = Affine(KM, 0, X0, 0, -KM, Y0 + data.shape[0] * KM)
+            with rasterio.open(f / f"{name}.tif", "w", driver="GTiff", width=data.shape[1], height=data.shape[0],
+                               count=1, dtype="float32", crs="EPSG:4547", transform=transform, nodata=-9999) as dst:
+                dst.write(data, 1)
+            settings["layers"]["rasters"] = {name: {"file": f"{name}.tif", **entry}}
         path = f / "scenario.yaml"
         path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return path
