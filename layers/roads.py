@@ -59,8 +59,7 @@ DEFAULT_SPEEDS_KMH: Mapping[str, float] = MappingProxyType({
 })
 """Free-flow speed (km/h) per OSM ``highway`` class; only these classes are kept as drivable roads."""
 
-PBF_MESSAGE = ("OSM .pbf files need pyrosm or osmium, which this tool does not use; convert the file to "
-               "OSM XML first, e.g. `osmium cat in.osm.pbf -o out.osm`, and pass the .osm file")
+PBF_MESSAGE = "convert the file to OSM XML first, e.g. `osmium cat in.osm.pbf -o out.osm`, and pass the .osm file"
 MAX_DISTANCE_ENTRIES = 25_000_000  # Dijkstra rows are computed in chunks of at most this many distances (200 MB)
 N_EXAMPLES = 5
 
@@ -87,7 +86,8 @@ def road_travel_times(
     hubs
         Hub points with a unique ``hub_id`` column, in the same CRS as ``parks``.
     road_file
-        OSM XML (``.osm``, ``.osm.xml``) or osmnx GraphML (``.graphml``). ``.osm.pbf`` is not supported.
+        OSM XML (``.osm``, ``.osm.xml``), ``.osm.pbf`` (its highway ways, via pyosmium) or osmnx GraphML
+        (``.graphml``).
     speeds_kmh
         Speeds (km/h) per highway class that replace entries of :data:`DEFAULT_SPEEDS_KMH`. Only the classes
         of that table are allowed. ``maxspeed`` tags in the file are ignored: speeds are by class only.
@@ -113,7 +113,7 @@ def road_travel_times(
     ------
     layers.InputError
         (a ``ValueError``) listing every problem with the inputs: CRS not projected or not shared, missing or
-        duplicate IDs, empty geometries, unsupported file type (including ``.pbf``), unknown speed classes,
+        duplicate IDs, empty geometries, unsupported file type, unknown speed classes,
         non-positive speeds, a file without drivable roads.
     """
     road_file = Path(road_file)
@@ -179,10 +179,38 @@ def load_road_graph(road_file: Path) -> nx.MultiDiGraph:
     kind = _file_kind(road_file)
     if kind == "graphml":
         return ox.load_graphml(road_file)
+    if kind == "pbf":
+        with tempfile.TemporaryDirectory(prefix="siting-pbf-") as tmp:
+            xml = Path(tmp) / "roads.osm"
+            pbf_to_xml(road_file, xml)
+            return ox.graph_from_xml(xml, simplify=False, retain_all=True)
     try:
         return ox.graph_from_xml(road_file, simplify=False, retain_all=True)
     except ParseError as exc:
         raise ValueError(f"{road_file}: not readable as OSM XML ({exc})") from exc
+
+
+def pbf_to_xml(pbf: Path, xml: Path) -> None:
+    """Write the ways with a ``highway`` tag of an ``.osm.pbf`` file, and the nodes they use, as OSM XML.
+
+    Uses pyosmium (``pip install osmium``): one pass selects the highway ways, and its back-reference
+    writer adds the nodes they reference, so a regional extract shrinks to its road network.
+    """
+    try:
+        import osmium
+    except ImportError as exc:  # pragma: no cover - osmium is in requirements.txt
+        raise ValueError(f"{pbf}: reading .osm.pbf needs pyosmium: pip install osmium, or {PBF_MESSAGE}") from exc
+    def highway_ways():
+        return osmium.FileProcessor(str(pbf), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway"))
+
+    try:  # read once to fail cleanly on a corrupt file, before the writer opens its temporary files
+        for _ in highway_ways():
+            pass
+    except RuntimeError as exc:
+        raise ValueError(f"{pbf}: not readable as OSM PBF ({exc})") from exc
+    with osmium.BackReferenceWriter(str(xml), ref_src=str(pbf), overwrite=True) as writer:
+        for way in highway_ways():
+            writer.add(way)
 
 
 @contextmanager
@@ -243,9 +271,7 @@ def _check_inputs(parks: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, road_file: Pa
                          f"from the parks' {crs.to_string() if crs else 'missing'}",
                          "reproject hubs with hubs.to_crs(parks.crs)")
     kind = _file_kind(road_file)
-    if kind == "pbf":
-        problems.add(str(road_file), "", "", PBF_MESSAGE)
-    elif not kind:
+    if not kind:
         problems.add(str(road_file), "", "", "unknown road file type",
                      "give OSM XML (.osm) or an osmnx GraphML file (.graphml)")
     elif not road_file.is_file():

@@ -44,10 +44,25 @@ class TravelTimes:
 
 
 def park_points(parks: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    """The point that stands for a park: a point inside the polygon (its centroid when that lies inside)."""
+    """The point that stands for a park: its gate if given, else a point inside the polygon.
+
+    A gate is given by the optional columns ``gate_lon`` and ``gate_lat`` (CGCS2000 / WGS84 degrees),
+    e.g. the main entrance where trucks join the road network. Without one, the centroid is used when
+    it lies inside the polygon, else a representative point.
+    """
     centroids = parks.geometry.centroid
     inside = parks.geometry.contains(centroids)
-    return centroids.where(inside, parks.geometry.representative_point())
+    points = centroids.where(inside, parks.geometry.representative_point())
+    if {"gate_lon", "gate_lat"} <= set(parks.columns):
+        lon = pd.to_numeric(parks["gate_lon"], errors="coerce")
+        lat = pd.to_numeric(parks["gate_lat"], errors="coerce")
+        has_gate = (lon.notna() & lat.notna()).to_numpy()
+        if has_gate.any():
+            gates = gpd.GeoSeries(gpd.points_from_xy(lon.fillna(0), lat.fillna(0)), index=parks.index,
+                                  crs="EPSG:4490").to_crs(parks.crs)
+            points = gpd.GeoSeries(np.where(has_gate, gates.to_numpy(), points.to_numpy()), index=parks.index,
+                                   crs=parks.crs)
+    return points
 
 
 def straight_line_times(

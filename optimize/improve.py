@@ -92,7 +92,11 @@ def improve(
         if improved:
             current = min(size, n_bins)  # start again from small, cheap neighbourhoods
         elif current >= n_bins:
-            break  # the whole problem was re-solved and nothing better exists within the sub-solves' limits
+            remaining = deadline - time.perf_counter()
+            if remaining > 1.0:  # nothing left to widen: give the rest of the time to one solve of everything
+                better = _reoptimise(problem, chosen_set, set(range(n_bins)), solver_factory(remaining))
+                chosen_set = better if better is not None else chosen_set
+            break
         else:
             current = min(n_bins, current + 2)  # a pass found nothing: widen the neighbourhoods
     return sorted(chosen_set)

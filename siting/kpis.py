@@ -48,6 +48,8 @@ def park_table(region: Region, assignments: pd.DataFrame) -> pd.DataFrame:
     lead_by_park = lead_output.groupby("park_id")["output"].sum()
     out["leading_chain_share"] = np.where(out["output"] > 0, out["park_id"].map(lead_by_park).fillna(0.0)
                                           / out["output"].where(out["output"] > 0, 1), 0.0)
+    on_belts = region.belts.groupby("park_id")["corridor_id"].apply(lambda c: ";".join(sorted(c))).to_dict()
+    out["belts"] = [on_belts.get(p, "") for p in out["park_id"]]
     extra = [c for c in parks.columns if c in ("land_declared_ha", "area_ha", "excluded_ha", "usable_ha")
              or c.startswith("excluded_ha_") or re.search(r"_(mean|min|max|coverage|suitable_share)$", c)]
     for column in extra:

@@ -15,6 +15,8 @@ from pyproj import CRS
 
 from layers import (
     CGCS2000,
+    InputError,
+    Problem,
     Problems,
     TravelTimes,
     choose_work_crs,
@@ -168,9 +170,14 @@ def _travel_times(scenario: Scenario, parks: gpd.GeoDataFrame, hubs: gpd.GeoData
     roads = scenario.settings["layers"].get("roads")
     if not roads:
         return straight_line_times(parks, hubs, circuity=float(t["circuity"]), speed_kmh=float(t["speed_kmh"]))
-    travel, road_notes = road_travel_times(
-        parks, hubs, Path(roads), speeds_kmh=t["speeds_kmh"] or None, access_speed_kmh=float(t["access_speed_kmh"]),
-        snap_warn_m=float(t["snap_warn_m"]), cache_dir=cache_dir())
+    try:
+        travel, road_notes = road_travel_times(
+            parks, hubs, Path(roads), speeds_kmh=t["speeds_kmh"] or None,
+            access_speed_kmh=float(t["access_speed_kmh"]), snap_warn_m=float(t["snap_warn_m"]), cache_dir=cache_dir())
+    except InputError:
+        raise
+    except ValueError as exc:  # an unreadable road file: bad input, not a crash
+        raise InputError([Problem(str(roads), "", "", str(exc), "check the road file (open it in JOSM or QGIS)")]) from exc
     notes.extend(f"roads: {n}" for n in road_notes)
     return travel
 

@@ -39,6 +39,8 @@ PARK_FIELDS = (
     Field("chemical_park", "bool"),
     Field("allowed_chains", "list", required=False, doc="if not empty, the only chains the park accepts"),
     Field("min_tax_per_mu", "number", minimum=0, unit="万元/亩/yr", required=False, default=0.0),
+    Field("gate_lon", "number", unit="degrees (CGCS2000)", required=False, doc="main gate, for travel times"),
+    Field("gate_lat", "number", unit="degrees (CGCS2000)", required=False, doc="main gate, for travel times"),
 )
 HUB_FIELDS = (
     Field("hub_id", "id"),

@@ -65,3 +65,16 @@ def test_transport_priorities_list_slow_connections_with_link_value(tmp_path, ti
     priorities = pd.read_csv(result.folder / "network_priorities.csv")
     assert priorities[["park_a", "park_b", "links", "value", "value_not_local"]].values.tolist() == [["P1", "P2", 1, 500, 500]]
     assert priorities["minutes"].iat[0] == pytest.approx(20 * 1.3 / 60 * 60)
+
+
+def test_park_gate_is_where_travel_starts(tmp_path, tiny):
+    # P2's gate is put 1 km from P1's centre (P2 itself is 20 km away): P1→P2 becomes 1 km × 1.3 at 60 km/h.
+    from pyproj import Transformer
+
+    from .conftest import KM, X0, Y0
+
+    lon, lat = Transformer.from_crs(4547, 4490, always_xy=True).transform(X0 + 2 * KM, Y0 + 1 * KM)
+    tiny.park("P1").park("P2", gate_lon=lon, gate_lat=lat)
+    tiny.project("A", output=1)
+    region, _ = siting.prepare(tiny.write())
+    assert region.travel.park_park.at["P1", "P2"] == pytest.approx(1.3, rel=1e-6)

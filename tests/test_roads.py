@@ -12,6 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from pyproj import Transformer
 from shapely.geometry import Point, box
@@ -253,12 +254,23 @@ def test_demo_roads_reach_every_park_and_hub() -> None:
     assert 240 < times.park_park.at["P30", "P25"] < 540
 
 
-def test_pbf_is_refused_with_advice(tmp_path: Path) -> None:
+def test_pbf_gives_the_same_times_as_xml(osm: Path, tmp_path: Path) -> None:
+    import osmium
+
+    pbf = tmp_path / "roads.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:  # the hand-made network, as PBF
+        for obj in osmium.FileProcessor(str(osm)):
+            writer.add(obj)
     parks, hubs = layers_in()
-    pbf = tmp_path / "henan-latest.osm.pbf"
-    pbf.write_bytes(b"\x00")
-    with pytest.raises(ValueError, match=r"pyrosm or osmium.*osmium cat in\.osm\.pbf -o out\.osm"):
-        road_travel_times(parks, hubs, pbf)
+    from_xml, _ = road_travel_times(parks, hubs, osm)
+    from_pbf, _ = road_travel_times(parks, hubs, pbf)
+    pd.testing.assert_frame_equal(from_pbf.park_park, from_xml.park_park)
+    pd.testing.assert_frame_equal(from_pbf.park_hub, from_xml.park_hub)
+    assert from_pbf.method.startswith("road network roads.osm.pbf")
+    bad = tmp_path / "broken.osm.pbf"
+    bad.write_bytes(b"\x00")
+    with pytest.raises(Exception):  # noqa: B017 - osmium raises RuntimeError for a corrupt file
+        road_travel_times(parks, hubs, bad)
 
 
 def test_unknown_speed_class_is_named(osm: Path) -> None:
