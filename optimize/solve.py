@@ -176,7 +176,9 @@ def solve(
             chosen_pairs = []
     proven = sol_status == pulp.LpSolutionOptimal
     objective = problem.objective_of(chosen_pairs) if chosen_pairs or sol_status else None
-    bound = _read_bound(prob, options, log_text, objective, proven)
+    solver_had_plan = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    # a bound is only trusted from a solve that ended with a plan (a failed HiGHS solve reports 0)
+    bound = _read_bound(prob, options, log_text, objective, proven) if solver_had_plan else None
 
     source, notes = "solver", []
     if not chosen_pairs and sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
@@ -205,6 +207,9 @@ def solve(
                 chosen_pairs, objective, source = better, problem.objective_of(better), source + "+search"
         search_seconds = time.perf_counter() - t2
 
+    if bound is not None and objective is not None and bound < objective - 1e-6 * max(1.0, abs(objective)):
+        notes.append(f"the solver's bound {bound:,.6g} is below the plan's objective; it is not reported")
+        bound, proven = None, False
     gap = _relative_gap(objective, bound)
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     if status is Status.FEASIBLE and gap is not None and gap <= options.gap:

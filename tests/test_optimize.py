@@ -95,3 +95,20 @@ def test_or_library_gap1_optima_both_senses(solver):
         assert best.status is Status.OPTIMAL and best.objective == expected["max_value"]
         least = solve(gap_problem(cost, use, capacity, maximise=False), SolverOptions(solver=solver, gap=0))
         assert least.status is Status.OPTIMAL and -least.objective == expected["min_value"]
+
+
+def test_a_solve_without_a_plan_is_never_called_optimal(monkeypatch):
+    """If the solver ends without a plan (here: it is made to), the start is reported as merely feasible."""
+    import pulp
+
+    problem = one_bin({"a": (7, 6), "b": (5, 5), "c": (5, 5)}, capacity=10)
+
+    def no_plan(self, solver=None, **kwargs):
+        self.status, self.sol_status = pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+        return self.status
+
+    monkeypatch.setattr(pulp.LpProblem, "solve", no_plan)
+    solution = solve(problem, SolverOptions(solver="cbc", time_limit=5, search=0))
+    assert solution.status is Status.FEASIBLE
+    assert solution.bound is None and solution.gap is None
+    assert solution.source == "greedy" and solution.objective == 7
