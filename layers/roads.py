@@ -36,6 +36,7 @@ from pyproj import CRS, Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
+from shapely.geometry import LineString
 
 from ._errors import Problems
 from .travel import TravelTimes, park_points
@@ -188,6 +189,24 @@ def load_road_graph(road_file: Path) -> nx.MultiDiGraph:
         return ox.graph_from_xml(road_file, simplify=False, retain_all=True)
     except ParseError as exc:
         raise ValueError(f"{road_file}: not readable as OSM XML ({exc})") from exc
+
+
+def road_lines(road_file: Path) -> gpd.GeoDataFrame:
+    """The drivable roads of a road file as lines, merged per highway class (lon/lat, EPSG:4326), for maps."""
+    graph = load_road_graph(road_file)
+    rows = []
+    for u, v, data in graph.edges(data=True):
+        highway = data.get("highway")
+        highway = highway[0] if isinstance(highway, list) else highway
+        if highway not in DEFAULT_SPEEDS_KMH:
+            continue
+        geom = data.get("geometry") or LineString([(graph.nodes[u]["x"], graph.nodes[u]["y"]),
+                                                   (graph.nodes[v]["x"], graph.nodes[v]["y"])])
+        rows.append((highway, geom))
+    frame = gpd.GeoDataFrame(rows, columns=["highway", "geometry"], geometry="geometry", crs=graph.graph["crs"])
+    merged = frame.dissolve(by="highway", as_index=False)
+    merged["geometry"] = merged.geometry.line_merge()
+    return merged.to_crs(4326)
 
 
 def pbf_to_xml(pbf: Path, xml: Path) -> None:

@@ -23,6 +23,7 @@ from jinja2 import Template
 from shapely.geometry import mapping
 
 from layers import CGCS2000, park_points
+from layers.roads import road_lines
 
 from .region import Region
 from .schema import MU_PER_HA
@@ -71,11 +72,12 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     xy = {pid: (pt.y, pt.x) for pid, pt in zip(parks["park_id"], points)}
     bounds = parks.total_bounds
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7,
-                      tiles=None, control_scale=True)
+                      tiles=None, control_scale=True, zoom_snap=0.25)
     fmap.default_js = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_JS.items()]
     fmap.default_css = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_CSS.items()]
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
+    _add_roads(fmap, region)
     _add_exclusions(fmap, region.exclusions)
     _add_corridors(fmap, region)
     _add_parks(fmap, parks, parks_kpi, assignments)
@@ -84,7 +86,7 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     colors = chain_colors(sorted(set(region.projects["chain"])))
     _add_projects(fmap, assignments, xy, colors, removed, region)
     _add_hubs(fmap, region.hubs.to_crs(CGCS2000))
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
     _add_box(fmap, "title", _title_html(title, facts), "top: 10px; left: 50px; max-width: 460px;")
     _add_box(fmap, "legend", _legend_html(colors, region), "bottom: 20px; left: 10px; max-height: 60%; overflow-y: auto;")
     return fmap
@@ -133,6 +135,22 @@ def _table(rows: list[tuple[str, object]]) -> str:
 
 def _fmt(value: float, digits: int = 0) -> str:
     return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:,.{digits}f}"
+
+
+ROAD_STYLES = {"motorway": ("#9e9e9e", 3.0), "trunk": ("#b0b0b0", 2.2), "primary": ("#c4c4c4", 1.6)}
+
+
+def _add_roads(fmap: folium.Map, region: Region) -> None:
+    """The road network as a grey backdrop (the map has no tiles), when the scenario names a road file."""
+    roads = region.scenario.settings["layers"].get("roads")
+    if not roads:
+        return
+    group = folium.FeatureGroup(name="Roads 路网", show=True)
+    for row in road_lines(Path(roads)).itertuples(index=False):
+        color, weight = ROAD_STYLES.get(row.highway, ("#d6d6d6", 1.0))
+        folium.GeoJson(_geojson(row.geometry), style_function=lambda _f, c=color, w=weight: {
+            "color": c, "weight": w, "opacity": 0.9}, tooltip=folium.Tooltip(esc(row.highway))).add_to(group)
+    group.add_to(fmap)
 
 
 def _add_exclusions(fmap: folium.Map, exclusions: gpd.GeoDataFrame) -> None:
