@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pulp
 
+from ._highs import highs
 from ._quiet import quiet_stdout
 from .model import build_model
 from .problem import AssignmentProblem, CapacityRow, Classes, Links, SideRow
@@ -74,7 +75,7 @@ def improve(
         A plan at least as good, still feasible.
     """
     deadline = time.perf_counter() + seconds
-    solver_factory = solver_factory or (lambda limit: pulp.HiGHS(msg=False, timeLimit=limit, threads=1, gapRel=1e-4))
+    solver_factory = solver_factory or (lambda limit: highs(time_limit=limit, gap=1e-4))
     chosen_set = set(int(k) for k in chosen)
     n_bins = len(problem.bins)
     current = min(size, n_bins)

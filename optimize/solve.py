@@ -21,6 +21,7 @@ import pulp
 from pulp.apis.coin_api import pulp_cbc_path
 
 from ._errors import SolverError
+from ._highs import highs
 from ._quiet import quiet_stdout
 from .greedy import greedy_plan
 from .improve import improve
@@ -199,8 +200,7 @@ def solve(
         budget = options.time_limit - (t2 - t1)
         if budget > 0.1:
             better = improve(problem, chosen_pairs, seconds=budget,
-                             solver_factory=lambda limit: pulp.HiGHS(msg=False, timeLimit=limit, gapRel=1e-4,
-                                                                     threads=options.threads))
+                             solver_factory=lambda limit: highs(time_limit=limit, gap=1e-4, threads=options.threads))
             if problem.objective_of(better) > (objective or 0.0) + 1e-9:
                 notes.append(f"neighbourhood search raised the objective from {objective:,.6g} to "
                              f"{problem.objective_of(better):,.6g}")
@@ -244,13 +244,7 @@ def _make_solver(options: SolverOptions, log_path: Path, *, warm: bool) -> pulp.
             logPath=str(log_path),
             timeMode="elapsed",
         )
-    return pulp.HiGHS(
-        msg=False,
-        timeLimit=options.solver_seconds,
-        gapRel=options.gap,
-        threads=options.threads,
-        random_seed=0,
-    )
+    return highs(time_limit=options.solver_seconds, gap=options.gap, threads=options.threads)
 
 
 _CBC_BOUND = re.compile(r"^Upper bound:\s*([-+0-9.eE]+)", re.MULTILINE)
