@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
+from rasterio.errors import RasterioError
 
 from layers import (
     CGCS2000,
@@ -104,6 +105,9 @@ def load_region(scenario: Scenario) -> Region:
                 if s["tables"].get("counties") else None)
     if counties is None:
         counties = pd.DataFrame({f.name: pd.Series(dtype=object if f.kind == "id" else float) for f in COUNTY_FIELDS})
+    if projects is not None and projects.empty:
+        problems.add(str(s["tables"]["projects"]), "", "", "the project library has no rows",
+                     "add at least one project below the header line")
     problems.raise_if_any()
     assert parks is not None and hubs is not None and projects is not None
     for county in sorted(set(counties["county"]) - set(parks["county"])):
@@ -153,9 +157,16 @@ def _land_and_rasters(scenario: Scenario, parks: gpd.GeoDataFrame, exclusions: g
     if capped:
         notes.append(f"exclusion zones cap the free land of {len(capped)} park(s): {', '.join(capped)} "
                      "(free land ≤ park area outside the exclusions)")
+    problems = Problems()
     for name, entry in (scenario.settings["layers"].get("rasters") or {}).items():
-        stats = zonal_stats(parks, Path(entry["file"]), name=name, suitable_below=entry["suitable_below"])
+        try:
+            stats = zonal_stats(parks, Path(entry["file"]), name=name, suitable_below=entry["suitable_below"])
+        except (ValueError, OSError, RasterioError) as exc:  # unreadable or unusable raster: bad input
+            problems.add(entry["file"], "", "", f"raster '{name}' could not be used: {exc}",
+                         "check that it is a GeoTIFF with a CRS (open it in QGIS)")
+            continue
         parks = parks.merge(stats, on="park_id", how="left")
+    problems.raise_if_any()
     return parks
 
 

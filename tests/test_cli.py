@@ -164,3 +164,16 @@ def test_explain_forces_bans_and_refuses(tmp_path, tiny, capsys):
     projects.write_text(projects.read_text().replace("60", "61", 1))
     code, _, err = siting("explain", tmp_path / "r", "--project", "A", capsys=capsys)
     assert code == 2 and "changed since the run" in err
+
+
+def test_unreadable_raster_and_empty_project_library(tiny, capsys):
+    scenario = small(tiny).write()
+    (scenario.parent / "fake.tif").write_text("not a raster")
+    text = scenario.read_text()
+    scenario.write_text(text.replace("layers:\n", "layers:\n  rasters: {slope: fake.tif}\n", 1))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "fake.tif: raster 'slope' could not be used" in err and "Traceback" not in err
+    scenario.write_text(text)
+    (scenario.parent / "projects.csv").write_text((scenario.parent / "projects.csv").read_text().splitlines()[0] + "\n")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "the project library has no rows" in err
