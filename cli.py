@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -69,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.ERROR if args.quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+    def stop(signum, _frame):  # SIGTERM: unwind like Ctrl-C, so a run's staging folder is removed
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
     import siting  # after parsing, so that --help is quick
     from optimize import SolverError

@@ -1,7 +1,7 @@
 """GIS layers: reading and validating, coordinate systems, overlays and travel times."""
 
 from ._errors import InputError, Problem, Problems
-from ._validate import Field, parse_table
+from ._validate import Field, convert, parse_table
 from .crs import CGCS2000, choose_work_crs, crs_label, gauss_kruger_zone
 from .exclusions import effective_land, exclusion_overlay
 from .overlay import parks_on_belts
@@ -18,6 +18,7 @@ __all__ = [
     "Problems",
     "TravelTimes",
     "choose_work_crs",
+    "convert",
     "crs_label",
     "effective_land",
     "exclusion_overlay",

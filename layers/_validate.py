@@ -72,6 +72,7 @@ def parse_table(
     id_field: str,
     problems: Problems,
     row_offset: int = 2,
+    row_numbers: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Check and convert the columns of ``table`` that ``fields`` describe.
 
@@ -90,6 +91,9 @@ def parse_table(
     row_offset
         Added to the 0-based row position to give the row number users see (2 for a CSV with a
         header line, 1 for a layer's feature number).
+    row_numbers
+        The row number users see for each row, when rows were dropped (e.g. blank CSV lines); overrides
+        ``row_offset``.
 
     Returns
     -------
@@ -99,9 +103,11 @@ def parse_table(
     out = table.copy()
     ids = out[id_field].astype(str).str.strip().tolist() if id_field in out.columns else [""] * len(out)
 
+    numbers = list(row_numbers) if row_numbers is not None else [p + row_offset for p in range(len(out))]
+
     def where(pos: int) -> str:
         label = f" ({id_field} {ids[pos]})" if ids[pos] and ids[pos] != "nan" else ""
-        return f"row {pos + row_offset}{label}"
+        return f"row {numbers[pos]}{label}"
 
     missing = [f.name for f in fields if f.required and f.name not in out.columns]
     for name in missing:
@@ -115,10 +121,10 @@ def parse_table(
             continue
         values = []
         for pos, raw in enumerate(out[spec.name].tolist()):
-            value, error = _convert(raw, spec)
+            value, error = convert(raw, spec)
             if error:
                 problems.add(source, where(pos), spec.name, f"{error}; expected {spec.expectation()}",
-                             f"correct the value in row {pos + row_offset}")
+                             f"correct the value in row {numbers[pos]}")
             values.append(value)
         out[spec.name] = pd.Series(values, index=out.index, dtype=object if spec.kind != "number" else float)
 
@@ -126,7 +132,7 @@ def parse_table(
         counts = pd.Series(ids).value_counts()
         for dup in sorted(counts[counts > 1].index):
             if dup and dup != "nan":
-                rows = [str(p + row_offset) for p, v in enumerate(ids) if v == dup]
+                rows = [str(numbers[p]) for p, v in enumerate(ids) if v == dup]
                 problems.add(source, f"rows {', '.join(rows)}", id_field, f"duplicate ID {dup!r}; IDs must be unique",
                              "give each row its own ID")
         out[id_field] = ids
@@ -139,7 +145,7 @@ def _default(spec: Field) -> object:
     return {"list": (), "bool": False, "number": math.nan, "text": "", "choice": ""}.get(spec.kind)
 
 
-def _convert(raw: object, spec: Field) -> tuple[object, str]:
+def convert(raw: object, spec: Field) -> tuple[object, str]:
     """Convert one cell; returns (value, error message or '')."""
     if _is_empty(raw):
         if spec.kind == "list":

@@ -61,7 +61,7 @@ def read_layer(
             names = [row[0] for row in pyogrio.list_layers(path)]
             if len(names) > 1:
                 problems.add(src, "", "", f"has {len(names)} layers ({', '.join(names)}) and none was chosen",
-                             "keep one layer per file, or name it as FILE.gpkg#layer in the scenario")
+                             "keep one layer per file (QGIS: Export > Save Features As)")
                 return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on e.g. missing .cpg
@@ -96,7 +96,8 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
         problems.add(src, "", "", "file not found", "check the path in the scenario")
         return None
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True,
+                          skip_blank_lines=False)
     except UnicodeDecodeError:
         problems.add(src, "", "", "is not UTF-8 text", "save it as 'CSV UTF-8' (Excel) or convert it from GBK")
         return None
@@ -104,4 +105,7 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
         problems.add(src, "", "", f"could not be read as CSV: {exc}", "check the separators and quotes")
         return None
     raw.columns = [str(c).strip() for c in raw.columns]
-    return parse_table(raw, fields, source=src, id_field=id_field, problems=problems, row_offset=2)
+    blank = (raw.astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
+    numbers = [n + 2 for n in range(len(raw)) if not blank[n]]  # the file's own line numbers
+    return parse_table(raw[~blank].reset_index(drop=True), fields, source=src, id_field=id_field, problems=problems,
+                       row_numbers=numbers)

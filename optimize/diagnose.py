@@ -23,6 +23,11 @@ from .problem import AssignmentProblem
 from .solve import SolverOptions
 
 
+def amount(value: float) -> str:
+    """A quantity for people: thousands separated, no exponent, decimals only where they matter."""
+    return f"{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 @dataclass(frozen=True)
 class Shortfall:
     """A capacity that the mandatory items overflow."""
@@ -51,8 +56,8 @@ class Diagnosis:
         out = [f"{items}: {i} has no eligible {bin_word}" for i in self.unplaceable]
         for s in self.shortfalls:
             out.append(
-                f"{s.label or s.row}: short by {s.short_by:,.4g} (needs {s.needed:,.4g}, has {s.capacity:,.4g}) "
-                f"for {items} {', '.join(s.items)}"
+                f"{s.label or s.row}: short by {amount(s.short_by)} (needs {amount(s.needed)}, has "
+                f"{amount(s.capacity)}) for {items} {', '.join(s.items)}"
             )
         return out
 

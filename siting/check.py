@@ -46,6 +46,21 @@ def check_run(folder: str | Path) -> list[str]:
     parks = pd.read_csv(folder / "parks.csv", dtype={"park_id": str}, keep_default_na=False).set_index("park_id")
     unplaced = pd.read_csv(folder / "unplaced.csv", dtype={"project_id": str}, keep_default_na=False)
 
+    need = {"assignments.csv": (a, ("project_id", "park_id", "chain", "status", "score", "total", "affinity",
+                                    "land_ha", "energy_tce", "emission_t", "investment", "output", "tax", "jobs",
+                                    "min_tier", "hazardous", "needs_hub", "hub_minutes", "max_hub_minutes",
+                                    "fixed_park", "forbidden_parks")),
+            "parks.csv": (parks, ("tier", "chemical_park", "allowed_chains", "min_invest_intensity", "min_tax_per_mu",
+                                  "max_chains", *(f"{r}_{k}" for _, r in RESOURCES for k in ("quota", "used")))),
+            "unplaced.csv": (unplaced, ("project_id", "status"))}
+    missing_columns = [f"{name} lacks column '{c}'" for name, (table, cols) in need.items() for c in cols
+                       if c not in table.columns]
+    if missing_columns:
+        return missing_columns
+    bad_tiers = sorted({str(t) for t in [*parks["tier"], *a["min_tier"]] if str(t) not in TIER_ORDER and str(t)})
+    if bad_tiers:
+        return [f"unknown tier(s) {', '.join(bad_tiers)} in parks.csv or assignments.csv"]
+
     # each project at most once; committed ones placed
     placed_ids = a["project_id"].tolist()
     if len(placed_ids) != len(set(placed_ids)):

@@ -18,6 +18,7 @@ import pandas as pd
 
 from layers import InputError, Problem
 from optimize import SolverOptions, pair_indices, solve
+from optimize.diagnose import amount
 
 from .eligibility import RESOURCES, assess
 from .plan import build_problem
@@ -96,6 +97,7 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
         lines.append("note: the variant scores higher, so the run's plan was not optimal (it stopped at the time "
                      "limit); re-run with a longer --time-limit · 原方案未达最优，可延长求解时间")
     lines += _kpi_changes(region, plan, after)
+    lines.append(f"  {project}: {current or 'not placed'} → {after.get(project) or 'not placed'}")
     moved = sorted(p for p in set(plan) | set(after) if plan.get(p) != after.get(p) and p != project)
     for p in moved[:15]:
         lines.append(f"  - {p}: {plan.get(p) or 'not placed'} → {after.get(p) or 'not placed'}")
@@ -173,10 +175,10 @@ def _binding(problem, variant, chosen, park: str, region) -> list[str]:
         unit = RESOURCES[row.resource][2] if row.resource in RESOURCES else ""
         zh = {"land": "用地", "energy": "能耗", "emission": "排放"}.get(row.resource, row.resource)
         if used >= 0.995 * row.capacity:
-            out.append(f"binding 约束: park {park} {row.resource} is full ({used:,.4g} of {row.capacity:,.4g} {unit}) "
+            out.append(f"binding 约束: park {park} {row.resource} is full ({amount(used)} of {amount(row.capacity)} {unit}) "
                        f"— 园区{park}的{zh}指标已用尽")
         else:
-            out.append(f"  park {park} {row.resource}: {used:,.4g} of {row.capacity:,.4g} {unit} used · {zh}")
+            out.append(f"  park {park} {row.resource}: {amount(used)} of {amount(row.capacity)} {unit} used · {zh}")
     if variant.classes is not None and variant.classes.per_bin_limit is not None:
         open_here = {c for c, bb in variant.opened(chosen) if bb == b}
         if len(open_here) >= variant.classes.per_bin_limit[b]:

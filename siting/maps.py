@@ -180,15 +180,10 @@ def _add_corridors(fmap: folium.Map, region: Region) -> None:
                     f"<br>buffer {row.buffer_km:g} km"
             folium.GeoJson(_geojson(buffer), style_function=lambda _f: {
                 "color": "#7b1fa2", "weight": 0, "fillColor": "#ce93d8", "fillOpacity": 0.12}).add_to(group)
-            folium.PolyLine([(y, x) for x, y in _line_coords(row.geometry)], color="#7b1fa2", weight=4, opacity=0.8,
-                            tooltip=folium.Tooltip(label)).add_to(group)
+            parts = row.geometry.geoms if row.geometry.geom_type == "MultiLineString" else [row.geometry]
+            folium.PolyLine([[(y, x) for x, y in part.coords] for part in parts], color="#7b1fa2", weight=4,
+                            opacity=0.8, tooltip=folium.Tooltip(label)).add_to(group)
     group.add_to(fmap)
-
-
-def _line_coords(geom) -> list[tuple[float, float]]:
-    if geom.geom_type == "MultiLineString":
-        return [c for part in geom.geoms for c in part.coords]
-    return list(geom.coords)
 
 
 def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, assignments: pd.DataFrame) -> None:

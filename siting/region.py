@@ -21,6 +21,7 @@ from layers import (
     Problems,
     TravelTimes,
     choose_work_crs,
+    convert,
     crs_label,
     effective_land,
     exclusion_overlay,
@@ -253,6 +254,7 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame, projects: pd.DataF
     """
     src = str(scenario.path)
     tables = {"parks": (parks, "park_id"), "projects": (projects, "project_id")}
+    fields = {"parks": PARK_FIELDS, "projects": PROJECT_FIELDS}
     for key, value in scenario.settings["overrides"].items():
         key = str(key)
         if key in OVERRIDE_SHORTHANDS:
@@ -275,7 +277,14 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame, projects: pd.DataF
             continue
         numeric = pd.api.types.is_float_dtype(table[column]) or column in {"max_chains", "jobs"}
         if not numeric:
-            table.loc[rows, column] = value
+            spec = next((f for f in fields[table_name] if f.name == column), None)
+            converted, error = convert(value, spec) if spec is not None else (value, "")
+            if error:
+                problems.add(src, "", f"overrides.{key}", f"{error}; expected {spec.expectation()}",
+                             "correct the value in the scenario")
+                continue
+            for row in rows:
+                table.at[row, column] = converted
             continue
         match = _CHANGE.match(str(value))
         if not match:
@@ -283,6 +292,10 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame, projects: pd.DataF
                          "write a number, +N, -N, xF (multiply) or ±N%")
             continue
         op, num = match["op"], float(match["num"])
+        if match["pct"] and op not in ("+", "-"):
+            problems.add(src, "", f"overrides.{key}", f"a percentage needs a sign: {value!r}",
+                         "write +50% or -10% (or x0.5 to halve)")
+            continue
         current = table.loc[rows, column].astype(float)
         if match["pct"]:
             num = num / 100.0
@@ -295,8 +308,10 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame, projects: pd.DataF
             new = current - num
         else:
             new = current * 0 + num
-        if (new < 0).any():
-            problems.add(src, "", f"overrides.{key}", f"makes {column} negative", "use a smaller reduction")
+        spec = next((f for f in fields[table_name] if f.name == column), None)
+        minimum = 0.0 if spec is None or spec.minimum is None else spec.minimum
+        if (new < minimum).any():
+            problems.add(src, "", f"overrides.{key}", f"makes {column} less than {minimum:g}", "use a smaller reduction")
             continue
         table.loc[rows, column] = new.round(6) if column != "max_chains" else new.round().astype(int)
 
@@ -358,6 +373,12 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
             problems.add(asrc, f"row {n + 2}", "project_id", f"unknown project {adj.project_id!r}", "check the ID")
         if adj.park_id not in park_ids:
             problems.add(asrc, f"row {n + 2}", "park_id", f"unknown park {adj.park_id!r}", "check the ID")
+    fixed = dict(zip(projects["project_id"], projects["fixed_park"].fillna(""), strict=True))
+    for n, entry in enumerate(scenario.settings["locks"], 1):
+        if fixed.get(entry["project"]) and fixed[entry["project"]] != entry["park"]:
+            problems.add(str(scenario.path), f"locks entry {n}", "park", f"project {entry['project']} is fixed to "
+                         f"{fixed[entry['project']]} in the project library but locked to {entry['park']} here",
+                         "drop the lock or change the project's fixed_park")
     for key in ("locks", "forbids"):
         for n, entry in enumerate(scenario.settings[key], 1):
             if entry["project"] not in project_ids:

@@ -6,6 +6,7 @@ file is written, so a failed run leaves nothing half-written, and it never reuse
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -80,16 +81,28 @@ def prepare(scenario_path: str | Path) -> tuple[Region, Eligibility]:
     return region, eligibility
 
 
-def new_run_folder(base: Path, name: str) -> Path:
-    """A name for a new run folder under ``base`` that no existing run uses."""
+def reserve_run_folder(base: Path, name: str) -> Path:
+    """Create (atomically, with ``mkdir``) a new empty run folder under ``base`` that no other run uses."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     slug = re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-")[:60] or "run"
-    candidate = base / f"{stamp}_{slug}"
-    n = 2
-    while candidate.exists():
-        candidate = base / f"{stamp}_{slug}-{n}"
-        n += 1
-    return candidate
+    base.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        candidate = base / (f"{stamp}_{slug}" if n == 1 else f"{stamp}_{slug}-{n}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            n += 1
+
+
+def _sweep_stale_partials(folder: Path, *, hours: float = 6.0) -> None:
+    """Remove staging folders left by runs that were killed (older than ``hours``)."""
+    cutoff = time.time() - hours * 3600
+    for stale in folder.glob(".partial-*"):
+        with contextlib.suppress(OSError):
+            if stale.is_dir() and stale.stat().st_mtime < cutoff:
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Path = Path("outputs"),
@@ -122,16 +135,30 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     options = solver_options(region.scenario, solver=solver, time_limit=time_limit, gap=gap)
     plan = make_plan(region, eligibility, options)
 
-    final = Path(out) if out is not None else new_run_folder(Path(runs_dir), region.scenario.name)
-    if final.exists():
-        raise FileExistsError(f"{final} exists already; a run never overwrites another: choose a new --out")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".partial-{final.name}-", dir=final.parent))
+    parent = Path(out).parent if out is not None else Path(runs_dir)
+    parent.mkdir(parents=True, exist_ok=True)
+    _sweep_stale_partials(parent)
+    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=parent))
+    final: Path | None = None
     try:
         result = _write_run(staging, region, eligibility, plan, options, started, t0)
-        os.rename(staging, final)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; a run folder is for reviewers too
+        if out is not None:
+            try:
+                Path(out).mkdir()  # atomic reservation: fails if anything is there
+            except FileExistsError:
+                raise FileExistsError(f"{out} exists already; a run never overwrites another: choose a new --out") \
+                    from None
+            final = Path(out)
+        else:
+            final = reserve_run_folder(parent, region.scenario.name)
+        os.replace(staging, final)  # onto the empty folder just reserved: the run appears complete or not at all
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if final is not None and final.is_dir() and not any(final.iterdir()):
+            final.rmdir()
         raise
     return RunResult(folder=final, summary=result, plan=plan, seconds=time.perf_counter() - t0)
 

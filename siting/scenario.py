@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from layers import Problems
 
@@ -157,15 +159,43 @@ def _check(settings: dict, path: Path, problems: Problems) -> None:
     for key in settings:
         if key not in DEFAULTS:
             problems.add(src, "", key, "unknown key", f"use one of: {', '.join(sorted(DEFAULTS))}")
+    shape_ok = True
     for group in ("layers", "tables", "crs", "travel", "weights", "eligibility", "model", "benefit_sharing", "solver"):
         section = settings[group]
         if not isinstance(section, dict):
             problems.add(src, "", group, "expected a mapping", f"write '{group}:' followed by indented keys")
+            shape_ok = False
             continue
         for key in section:
             if key not in DEFAULTS[group]:
                 problems.add(src, "", f"{group}.{key}", "unknown key",
                              f"use one of: {', '.join(sorted(DEFAULTS[group]))}")
+    for key in ("overrides", "chains"):
+        if not isinstance(settings[key], dict):
+            problems.add(src, "", key, "expected a mapping", f"write '{key}:' followed by indented keys")
+            shape_ok = False
+    for key in ("name", "title", "description", "region"):
+        if settings[key] is not None and not isinstance(settings[key], (str, int, float)):
+            problems.add(src, "", key, f"expected text, got {settings[key]!r}", "write plain text")
+    if not shape_ok:
+        return  # the checks below read inside the sections
+    for group in ("eligibility", "model"):
+        for key, value in settings[group].items():
+            if key in DEFAULTS[group] and isinstance(DEFAULTS[group][key], bool) and not isinstance(value, bool):
+                problems.add(src, "", f"{group}.{key}", f"expected true or false, got {value!r}",
+                             "write true or false without quotes")
+    for key in ("work", "output"):
+        value = settings["crs"].get(key)
+        if value in (None, "auto") and key == "work":
+            continue
+        try:
+            CRS.from_user_input(value)
+        except CRSError as exc:
+            problems.add(src, "", f"crs.{key}", f"not a coordinate reference system: {value!r} ({exc})",
+                         "use an EPSG code such as EPSG:4547 (work) or EPSG:4490 (output)")
+    threads = settings["solver"].get("threads")
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        problems.add(src, "", "solver.threads", f"expected a whole number ≥ 1, got {threads!r}", "e.g. threads: 1")
     for group, key in REQUIRED_PATHS:
         if not settings["layers" if group == "layers" else "tables"].get(key):
             problems.add(src, "", f"{group}.{key}", "required input is not named", f"add '{group}: {{{key}: FILE}}'")
@@ -225,21 +255,23 @@ def _check(settings: dict, path: Path, problems: Problems) -> None:
         if solver.get("name") not in ("cbc", "highs"):
             problems.add(src, "", "solver.name", f"unknown solver {solver.get('name')!r}", "use cbc or highs")
         limit = solver.get("time_limit")
-        if limit is not None and (not isinstance(limit, (int, float)) or limit <= 0):
+        if limit is not None and (not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0):
             problems.add(src, "", "solver.time_limit", "expected positive seconds", "e.g. time_limit: 60")
         gap = solver.get("gap")
-        if not isinstance(gap, (int, float)) or not 0 <= gap < 1:
+        if not isinstance(gap, (int, float)) or isinstance(gap, bool) or not 0 <= gap < 1:
             problems.add(src, "", "solver.gap", "expected a relative gap in [0, 1)", "e.g. gap: 0.0001")
     for key in ("locks", "forbids"):
         entries = settings[key]
         if not isinstance(entries, list):
             problems.add(src, "", key, "expected a list of {project: ID, park: ID}", f"e.g. {key}: [{{project: X001, park: P03}}]")
             continue
+        seen: dict[str, object] = {}
         for n, entry in enumerate(entries, 1):
             if not (isinstance(entry, dict) and set(entry) == {"project", "park"}):
                 problems.add(src, f"{key} entry {n}", key, f"expected {{project: ID, park: ID}}, got {entry!r}",
                              "name exactly one project and one park")
-    if not isinstance(settings["overrides"], dict):
-        problems.add(src, "", "overrides", "expected a mapping", "e.g. overrides: {energy_quota: x0.9}")
-    if not isinstance(settings["chains"], dict):
-        problems.add(src, "", "chains", "expected a mapping of chain ID to name", "e.g. chains: {nylon: 尼龙新材料}")
+                continue
+            if key == "locks" and entry["project"] in seen:
+                problems.add(src, f"locks entry {n}", "locks", f"project {entry['project']} is locked twice "
+                             f"({seen[entry['project']]} and {entry['park']})", "keep one lock per project")
+            seen[entry["project"]] = entry["park"]

@@ -177,3 +177,25 @@ def test_unreadable_raster_and_empty_project_library(tiny, capsys):
     (scenario.parent / "projects.csv").write_text((scenario.parent / "projects.csv").read_text().splitlines()[0] + "\n")
     code, _, err = siting("validate", scenario, capsys=capsys)
     assert code == 2 and "the project library has no rows" in err
+
+
+def test_scenario_shape_errors_and_bad_override_values(tiny, capsys):
+    scenario = small(tiny).write()
+    text = scenario.read_text()
+    scenario.write_text(text + "overrides: {projects.A.status: signed, parks.P1.tier: 国家级}\n")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2
+    assert "field 'overrides.projects.A.status': value 'signed' is not allowed; expected one of candidate, committed" in err
+    assert "overrides.parks.P1.tier" in err
+    scenario.write_text(text.replace("layers:\n  parks: parks.gpkg\n  hubs: hubs.gpkg\n", "layers: [parks.gpkg]\n"))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "field 'layers': expected a mapping" in err and "Traceback" not in err
+
+
+def test_row_numbers_count_blank_lines(tiny, capsys):
+    scenario = small(tiny).project("C", land_ha="lots").write()
+    path = scenario.parent / "projects.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], lines[1], "", *lines[2:]]) + "\n")  # a blank line 3: C is on line 5
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "row 5 (project_id C): field 'land_ha'" in err and "1 problem(s)" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -172,3 +173,16 @@ def test_shadow_price_of_land_equals_the_marginal_density(tmp_path, tiny, solver
     assert prices.loc["land[P1]", "shadow_price"] == pytest.approx(1.0)
     assert prices.loc["energy[P1]", "shadow_price"] == 0
     assert prices.loc["land[P1]", "used"] == 6
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path, tiny):
+    from siting.run import reserve_run_folder
+
+    first = reserve_run_folder(tmp_path / "o", "same")
+    second = reserve_run_folder(tmp_path / "o", "same")
+    assert first != second and first.is_dir() and second.is_dir()
+    result = siting.execute(knapsack(tiny).write(), runs_dir=tmp_path / "o")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert result.folder.stat().st_mode & 0o777 == 0o777 & ~umask  # as any folder made here, not private (mkdtemp)
+    assert not list((tmp_path / "o").glob(".partial-*"))
