@@ -139,6 +139,7 @@ def check_run(folder: str | Path) -> list[str]:
     out += _check_links(folder, a, settings)
     out += _check_chains(a, parks, settings)
     out += _check_counties(folder, a, parks)
+    out += _check_benefit_floors(a, settings)
     sol = summary["solution"]
     opened = len(set(zip(a["chain"], a["park_id"], strict=True)))
     expected = float(a["total"].sum()) - float(w.get("chain_open", 0.0)) * opened
@@ -229,5 +230,24 @@ def _check_counties(folder: Path, a: pd.DataFrame, parks: pd.DataFrame) -> list[
         for county, cap in counties[cap_column].items():
             if cap != "" and float(used.get(county, 0.0)) > float(cap) + 1e-6 * max(1.0, float(cap)):
                 out.append(f"county {county}: {column} {used.get(county, 0.0):g} exceeds its cap {cap}")
+    return out
+
+
+def _check_benefit_floors(a: pd.DataFrame, settings: dict) -> list[str]:
+    """Each county keeps at least ``floor`` × the output of the placed projects it sourced (飞地经济)."""
+    sharing = settings.get("benefit_sharing", {})
+    floor, host_share = sharing.get("floor"), float(sharing.get("host_share", 0.5))
+    if floor is None:
+        return []
+    out = []
+    src = a["source_county"].fillna("").astype(str)
+    shared = (src != "") & (src != a["host_county"])
+    kept = (a["output"] * shared.map({True: host_share, False: 1.0})).groupby(a["host_county"]).sum()
+    given = (a["output"] * shared.map({True: 1.0 - host_share, False: 0.0})).groupby(src).sum()
+    sourced = a.loc[src != ""].groupby(src[src != ""])["output"].sum()
+    for county, total in sourced.items():
+        benefit = float(kept.get(county, 0.0)) + float(given.get(county, 0.0))
+        if benefit < float(floor) * float(total) - 1e-6 * max(1.0, float(total)):
+            out.append(f"county {county}: benefit {benefit:,.1f} below the floor {floor} × sourced {total:,.1f}")
     return out
 

@@ -81,7 +81,13 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     options = SolverOptions(solver=manifest["solution"]["solver"],
                             time_limit=time_limit or manifest["solution"]["time_limit"],
                             gap=manifest["solution"]["gap_limit"], threads=manifest["solution"]["threads"])
-    result = solve(variant, options, start=_repaired_start(variant, plan, project, park))
+    # a tiny bonus for every pair of the run's plan: among equally good answers, prefer the one that moves
+    # the fewest other projects, so the report shows the effect of the question, not a reshuffle
+    in_plan = np.array([plan.get(variant.items[i]) == variant.bins[b]
+                        for i, b in zip(variant.pair_item.tolist(), variant.pair_bin.tolist(), strict=True)])
+    steady = replace(variant, pair_score=variant.pair_score + in_plan * 1e-6 * max(1.0, abs(variant.pair_score).max()))
+    found = solve(steady, options, start=_repaired_start(steady, plan, project, park))
+    result = replace(found, objective=variant.objective_of(found.chosen_pairs) if found.has_plan else None)
     what = (f"forcing {project} into {park} (强制落地 {park})" if park else
             f"banning {project} from {current} (禁止落地 {current})" if current else
             f"forcing {project} to be placed (强制落地)")

@@ -106,7 +106,7 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple
         problems.add(str(path), "", "", "scenario file not found", "check the path")
         return {}, []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader) or {}  # noqa: S506 - safe loader
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         problems.add(str(path), "", "", f"not valid YAML: {exc}", "fix the YAML syntax")
         return {}, []
@@ -121,6 +121,23 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple
         data = _merge(base, data)
         files += base_files
     return data, files
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key written twice in one mapping (PyYAML would keep the last silently)."""
+
+
+def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
 def _resolve_paths(data: dict, folder: Path) -> None:
