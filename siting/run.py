@@ -36,6 +36,7 @@ from .plan import Plan, make_plan
 from .region import Region, load_region
 from .report import write_report
 from .scenario import Scenario, load_scenario
+from .styles import write_gpkg_styles, write_shapefile_styles
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
@@ -210,7 +211,9 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
 
     layers = _gis_layers(region, assignments, parks, links, priorities)
     write_gpkg(folder / "results.gpkg", layers)
+    write_gpkg_styles(folder / "results.gpkg", layers, chain_names=region.chains)
     write_shapefiles(folder / "shp", layers)
+    write_shapefile_styles(folder / "shp", layers, chain_names=region.chains)
 
     facts = [
         f"{kpis['placed_projects']} of {kpis['candidate_projects']} projects placed; status {sol.status.value}"

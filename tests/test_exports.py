@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import xml.etree.ElementTree as ET
+
 import geopandas as gpd
 import pandas as pd
 import pyogrio
@@ -10,6 +13,7 @@ from shapely.geometry import Point
 
 import siting
 from siting.exports import shapefile_names, write_gpkg, write_shapefiles
+from siting.styles import layer_styles
 
 LONG = "郑州航空港经济综合实验区" * 12  # 144 characters, 432 bytes of UTF-8
 
@@ -65,8 +69,8 @@ def test_run_outputs_open_as_gis_layers(tmp_path, tiny):
     tiny.link("A", "B", 50, 60)
     result = siting.execute(tiny.write(), out=tmp_path / "run")
     gpkg = result.folder / "results.gpkg"
-    assert sorted(pyogrio.list_layers(gpkg)[:, 0]) == ["corridors", "exclusions", "hubs", "links", "parks", "priorities",
-                                                       "projects"]
+    assert sorted(pyogrio.list_layers(gpkg)[:, 0]) == ["corridors", "exclusions", "hubs", "layer_styles", "links", "parks",
+                                                       "priorities", "projects"]
     projects = gpd.read_file(gpkg, layer="projects")
     assert projects.crs.to_epsg() == 4490
     assert set(projects["name"]) == {"年产20万辆新能源汽车整车项目", "传感器芯片"}
@@ -75,3 +79,39 @@ def test_run_outputs_open_as_gis_layers(tmp_path, tiny):
     assert 113 < parks.geometry.get_coordinates()['x'].mean() < 115  # lon/lat degrees near 114°E, not metres
     for name in ("parks", "projects", "links", "hubs"):
         assert (result.folder / "shp" / f"{name}.cpg").exists()
+
+
+def _attributes(qml: str) -> set[str]:
+    """Every field a QGIS style refers to (renderer attribute, label field, rule expressions)."""
+    root = ET.fromstring(qml.split("\n", 1)[1])
+    out = {e.get("attr") for e in root.iter("renderer-v2") if e.get("attr")}
+    out |= {e.get("fieldName") for e in root.iter("text-style")}
+    out |= {e.get("filter").strip('"') for e in root.iter("rule") if e.get("filter") != "ELSE"}
+    return out
+
+
+def test_run_outputs_carry_qgis_styles_naming_real_fields(tmp_path, tiny):
+    tiny.park("P1").park("P2")
+    tiny.project("A", chain="nev", output=10).project("B", chain="sensors", output=5)
+    tiny.link("A", "B", 50, 60)
+    result = siting.execute(tiny.write(), out=tmp_path / "run")
+    shp = result.folder / "shp"
+    for layer in ("parks", "projects", "links", "corridors", "hubs", "exclusions", "priorities"):
+        qml = (shp / f"{layer}.qml").read_text(encoding="utf-8")
+        fields = set(pyogrio.read_info(shp / f"{layer}.shp")["fields"])
+        assert _attributes(qml) <= fields, (layer, _attributes(qml) - fields)  # the 10-character names
+    projects = ET.fromstring((shp / "projects.qml").read_text(encoding="utf-8").split("\n", 1)[1])
+    assert {c.get("value") for c in projects.iter("category")} == {"nev", "sensors"}
+    with sqlite3.connect(result.folder / "results.gpkg") as db:
+        styles = dict(db.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault = 1"))
+    assert set(styles) == {"parks", "projects", "links", "corridors", "hubs", "exclusions", "priorities"}
+    parks_fields = set(pyogrio.read_info(result.folder / "results.gpkg", layer="parks")["fields"])
+    assert _attributes(styles["parks"]) == {"land_use_share", "name"} <= parks_fields
+
+
+def test_style_values_from_the_data_are_xml_escaped(layer):
+    layer = layer.assign(chain=['a<b&"c', "d"])
+    qml = layer_styles({"projects": layer}, lambda _layer, column: column, chain_names={"d": "<b>甲</b>"})["projects"]
+    root = ET.fromstring(qml.split("\n", 1)[1])  # parses: nothing broke out of its attribute
+    assert {c.get("value") for c in root.iter("category")} == {'a<b&"c', "d"}
+    assert {c.get("label") for c in root.iter("category")} == {'a<b&"c', "d <b>甲</b>"}
