@@ -21,11 +21,9 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-import pulp
 
-from ._highs import highs
 from ._quiet import quiet_stdout
-from .model import build_model
+from .matrix import build_matrix, solve_matrix
 from .problem import AssignmentProblem, CapacityRow, Classes, Links, SideRow
 
 
@@ -52,7 +50,7 @@ def improve(
     *,
     seconds: float,
     size: int = 4,
-    solver_factory=None,
+    threads: int = 1,
 ) -> list[int]:
     """Improve a feasible plan (chosen pair indices) by neighbourhood re-optimisation.
 
@@ -66,8 +64,8 @@ def improve(
         Wall-clock budget.
     size
         Bins per neighbourhood.
-    solver_factory
-        ``callable(time_limit) -> pulp.LpSolver`` for the sub-MIPs; HiGHS by default.
+    threads
+        HiGHS threads for the sub-MIPs.
 
     Returns
     -------
@@ -75,7 +73,6 @@ def improve(
         A plan at least as good, still feasible.
     """
     deadline = time.perf_counter() + seconds
-    solver_factory = solver_factory or (lambda limit: highs(time_limit=limit, gap=1e-4))
     chosen_set = set(int(k) for k in chosen)
     n_bins = len(problem.bins)
     current = min(size, n_bins)
@@ -86,7 +83,7 @@ def improve(
             if remaining <= 0.05:
                 break
             limit = max(0.05, min(remaining, 0.5 * current))  # larger neighbourhoods get longer sub-solves
-            better = _reoptimise(problem, chosen_set, set(group), solver_factory(limit))
+            better = _reoptimise(problem, chosen_set, set(group), limit, threads)
             if better is not None:
                 chosen_set = better
                 improved = True
@@ -95,7 +92,7 @@ def improve(
         elif current >= n_bins:
             remaining = deadline - time.perf_counter()
             if remaining > 1.0:  # nothing left to widen: give the rest of the time to one solve of everything
-                better = _reoptimise(problem, chosen_set, set(range(n_bins)), solver_factory(remaining))
+                better = _reoptimise(problem, chosen_set, set(range(n_bins)), remaining, threads)
                 chosen_set = better if better is not None else chosen_set
             break
         else:
@@ -184,17 +181,18 @@ def restrict(problem: AssignmentProblem, chosen: set[int], group: set[int]) -> t
     return sub, keep, current, fixed
 
 
-def _reoptimise(problem: AssignmentProblem, chosen: set[int], group: set[int], solver) -> set[int] | None:
+def _reoptimise(problem: AssignmentProblem, chosen: set[int], group: set[int], seconds: float,
+                threads: int = 1) -> set[int] | None:
     sub, keep, current, fixed = restrict(problem, chosen, group)
     if not sub.n_pairs:
         return None
-    model = build_model(sub)
-    model.set_start(sub, current)
+    model = build_matrix(sub)
     with quiet_stdout():
-        model.prob.solve(solver)
-    if model.prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        result = solve_matrix(model, time_limit=seconds, gap=1e-4, threads=threads,
+                              start=model.start_vector(sub, current))
+    if result.values is None:
         return None
-    picked = [k for k, var in enumerate(model.x) if (var.varValue or 0) > 0.5]
+    picked = np.flatnonzero(result.values[: model.n_x] > 0.5).tolist()
     if sub.violations(picked):
         return None
     candidate = fixed | {int(keep[k]) for k in picked}

@@ -1,15 +1,18 @@
-"""Build the assignment model in PuLP, solve it with CBC or HiGHS, and read the answer honestly.
+"""Solve the assignment model with CBC (through PuLP) or HiGHS (in memory), and read the answer honestly.
 
-PuLP reports a time-limited solve that has a plan as ``"Optimal"`` for both solvers; only
-``prob.sol_status`` tells a proven optimum (1) from a plan found before the limit (2). We read it,
-and the bound, and report the gap, so that a plan is never called optimal when it is not.
+The engine: a greedy plan; the MIP solver started from it for ``1 − search`` of the time limit; then
+neighbourhood search (:mod:`optimize.improve`) for the rest when the solver has not proved its plan.
+
+CBC: PuLP reports a time-limited solve that has a plan as ``"Optimal"``; only ``prob.sol_status``
+tells a proven optimum (1) from a plan found before the limit (2), and the bound comes from CBC's
+log. HiGHS: the model is passed in memory (:mod:`optimize.matrix`) and HiGHS's own model status and
+dual bound are read. Either way a plan is never called optimal unless the solver proved it.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-import math
 import re
 import tempfile
 import time
@@ -17,14 +20,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pulp
 from pulp.apis.coin_api import pulp_cbc_path
 
 from ._errors import SolverError
-from ._highs import highs
 from ._quiet import quiet_stdout
 from .greedy import greedy_plan
 from .improve import improve
+from .matrix import build_matrix, solve_matrix
 from .model import build_model
 from .problem import AssignmentProblem
 
@@ -143,49 +147,26 @@ def solve(
         return _no_plan(problem, Status.INFEASIBLE, options, greedy_objective, 0.0, 0.0,
                         f"mandatory items with no eligible bin: {', '.join(unplaceable)}")
 
-    t0 = time.perf_counter()
-    model = build_model(problem)
-    prob, x = model.prob, model.x
-    if start is not None:
-        model.set_start(problem, start)
-    build_seconds = time.perf_counter() - t0
-
-    with tempfile.TemporaryDirectory(prefix="siting-solver-") as tmp:
-        log_path = Path(tmp) / "solver.log"
-        solver = _make_solver(options, log_path, warm=start is not None)
-        t1 = time.perf_counter()
-        try:
-            with quiet_stdout():
-                prob.solve(solver)
-        except pulp.PulpSolverError as exc:
-            raise SolverError(f"{options.solver} failed: {exc}") from exc
-        solve_seconds = time.perf_counter() - t1
-        log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
-
-    lp_status, sol_status = prob.status, prob.sol_status
-    if lp_status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
-        return _no_plan(problem, Status.INFEASIBLE, options, greedy_objective, build_seconds, solve_seconds,
-                        "the solver proved that no plan satisfies every constraint")
-    if lp_status == pulp.LpStatusUnbounded:
-        raise SolverError("the model is unbounded; scores or capacities are malformed")
-
-    chosen_pairs: list[int] = []
-    if sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        chosen_pairs = [k for k, var in enumerate(x) if (var.varValue or 0) > 0.5]
-        if problem.violations(chosen_pairs):
-            log.warning("solver plan violates constraints: %s", problem.violations(chosen_pairs)[:3])
-            chosen_pairs = []
-    proven = sol_status == pulp.LpSolutionOptimal
-    objective = problem.objective_of(chosen_pairs) if chosen_pairs or sol_status else None
-    solver_had_plan = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
-    # a bound is only trusted from a solve that ended with a plan (a failed HiGHS solve reports 0)
-    bound = _read_bound(prob, options, log_text, objective, proven) if solver_had_plan else None
+    if options.solver == "highs":
+        outcome = _solve_highs(problem, options, start)
+    else:
+        outcome = _solve_cbc(problem, options, start)
+    if outcome.infeasible:
+        return _no_plan(problem, Status.INFEASIBLE, options, greedy_objective, outcome.build_seconds,
+                        outcome.solve_seconds, "the solver proved that no plan satisfies every constraint")
+    build_seconds, solve_seconds = outcome.build_seconds, outcome.solve_seconds
+    t1 = time.perf_counter() - solve_seconds
+    chosen_pairs, proven, bound, had_plan = outcome.chosen, outcome.proven, outcome.bound, outcome.had_plan
+    if had_plan and problem.violations(chosen_pairs):
+        log.warning("solver plan violates constraints: %s", problem.violations(chosen_pairs)[:3])
+        chosen_pairs, proven, bound, had_plan = [], False, None, False
+    objective = problem.objective_of(chosen_pairs) if had_plan else None
 
     source, notes = "solver", []
-    if not chosen_pairs and sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+    if not had_plan:
         if start is None:
             return _no_plan(problem, Status.NO_SOLUTION, options, greedy_objective, build_seconds, solve_seconds,
-                            f"{options.solver} stopped without a plan ({pulp.LpStatus[lp_status]})")
+                            f"{options.solver} stopped without a plan ({outcome.message})")
         chosen_pairs, source, objective = list(start), "greedy", problem.objective_of(start)
         notes.append(f"{options.solver} returned no plan within the time limit; the start plan is reported")
         proven = False
@@ -199,8 +180,7 @@ def solve(
         t2 = time.perf_counter()
         budget = options.time_limit - (t2 - t1)
         if budget > 0.1:
-            better = improve(problem, chosen_pairs, seconds=budget,
-                             solver_factory=lambda limit: highs(time_limit=limit, gap=1e-4, threads=options.threads))
+            better = improve(problem, chosen_pairs, seconds=budget, threads=options.threads)
             if problem.objective_of(better) > (objective or 0.0) + 1e-9:
                 notes.append(f"neighbourhood search raised the objective from {objective:,.6g} to "
                              f"{problem.objective_of(better):,.6g}")
@@ -227,41 +207,90 @@ def solve(
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
         search_seconds=search_seconds,
-        solver_message=f"{pulp.LpStatus[lp_status]} (sol_status {sol_status})",
+        solver_message=outcome.message,
         notes=tuple(notes),
     )
 
 
-def _make_solver(options: SolverOptions, log_path: Path, *, warm: bool) -> pulp.LpSolver:
-    if options.solver == "cbc":
-        return pulp.COIN_CMD(
-            path=pulp_cbc_path,
-            msg=False,
-            timeLimit=options.solver_seconds,
-            gapRel=options.gap,
-            threads=options.threads,
-            warmStart=warm,
-            logPath=str(log_path),
-            timeMode="elapsed",
-        )
-    return highs(time_limit=options.solver_seconds, gap=options.gap, threads=options.threads)
+@dataclass
+class _Outcome:
+    """What one solver call gave, before the start plan and the search are considered."""
+
+    chosen: list[int]
+    had_plan: bool
+    proven: bool
+    bound: float | None
+    infeasible: bool
+    message: str
+    build_seconds: float
+    solve_seconds: float
+
+
+def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequence[int] | None) -> _Outcome:
+    """HiGHS in memory (:mod:`optimize.matrix`): bulk build, the start plan handed over, a deadline that holds."""
+    t0 = time.perf_counter()
+    model = build_matrix(problem)
+    warm = model.start_vector(problem, start) if start is not None else None
+    build_seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    with quiet_stdout():
+        result = solve_matrix(model, time_limit=options.solver_seconds, gap=options.gap, threads=options.threads,
+                              start=warm)
+    solve_seconds = time.perf_counter() - t1
+    if result.status == "unbounded":
+        raise SolverError("the model is unbounded; scores or capacities are malformed")
+    chosen = [] if result.values is None else np.flatnonzero(result.values[: model.n_x] > 0.5).tolist()
+    # a bound is only trusted from a solve that ended with a plan
+    return _Outcome(chosen=chosen, had_plan=result.values is not None, proven=result.status == "optimal",
+                    bound=result.bound if result.values is not None else None,
+                    infeasible=result.status == "infeasible", message=f"HiGHS: {result.message}",
+                    build_seconds=build_seconds, solve_seconds=solve_seconds)
+
+
+def _solve_cbc(problem: AssignmentProblem, options: SolverOptions, start: Sequence[int] | None) -> _Outcome:
+    """CBC through PuLP; a time-limited plan is told from a proven one by ``sol_status`` and the log's bound."""
+    t0 = time.perf_counter()
+    model = build_model(problem)
+    prob, x = model.prob, model.x
+    if start is not None:
+        model.set_start(problem, start)
+    build_seconds = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory(prefix="siting-solver-") as tmp:
+        log_path = Path(tmp) / "solver.log"
+        solver = _cbc(options, log_path, warm=start is not None)
+        t1 = time.perf_counter()
+        try:
+            with quiet_stdout():
+                prob.solve(solver)
+        except pulp.PulpSolverError as exc:
+            raise SolverError(f"{options.solver} failed: {exc}") from exc
+        solve_seconds = time.perf_counter() - t1
+        log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    lp_status, sol_status = prob.status, prob.sol_status
+    message = f"{pulp.LpStatus[lp_status]} (sol_status {sol_status})"
+    if lp_status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
+        return _Outcome([], False, False, None, True, message, build_seconds, solve_seconds)
+    if lp_status == pulp.LpStatusUnbounded:
+        raise SolverError("the model is unbounded; scores or capacities are malformed")
+    had_plan = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    chosen = [k for k, var in enumerate(x) if (var.varValue or 0) > 0.5] if had_plan else []
+    proven = sol_status == pulp.LpSolutionOptimal
+    objective = problem.objective_of(chosen) if had_plan else None
+    bound = _cbc_bound(log_text, objective, proven) if had_plan else None
+    return _Outcome(chosen, had_plan, proven, bound, False, message, build_seconds, solve_seconds)
+
+
+def _cbc(options: SolverOptions, log_path: Path, *, warm: bool) -> pulp.LpSolver:
+    return pulp.COIN_CMD(path=pulp_cbc_path, msg=False, timeLimit=options.solver_seconds, gapRel=options.gap,
+                         threads=options.threads, warmStart=warm, logPath=str(log_path), timeMode="elapsed")
 
 
 _CBC_BOUND = re.compile(r"^Upper bound:\s*([-+0-9.eE]+)", re.MULTILINE)
 _CBC_BEST_POSSIBLE = re.compile(r"best possible ([-+0-9.eE]+)")
 
 
-def _read_bound(
-    prob: pulp.LpProblem, options: SolverOptions, log_text: str, objective: float | None, proven: bool
-) -> float | None:
-    """The proven upper bound on the objective (we maximise)."""
-    if options.solver == "highs":
-        try:
-            info = prob.solverModel.getInfo()
-        except AttributeError:
-            return objective if proven else None
-        bound = -float(info.mip_dual_bound)  # PuLP hands HiGHS the negated objective
-        return bound if math.isfinite(bound) else (objective if proven else None)
+def _cbc_bound(log_text: str, objective: float | None, proven: bool) -> float | None:
+    """The proven upper bound on the objective (we maximise), from CBC's log."""
     match = _CBC_BOUND.findall(log_text)
     if match:  # CBC knows the model maximises and prints the bound in its sense
         return float(match[-1])
