@@ -41,6 +41,8 @@ def check_run(folder: str | Path) -> list[str]:
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     settings = manifest["settings"]
+    out += [f"the manifest lists {f}, which is not in the run folder" for f in manifest.get("files", [])
+            if not (folder / f).is_file()]
     a = pd.read_csv(folder / "assignments.csv", dtype={"project_id": str, "park_id": str}, keep_default_na=False,
                     na_values={"hub_minutes": [""], "max_hub_minutes": [""]})
     parks = pd.read_csv(folder / "parks.csv", dtype={"park_id": str}, keep_default_na=False).set_index("park_id")

@@ -244,7 +244,7 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "versions": {p: _version(p) for p in PACKAGES},
-        "files": sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()),
+        "files": sorted({str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()} | {"manifest.json"}),
     }
     _write_json(folder / "manifest.json", manifest)
     return summary_doc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -112,3 +113,78 @@ def test_a_solve_without_a_plan_is_never_called_optimal(monkeypatch):
     assert solution.status is Status.FEASIBLE
     assert solution.bound is None and solution.gap is None
     assert solution.source == "greedy" and solution.objective == 7
+
+
+def extras_problem(seed: int) -> AssignmentProblem:
+    """A small problem with every family: classes (caps and opening cost), links (same bin and near), side rows."""
+    from optimize import Classes, Links, SideRow
+
+    rng = np.random.default_rng(seed)
+    items, bins = [f"i{n}" for n in range(14)], [f"b{n}" for n in range(4)]
+    rows = [{"item": i, "bin": b, "score": float(rng.integers(5, 40)), "land": float(rng.integers(2, 9))}
+            for i in items for b in bins if rng.random() < 0.7]
+    caps = pd.DataFrame({"name": [f"land[{b}]" for b in bins] + ["land[b0+b1]"] * 2, "resource": "land",
+                         "bin": [*bins, "b0", "b1"], "capacity": [14.0, 12.0, 16.0, 10.0, 20.0, 20.0]})
+    base = AssignmentProblem.from_tables(pd.DataFrame(rows), caps, items=items, bins=bins, mandatory=["i0", "i1"])
+    distance = rng.integers(10, 90, size=(4, 4)).astype(float)
+    distance = np.minimum(distance, distance.T)
+    np.fill_diagonal(distance, 0.0)
+    a, b = rng.choice(14, size=(2, 12))
+    keep = a != b
+    links = Links(tuple(f"l{n}" for n in range(int(keep.sum()))), a[keep], b[keep],
+                  rng.integers(3, 20, size=int(keep.sum())).astype(float),
+                  rng.choice([0.0, 40.0, 60.0], size=int(keep.sum())), distance)
+    classes = Classes(("c0", "c1", "c2"), base.pair_item % 3, np.array([2, 1, 2, 2]), np.array([3.0, np.inf, 2.0]), 4.0)
+    side = SideRow("floor", "a floor", np.flatnonzero(base.pair_bin == 3), np.ones(int((base.pair_bin == 3).sum())),
+                   ">=", 1.0)
+    cap = SideRow("few", "at most one item in b0", np.flatnonzero(base.pair_bin == 0),
+                  np.ones(int((base.pair_bin == 0).sum())), "<=", 1.0)
+    return base.with_extras(classes=classes, links=links, side_rows=[side, cap])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_in_memory_highs_model_is_the_pulp_model(seed):
+    """optimize.matrix builds the same model as optimize.model: equal LP relaxations, equal MIP optima."""
+    import pulp
+    from pulp.apis.coin_api import pulp_cbc_path
+
+    from optimize._quiet import quiet_stdout
+    from optimize.matrix import build_matrix, solve_matrix
+    from optimize.model import build_model
+
+    problem = extras_problem(seed)
+    with quiet_stdout():
+        lp = solve_matrix(build_matrix(problem, relax=True), time_limit=30)
+        model = build_model(problem, relax=True)
+        model.prob.solve(pulp.COIN_CMD(path=pulp_cbc_path, msg=False))
+    assert lp.status == "optimal"
+    assert lp.objective == pytest.approx(pulp.value(model.prob.objective), rel=1e-7)
+    cbc = solve(problem, SolverOptions(solver="cbc", gap=0, search=0))
+    highs = solve(problem, SolverOptions(solver="highs", gap=0, search=0))
+    assert cbc.status is highs.status is Status.OPTIMAL
+    assert highs.objective == pytest.approx(cbc.objective) and highs.bound == pytest.approx(highs.objective)
+    assert not problem.violations(highs.chosen_pairs)
+
+
+def test_highs_without_a_plan_reports_the_start_as_feasible(monkeypatch):
+    solve_module = importlib.import_module("optimize.solve")  # the module (optimize.solve is the function)
+    from optimize.matrix import HighsResult
+
+    monkeypatch.setattr(solve_module, "solve_matrix",
+                        lambda *args, **kwargs: HighsResult("no_solution", None, None, None, "Interrupted by user"))
+    problem = one_bin({"a": (7, 6), "b": (5, 5), "c": (5, 5)}, capacity=10)
+    solution = solve(problem, SolverOptions(solver="highs", time_limit=5, search=0))
+    assert solution.status is Status.FEASIBLE and solution.source == "greedy"
+    assert solution.bound is None and solution.objective == 7 and "Interrupted" in solution.solver_message
+
+
+def test_guarded_highs_answers_like_highs_and_is_stopped_when_it_overruns():
+    from optimize.matrix import build_matrix, solve_matrix, solve_matrix_guarded
+
+    model = build_matrix(extras_problem(4))
+    direct = solve_matrix(model, time_limit=30, gap=0)
+    guarded = solve_matrix_guarded(model, time_limit=30, gap=0)
+    assert guarded.status == direct.status == "optimal" and guarded.objective == pytest.approx(direct.objective)
+    # no time at all: the child (still starting) is stopped and the solve counts as one without a plan
+    stopped = solve_matrix_guarded(model, time_limit=0.0, grace=0.0, gap=0)
+    assert stopped.status == "no_solution" and stopped.values is None and "overran" in stopped.message
