@@ -139,8 +139,14 @@ def main(argv: list[str] | None = None) -> int:
             for method in args.methods:
                 if method == "greedy" and solver != args.solvers[0]:
                     continue
-                proc = subprocess.run([sys.executable, __file__, "--one", size, method, solver, str(limit)],
-                                      capture_output=True, text=True, check=False)
+                cap = 2 * limit + 120  # the analyst's PuLP + HiGHS overruns its limit in presolve on M and L
+                try:
+                    proc = subprocess.run([sys.executable, __file__, "--one", size, method, solver, str(limit)],
+                                          capture_output=True, text=True, check=False, timeout=cap)
+                except subprocess.TimeoutExpired:
+                    print(f"{size:4} {solver:6} {method:8} stopped after {cap:.0f} s: overran its {limit:.0f} s limit",
+                          flush=True)
+                    continue
                 if proc.returncode:
                     print(f"{size:4} {solver:6} {method:8} failed: {proc.stderr.strip()[-300:]}")
                     continue

@@ -216,6 +216,10 @@ class HighsResult:
 def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1e-4, threads: int = 1,
                  start: np.ndarray | None = None, presolve: bool = True) -> HighsResult:
     """Solve a :class:`MatrixModel` with HiGHS in memory, stopping at ``time_limit`` whatever the phase."""
+    if model.n_cols == 0:  # HiGHS answers "Empty" with no solution; the empty plan is optimal if rows allow 0
+        if ((model.row_lower <= 0) & (model.row_upper >= 0)).all():
+            return HighsResult("optimal", np.zeros(0), 0.0, 0.0, "empty model")
+        return HighsResult("infeasible", None, None, None, "empty model with a row that excludes 0")
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", int(threads))

@@ -188,3 +188,24 @@ def test_guarded_highs_answers_like_highs_and_is_stopped_when_it_overruns():
     # no time at all: the child (still starting) is stopped and the solve counts as one without a plan
     stopped = solve_matrix_guarded(model, time_limit=0.0, grace=0.0, gap=0)
     assert stopped.status == "no_solution" and stopped.values is None and "overran" in stopped.message
+
+
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_no_eligible_pair_at_all_is_the_empty_optimal_plan(solver):
+    pairs = pd.DataFrame({"item": pd.Series([], dtype=str), "bin": pd.Series([], dtype=str),
+                          "score": pd.Series([], dtype=float), "land": pd.Series([], dtype=float)})
+    caps = pd.DataFrame({"name": ["land[B]"], "resource": ["land"], "bin": ["B"], "capacity": [10.0]})
+    solution = solve(AssignmentProblem.from_tables(pairs, caps, items=["a"], bins=["B"]),
+                     SolverOptions(solver=solver, time_limit=5))
+    assert solution.status is Status.OPTIMAL and solution.objective == 0 and solution.assignment == {}
+
+
+def test_local_branching_leaves_a_myopic_plan_for_the_optimum():
+    from optimize.improve import local_branching
+
+    problem = one_bin({"a": (7, 6), "b": (5, 5), "c": (5, 5)}, capacity=10)
+    start = greedy_plan(problem)
+    assert problem.objective_of(start) == 7  # a alone: greedy's choice
+    # three changes are needed (a out, b and c in); from radius 1 the search widens until it finds them
+    best = local_branching(problem, start, seconds=5, radius=1)
+    assert problem.objective_of(best) == 10 and not problem.violations(best)
