@@ -33,8 +33,12 @@ from .matrix import MatrixModel, build_matrix, solve_matrix
 from .problem import AssignmentProblem, CapacityRow, Classes, Links, SideRow
 
 
-def neighbourhoods(problem: AssignmentProblem, size: int) -> list[tuple[int, ...]]:
-    """For each bin, the bin and the ``size - 1`` bins that share the most candidate items with it."""
+def neighbourhoods(problem: AssignmentProblem, size: int, rng: np.random.Generator | None = None
+                   ) -> list[tuple[int, ...]]:
+    """For each bin, the bin and the ``size - 1`` bins that share the most candidate items with it.
+
+    Ties (every bin shares every item in a dense problem) are broken by ``rng`` when given, else by bin order.
+    """
     n_bins = len(problem.bins)
     incidence = np.zeros((n_bins, len(problem.items)), dtype=np.float64)
     incidence[problem.pair_bin, problem.pair_item] = 1.0
@@ -42,7 +46,8 @@ def neighbourhoods(problem: AssignmentProblem, size: int) -> list[tuple[int, ...
     out = []
     seen = set()
     for b in range(n_bins):
-        order = np.lexsort((np.arange(n_bins), -overlap[b]))
+        tie = np.arange(n_bins) if rng is None else rng.permutation(n_bins)
+        order = np.lexsort((tie, -overlap[b]))
         group = tuple(sorted({b, *[int(q) for q in order if q != b][: size - 1]}))
         if group not in seen:
             seen.add(group)
@@ -94,10 +99,11 @@ def improve(
             chosen = local_branching(problem, chosen, seconds=seconds * branching_share, threads=threads, model=model)
     chosen_set = set(chosen)
     n_bins = len(problem.bins)
+    rng = np.random.default_rng(0)  # fixed: the same plan and budget give the same neighbourhoods
     current = min(size, n_bins)
     while time.perf_counter() < deadline:
         improved = False
-        for group in neighbourhoods(problem, current):
+        for group in neighbourhoods(problem, current, rng):
             remaining = deadline - time.perf_counter()
             if remaining <= 0.05:
                 break

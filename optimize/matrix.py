@@ -15,11 +15,14 @@ first item from which the second item can be near, continuous in [0, 1]). Rows, 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import highspy
 import numpy as np
@@ -294,39 +297,30 @@ def solve_matrix_guarded(model: MatrixModel, *, time_limit: float, grace: float 
     """:func:`solve_matrix` in a child process that is killed if HiGHS overruns ``time_limit`` by ``grace``.
 
     HiGHS checks neither its time limit nor the interrupt callback in some phases of MIP presolve;
-    on the M benchmark (160,000 rows) a 72 s solve was still in presolve after 150 s. The child gets
-    the model by pickling (``spawn``: no fork of a process holding GDAL or solver threads) and reports
-    back through a pipe; a killed child counts as a solve without a plan.
+    on the M benchmark (160,000 rows) a 72 s solve was still in presolve after 150 s. The child is a
+    fresh interpreter (``python -m optimize._child``, not :mod:`multiprocessing`, which would re-import
+    the caller's main script) that reads the pickled model on stdin and writes the pickled result on
+    stdout; a killed or failed child counts as a solve without a plan.
     """
     grace = max(5.0, 0.1 * time_limit) if grace is None else grace
     deadline = time.monotonic() + time_limit  # CLOCK_MONOTONIC: the same clock in the child
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child_solve, args=(sender, model, deadline, options), daemon=True)
-    child.start()
-    sender.close()
-    try:
-        if receiver.poll(max(0.0, deadline + grace - time.monotonic())):
-            try:
-                return receiver.recv()
-            except EOFError:  # the child died without an answer
-                return HighsResult("no_solution", None, None, None, f"HiGHS process ended with code {child.exitcode}")
-        return HighsResult("no_solution", None, None, None,
-                           f"HiGHS overran its {time_limit:.0f} s limit by {grace:.0f} s and was stopped")
-    finally:
-        if child.is_alive():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
+                                                                     os.environ.get("PYTHONPATH", "")]))}
+    with subprocess.Popen([sys.executable, "-m", "optimize._child"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as child:
+        try:
+            out, err = child.communicate(pickle.dumps((model, deadline, options)),
+                                         timeout=max(0.0, deadline + grace - time.monotonic()))
+        except subprocess.TimeoutExpired:
             child.kill()
-        child.join()
-        receiver.close()
-
-
-def _child_solve(sender, model: MatrixModel, deadline: float, options: dict) -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)  # HiGHS prints a banner on stdout whatever its options
-    os.dup2(devnull, 1)
-    try:
-        sender.send(solve_matrix(model, time_limit=max(0.01, deadline - time.monotonic()), **options))
-    finally:
-        sender.close()
+            child.communicate()
+            return HighsResult("no_solution", None, None, None,
+                               f"HiGHS overran its {time_limit:.0f} s limit by {grace:.0f} s and was stopped")
+    if child.returncode != 0 or not out:
+        last = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return HighsResult("no_solution", None, None, None,
+                           f"HiGHS process ended with code {child.returncode} {last[0]}".strip())
+    return pickle.loads(out)  # noqa: S301 - written by our own child
 
 
 __all__ = ["HighsResult", "MatrixModel", "build_matrix", "solve_matrix", "solve_matrix_guarded"]

@@ -209,3 +209,24 @@ def test_local_branching_leaves_a_myopic_plan_for_the_optimum():
     # three changes are needed (a out, b and c in); from radius 1 the search widens until it finds them
     best = local_branching(problem, start, seconds=5, radius=1)
     assert problem.objective_of(best) == 10 and not problem.violations(best)
+
+
+def test_guarded_highs_works_from_a_script_without_a_main_guard(tmp_path):
+    """The child is a fresh interpreter: a caller's top-level script is not re-run (multiprocessing would)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "plain_script.py"
+    script.write_text(
+        "import pandas as pd\n"
+        "from optimize import AssignmentProblem\n"
+        "from optimize.matrix import build_matrix, solve_matrix_guarded\n"
+        "pairs = pd.DataFrame({'item': ['a', 'b', 'c'], 'bin': 'B', 'score': [7.0, 5.0, 5.0], 'land': [6.0, 5.0, 5.0]})\n"
+        "caps = pd.DataFrame({'name': ['land[B]'], 'resource': ['land'], 'bin': ['B'], 'capacity': [10.0]})\n"
+        "problem = AssignmentProblem.from_tables(pairs, caps, items=['a', 'b', 'c'], bins=['B'])\n"
+        "print('objective', solve_matrix_guarded(build_matrix(problem), time_limit=30, gap=0).objective)\n",
+        encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1], check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "objective 10.0"
