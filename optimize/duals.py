@@ -7,25 +7,24 @@ points per ha, tce or t), with the plan's chain structure kept. A row with slack
 guide for negotiation ("one more ha in P07 is worth about 52 points"), not a promise: projects come
 in whole hectares.
 
-PuLP hands a maximisation to HiGHS as a negated minimisation, and the duals it reads back keep that
-sign (TECH-NOTES); CBC's come out in the model's own sense. We normalise both so that a binding
-capacity in a maximisation has a price ≥ 0.
+The LP is solved by HiGHS in memory (:mod:`optimize.matrix`) whichever solver found the plan, with a
+time limit: the LP relaxation of a large model (1,000 projects, 3,000 links) takes minutes, and a run
+must not hang on a by-product. When the LP does not finish, the prices are left empty (NaN).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
-import pulp
-from pulp.apis.coin_api import pulp_cbc_path
 
 from ._quiet import quiet_stdout
-from .model import build_model
+from .matrix import build_matrix, solve_matrix
 from .problem import AssignmentProblem
 
 
-def shadow_prices(problem: AssignmentProblem, chosen: Sequence[int], *, solver: str = "highs",
+def shadow_prices(problem: AssignmentProblem, chosen: Sequence[int], *, time_limit: float | None = 60.0,
                   threads: int = 1) -> pd.DataFrame:
     """One row per capacity row: ``row, label, resource, capacity, used, shadow_price``.
 
@@ -35,29 +34,28 @@ def shadow_prices(problem: AssignmentProblem, chosen: Sequence[int], *, solver: 
         The problem that was solved.
     chosen
         The plan (pair indices) whose chain structure is kept.
-    solver
-        ``"highs"`` or ``"cbc"`` for the LP.
+    time_limit
+        Seconds for the LP; prices are NaN when it does not finish.
     """
-    model = build_model(problem, relax=True)
+    model = build_matrix(problem, relax=True)
     opened = problem.opened(chosen)
-    for key, var in model.y.items():
+    for n, key in enumerate(model.y_keys):
         value = 1.0 if key in opened else 0.0
-        var.lowBound, var.upBound = value, value
-    if solver == "cbc":
-        lp_solver = pulp.COIN_CMD(path=pulp_cbc_path, msg=False, mip=False, threads=threads)
-    else:
-        lp_solver = pulp.HiGHS(msg=False, mip=False, threads=threads)
+        model.col_lower[model.n_x + n] = model.col_upper[model.n_x + n] = value
     with quiet_stdout():
-        model.prob.solve(lp_solver)
-    ok = model.prob.status == pulp.LpStatusOptimal
-    sign = -1.0 if solver == "highs" else 1.0
-    chosen_list = list(chosen)
+        result = solve_matrix(model, time_limit=time_limit, threads=threads)
+    duals = result.row_dual if result.status == "optimal" else None
+    first_cap = len(np.unique(problem.pair_item))  # the assign rows come first, then one row per capacity
+    chosen_arr = np.asarray(list(chosen), dtype=np.int64)
     rows = []
     for r, row in enumerate(problem.capacities):
-        in_row = [k for k in chosen_list if problem.pair_bin[k] in row.bins]
-        used = float(problem.pair_use[row.resource][in_row].sum()) if in_row else 0.0
-        constraint = model.capacity_rows.get(r)
-        price = sign * float(constraint.pi) if ok and constraint is not None and constraint.pi is not None else 0.0
+        in_row = chosen_arr[np.isin(problem.pair_bin[chosen_arr], row.bins)]
+        used = float(problem.pair_use[row.resource][in_row].sum()) if len(in_row) else 0.0
+        if duals is None:
+            price = float("nan")
+        else:
+            price = abs(float(duals[first_cap + r]))  # a binding ≤ row of a maximisation is worth ≥ 0
+            price = price if price > 1e-9 else 0.0
         rows.append({"row": row.name, "label": row.label, "resource": row.resource, "capacity": row.capacity,
-                     "used": used, "shadow_price": max(0.0, price) if abs(price) > 1e-9 else 0.0})
+                     "used": used, "shadow_price": price})
     return pd.DataFrame(rows, columns=["row", "label", "resource", "capacity", "used", "shadow_price"])

@@ -101,7 +101,9 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         "<h2>Counties 县区</h2>", _table(counties, county_cols),
         "<h2>Shadow prices 影子价格</h2><p class='note'>Marginal score of one more unit of each binding quota, "
         "from the LP relaxation around this plan (chain openings kept). 0 = not binding. A guide, not a promise: "
-        "projects come in whole hectares.</p>",
+        "projects come in whole hectares.</p>"
+        + ("<p class='note'>The LP did not finish within its time limit: no shadow prices for this run.</p>"
+           if prices["shadow_price"].isna().all() and len(prices) else ""),
         _table(prices[prices["shadow_price"] > 0].sort_values("shadow_price", ascending=False).head(25),
                {"label": "quota", "capacity": "capacity", "used": "used", "shadow_price": "score per unit"},
                {"shadow_price": 2}),

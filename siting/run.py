@@ -203,7 +203,7 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
     }
     _write_json(folder / "summary.json", summary_doc)
     greedy = pd.DataFrame(sorted(plan.greedy_assignments.items()), columns=["project_id", "park_id"])
-    prices = shadow_prices(plan.problem, sol.chosen_pairs, solver=options.solver, threads=options.threads)
+    prices = shadow_prices(plan.problem, sol.chosen_pairs, threads=options.threads)
     tables = {"shadow_prices": prices, "network_priorities": priorities, "assignments": assignments, "parks": parks, "counties": counties, "unplaced": plan.unplaced,
               "links": links, "eligibility_removed": eligibility.removed, "greedy_assignments": greedy}
     for name, table in tables.items():

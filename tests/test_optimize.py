@@ -230,3 +230,20 @@ def test_guarded_highs_works_from_a_script_without_a_main_guard(tmp_path):
                           cwd=Path(__file__).resolve().parents[1], check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "objective 10.0"
+
+
+def test_shadow_prices_are_left_empty_when_the_lp_does_not_finish(monkeypatch):
+    from optimize import duals
+    from optimize.matrix import HighsResult
+
+    problem = one_bin({"a": (7, 6), "b": (5, 5), "c": (5, 5)}, capacity=10)
+    assert shadow_prices_of(problem)["land[B]"] == pytest.approx(1.0)  # b and c fill B: one more unit of land is worth 1
+    monkeypatch.setattr(duals, "solve_matrix", lambda *a, **k: HighsResult("feasible", None, None, None, "Time limit"))
+    assert np.isnan(shadow_prices_of(problem)["land[B]"])
+
+
+def shadow_prices_of(problem: AssignmentProblem) -> dict[str, float]:
+    from optimize import shadow_prices
+
+    best = solve(problem, SolverOptions(solver="highs", gap=0)).chosen_pairs
+    return dict(zip(*shadow_prices(problem, best, time_limit=10).loc[:, ["row", "shadow_price"]].T.values, strict=True))
