@@ -217,8 +217,12 @@ class HighsResult:
 
 
 def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1e-4, threads: int = 1,
-                 start: np.ndarray | None = None, presolve: bool = True) -> HighsResult:
-    """Solve a :class:`MatrixModel` with HiGHS in memory, stopping at ``time_limit`` whatever the phase."""
+                 start: np.ndarray | None = None, presolve: bool = True,
+                 highs_options: dict[str, object] | None = None) -> HighsResult:
+    """Solve a :class:`MatrixModel` with HiGHS in memory, stopping at ``time_limit`` whatever the phase.
+
+    ``highs_options`` are further HiGHS options, e.g. ``{"solver": "ipm", "run_crossover": "off"}``.
+    """
     if model.n_cols == 0:  # HiGHS answers "Empty" with no solution; the empty plan is optimal if rows allow 0
         if ((model.row_lower <= 0) & (model.row_upper >= 0)).all():
             return HighsResult("optimal", np.zeros(0), 0.0, 0.0, "empty model")
@@ -230,6 +234,8 @@ def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1
     h.setOptionValue("mip_rel_gap", float(gap))
     if not presolve:
         h.setOptionValue("presolve", "off")
+    for name, value in (highs_options or {}).items():
+        h.setOptionValue(name, value)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
         deadline = time.perf_counter() + time_limit

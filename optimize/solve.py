@@ -1,7 +1,9 @@
 """Solve the assignment model with CBC (through PuLP) or HiGHS (in memory), and read the answer honestly.
 
-The engine: a greedy plan; the MIP solver started from it for ``1 − search`` of the time limit; then
-neighbourhood search (:mod:`optimize.improve`) for the rest when the solver has not proved its plan.
+The engine: a greedy plan and a small LP relaxation (:mod:`optimize.relax`, a proven bound at any size
+and a rounded plan); the MIP solver started from the better of the two plans for ``1 − search`` of the
+time limit; then neighbourhood search (:mod:`optimize.improve`) for the rest when the solver has not
+proved its plan.
 
 CBC: PuLP reports a time-limited solve that has a plan as ``"Optimal"``; only ``prob.sol_status``
 tells a proven optimum (1) from a plan found before the limit (2), and the bound comes from CBC's
@@ -17,7 +19,7 @@ import re
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,7 @@ from .improve import improve
 from .matrix import build_matrix, solve_matrix, solve_matrix_guarded
 from .model import build_model
 from .problem import AssignmentProblem
+from .relax import Relaxation, relax, rounded_plan
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +101,7 @@ class Solution:
     gap: float | None
     greedy_objective: float
     solver: str
-    source: str  # "solver", "greedy" (the solver returned no better plan), with "+search" if search improved it
+    source: str  # "solver", or the start ("greedy", "LP rounding", "start") when the solver gave no better plan; "+search" if search improved it
     build_seconds: float
     solve_seconds: float
     search_seconds: float = 0.0
@@ -134,13 +137,22 @@ def solve(
         stops without a plan, or with a worse one than the start, the start is returned as FEASIBLE.
     """
     options = options or SolverOptions()
+    t_begin = time.perf_counter()
     greedy = greedy_plan(problem)
     greedy_ok = not problem.violations(greedy)
     greedy_objective = problem.objective_of(greedy)
-    if start is None:
-        start = greedy if greedy_ok else None
-    elif problem.violations(start):
+    if start is not None and problem.violations(start):
         raise SolverError("the start plan handed to solve() violates the problem's constraints")
+    lp = _relaxation(problem, options)
+    start_label = "start"
+    if start is None:
+        start, start_label = (greedy, "greedy") if greedy_ok else (None, "greedy")
+        if lp.x is not None:
+            rounded = rounded_plan(problem, lp.x)
+            if not problem.violations(rounded) and (start is None or problem.objective_of(rounded) > greedy_objective):
+                start, start_label = rounded, "LP rounding"
+    if options.time_limit is not None:  # the relaxation's time comes out of the solver's share
+        options = replace(options, time_limit=max(0.1, options.time_limit - (time.perf_counter() - t_begin)))
 
     unplaceable = [problem.items[i] for i, ks in enumerate(problem.pairs_of_item()) if problem.mandatory[i] and not len(ks)]
     if unplaceable:
@@ -164,18 +176,18 @@ def solve(
 
     source, notes = "solver", []
     if outcome.skipped:
-        chosen_pairs, source, objective, proven = list(start), "greedy", problem.objective_of(start), False
+        chosen_pairs, source, objective, proven = list(start), start_label, problem.objective_of(start), False
         notes.append(outcome.message)
     elif not had_plan:
         if start is None:
             return _no_plan(problem, Status.NO_SOLUTION, options, greedy_objective, build_seconds, solve_seconds,
                             f"{options.solver} stopped without a plan ({outcome.message})")
-        chosen_pairs, source, objective = list(start), "greedy", problem.objective_of(start)
-        notes.append(f"{options.solver} returned no plan within the time limit; the start plan is reported")
+        chosen_pairs, source, objective = list(start), start_label, problem.objective_of(start)
+        notes.append(f"{options.solver} returned no plan within the time limit; the start plan ({start_label}) is reported")
         proven = False
     elif start is not None and problem.objective_of(start) > (objective or 0.0) + 1e-9:
-        chosen_pairs, source, objective = list(start), "greedy", problem.objective_of(start)
-        notes.append(f"{options.solver}'s plan was worse than the start plan; the start plan is reported")
+        chosen_pairs, source, objective = list(start), start_label, problem.objective_of(start)
+        notes.append(f"{options.solver}'s plan was worse than the start plan; the start plan ({start_label}) is reported")
         proven = False
 
     search_seconds = 0.0
@@ -193,6 +205,9 @@ def solve(
     if bound is not None and objective is not None and bound < objective - 1e-6 * max(1.0, abs(objective)):
         notes.append(f"the solver's bound {bound:,.6g} is below the plan's objective; it is not reported")
         bound, proven = None, False
+    if lp.bound is not None and objective is not None and not proven and (bound is None or lp.bound < bound):
+        bound = lp.bound  # the relaxation's bound is proven too, and here the tighter one
+        notes.append(f"the proven bound {bound:,.6g} comes from the LP relaxation ({lp.seconds:.1f} s)")
     gap = _relative_gap(objective, bound)
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     if status is Status.FEASIBLE and gap is not None and gap <= options.gap:
@@ -213,6 +228,21 @@ def solve(
         solver_message=outcome.message,
         notes=tuple(notes),
     )
+
+
+# share of the time limit the LP relaxation (bound and start plan) may take
+RELAXATION_SHARE = 0.2
+
+
+def _relaxation(problem: AssignmentProblem, options: SolverOptions) -> Relaxation:
+    """The LP relaxation of :mod:`optimize.relax` within its share of the time limit (errors are not fatal)."""
+    limit = None if options.time_limit is None else RELAXATION_SHARE * options.time_limit
+    try:
+        with quiet_stdout():
+            return relax(problem, time_limit=limit, threads=options.threads)
+    except Exception as exc:  # noqa: BLE001 - a by-product: the solve goes on without it
+        log.warning("LP relaxation failed: %s", exc)
+        return Relaxation(None, None, 0.0, f"LP relaxation failed: {exc}")
 
 
 @dataclass
@@ -247,7 +277,7 @@ def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequ
     if rows > WHOLE_MODEL_ROWS and start is not None and options.search > 0 and options.time_limit is not None:
         return _Outcome([], False, False, None, False,
                         f"the whole model ({rows:,} rows) is too large for HiGHS within the time limit: "
-                        "neighbourhood search from the greedy plan had all the time, so no bound is proven",
+                        "neighbourhood search from the start plan had all the time, so the solver proves no bound",
                         build_seconds, 0.0, skipped=True)
     t1 = time.perf_counter()
     settings = {"gap": options.gap, "threads": options.threads, "start": warm}

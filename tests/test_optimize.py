@@ -111,7 +111,8 @@ def test_a_solve_without_a_plan_is_never_called_optimal(monkeypatch):
     monkeypatch.setattr(pulp.LpProblem, "solve", no_plan)
     solution = solve(problem, SolverOptions(solver="cbc", time_limit=5, search=0))
     assert solution.status is Status.FEASIBLE
-    assert solution.bound is None and solution.gap is None
+    # the bound is the LP relaxation's: a whole (7 for 6 of the 10) and 4/5 of b or c
+    assert solution.bound == pytest.approx(11) and solution.gap == pytest.approx(4 / 11)
     assert solution.source == "greedy" and solution.objective == 7
 
 
@@ -175,7 +176,8 @@ def test_highs_without_a_plan_reports_the_start_as_feasible(monkeypatch):
     problem = one_bin({"a": (7, 6), "b": (5, 5), "c": (5, 5)}, capacity=10)
     solution = solve(problem, SolverOptions(solver="highs", time_limit=5, search=0))
     assert solution.status is Status.FEASIBLE and solution.source == "greedy"
-    assert solution.bound is None and solution.objective == 7 and "Interrupted" in solution.solver_message
+    assert solution.objective == 7 and "Interrupted" in solution.solver_message
+    assert solution.bound == pytest.approx(11) and any("LP relaxation" in note for note in solution.notes)
 
 
 def test_guarded_highs_answers_like_highs_and_is_stopped_when_it_overruns():

@@ -1,0 +1,224 @@
+"""A small LP relaxation of the model: a proven bound and a guide for rounding, at any size.
+
+The full model's LP has two rows per (link, park) pair and one per (pair, chain); on the M benchmark
+(1,000 projects, 3,000 links) that is 160,000 rows and HiGHS does not finish its LP in 300 s. This
+relaxation keeps the assignment, capacity and side rows exactly and replaces the rest::
+
+    maximise   Σ score_k x_k + Σ_n reward_n w_n  (+ max(0, −open_cost) · #(chain, park) pairs)
+    assign_i:  Σ_k x_k ≤ 1   (= 1 for mandatory items)
+    cap_r, side rows as in the model
+    link_n_a:  w_n ≤ Σ { x_k : k a pair of a_n with some pair of b_n within the link's limit }
+    link_n_b:  w_n ≤ Σ { x_k : k a pair of b_n with some pair of a_n within the link's limit }
+    0 ≤ x, w ≤ 1
+
+It is a relaxation, so its optimum bounds every plan: in a plan that satisfies link n, a_n sits in a
+park p with b_n in a park q near p, so x_(a,p) = x_(b,q) = 1 appear in the two sums, and the model's
+per-park link variables add up to at most 1 (an item sits in one park). The chain rows (x ≤ y, chains
+per park, parks per chain) are dropped, which can only raise the optimum; so are chain-opening costs
+(a bonus for opening, if ever negative, is added at its largest). On the synthetic S instance the
+bound is 1.5 % above the full LP's (7,856,361 vs 7,738,320); it solves in 0.2 s on S, 3.7 s on M and
+41 s on L (3,000 projects × 200 parks, 10,000 links), where the full LP does not finish in 300 s.
+
+Its solution also guides a start plan (:func:`rounded_plan`): pairs are placed in the order of LP
+value × score, which on M gives a plan 6.5 % better than the greedy one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .matrix import MatrixModel, solve_matrix
+from .problem import AssignmentProblem
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """What the relaxation gave: a proven bound (``None`` if the LP did not finish) and the pairs' LP values."""
+
+    bound: float | None
+    x: np.ndarray | None
+    seconds: float
+    message: str
+
+
+def relaxation_model(problem: AssignmentProblem) -> tuple[MatrixModel, float]:
+    """The relaxation as a :class:`MatrixModel` (all columns continuous) and a constant added to its optimum."""
+    n_pairs = problem.n_pairs
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lower: list[np.ndarray] = []
+    upper: list[np.ndarray] = []
+    n_rows = 0
+
+    def block(r: np.ndarray, c: np.ndarray, v: np.ndarray, lo: np.ndarray, up: np.ndarray) -> None:
+        nonlocal n_rows
+        rows.append(np.asarray(r, dtype=np.int64) + n_rows)
+        cols.append(np.asarray(c, dtype=np.int64))
+        vals.append(np.asarray(v, dtype=float))
+        lower.append(np.asarray(lo, dtype=float))
+        upper.append(np.asarray(up, dtype=float))
+        n_rows += len(lo)
+
+    items_with_pairs, row_of_item = np.unique(problem.pair_item, return_inverse=True)
+    mandatory = problem.mandatory[items_with_pairs]
+    block(row_of_item, np.arange(n_pairs), np.ones(n_pairs), np.where(mandatory, 1.0, -np.inf),
+          np.ones(len(items_with_pairs)))
+    for r, row in enumerate(problem.capacities):
+        pairs = np.flatnonzero(np.isin(problem.pair_bin, row.bins))
+        use = problem.pair_use[row.resource][pairs]
+        keep = use != 0
+        block(np.zeros(int(keep.sum())), pairs[keep], use[keep], [-np.inf], [row.capacity])
+        del r
+    for row in problem.side_rows:
+        lo, up = (-np.inf, row.rhs) if row.sense == "<=" else (row.rhs, np.inf)
+        block(np.zeros(len(row.pairs)), row.pairs, row.coef, [lo], [up])
+
+    cost = [problem.pair_score.astype(float)]
+    n_cols = n_pairs
+    links = problem.links
+    if links is not None and len(links.a):
+        pairs_of_item = problem.pairs_of_item()
+        near_cache: dict[float, np.ndarray] = {}
+        rewards = []
+        n_w = 0
+        for n in np.flatnonzero(links.reward > 0):
+            ka, kb = pairs_of_item[links.a[n]], pairs_of_item[links.b[n]]
+            if not len(ka) or not len(kb):
+                continue
+            limit = float(links.limit[n])
+            near = near_cache.setdefault(limit, links.near(limit))
+            hit = near[np.ix_(problem.pair_bin[ka], problem.pair_bin[kb])]
+            ha, hb = ka[hit.any(axis=1)], kb[hit.any(axis=0)]
+            if not len(ha):
+                continue
+            w_col = n_cols + n_w
+            block(np.r_[np.zeros(len(ha) + 1), np.ones(len(hb) + 1)], np.r_[w_col, ha, w_col, hb],
+                  np.r_[1.0, -np.ones(len(ha)), 1.0, -np.ones(len(hb))], [-np.inf, -np.inf], [0.0, 0.0])
+            rewards.append(float(links.reward[n]))
+            n_w += 1
+        cost.append(np.asarray(rewards, dtype=float))
+        n_cols += n_w
+
+    constant = 0.0
+    classes = problem.classes
+    if classes is not None and classes.open_cost < 0:
+        constant = -classes.open_cost * len(set(zip(classes.pair_class.tolist(), problem.pair_bin.tolist(), strict=True)))
+    matrix = sparse.csr_matrix(
+        (np.concatenate(vals) if vals else np.zeros(0),
+         (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64),
+          np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64))), shape=(n_rows, n_cols))
+    matrix.sum_duplicates()
+    model = MatrixModel(cost=np.concatenate(cost), col_lower=np.zeros(n_cols), col_upper=np.ones(n_cols),
+                        integer=np.zeros(n_cols, dtype=bool), matrix=matrix,
+                        row_lower=np.concatenate(lower) if lower else np.zeros(0),
+                        row_upper=np.concatenate(upper) if upper else np.zeros(0),
+                        n_x=n_pairs, y_keys=[], w_keys=np.zeros((0, 2), dtype=np.int64))
+    return model, constant
+
+
+def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int = 1) -> Relaxation:
+    """Solve the relaxation with HiGHS within ``time_limit`` seconds (``None``: no limit)."""
+    t0 = time.perf_counter()
+    model, constant = relaxation_model(problem)
+    remaining = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+    if remaining is not None and remaining <= 0.05:
+        return Relaxation(None, None, time.perf_counter() - t0, "no time left for the LP relaxation")
+    # interior point without crossover: 41 s instead of 115 s (dual simplex) on the L benchmark
+    result = solve_matrix(model, time_limit=remaining, threads=threads,
+                          highs_options={"solver": "ipm", "run_crossover": "off"})
+    seconds = time.perf_counter() - t0
+    if result.status != "optimal" or result.values is None or result.row_dual is None:
+        return Relaxation(None, None, seconds, f"LP relaxation: {result.message}")
+    bound = dual_bound(model, result.row_dual) + constant
+    bound += 1e-9 * max(1.0, abs(bound))  # floating-point sums: keep the bound on the safe side
+    return Relaxation(bound, np.clip(result.values[: problem.n_pairs], 0.0, 1.0), seconds, "LP relaxation solved")
+
+
+def dual_bound(model: MatrixModel, row_dual: np.ndarray) -> float:
+    """An upper bound on a maximising LP from any row prices (weak duality), however they were found.
+
+    With prices ``π`` (made ≥ 0 on rows that have only an upper side and ≤ 0 on rows that have only
+    a lower side)::
+
+        LP optimum ≤ Σ_r π_r · (upper_r if π_r > 0 else lower_r) + Σ_j max(0, c_j − (Aᵀπ)_j) · u_j
+
+    for columns bounded by 0 ≤ v_j ≤ u_j. It equals the optimum at optimal prices, and stays a bound
+    at inexact ones (an interior-point solve without crossover), so no solver tolerance can make it
+    claim too much.
+    """
+    pi = np.asarray(row_dual, dtype=float)
+    pi = np.where(np.isfinite(model.row_upper), pi, np.minimum(pi, 0.0))
+    pi = np.where(np.isfinite(model.row_lower), pi, np.maximum(pi, 0.0))
+    side = np.where(pi > 0, model.row_upper, np.where(pi < 0, model.row_lower, 0.0))
+    reduced = model.cost - model.matrix.T @ pi
+    if (model.col_lower != 0).any() or not np.isfinite(model.col_upper).all():
+        raise ValueError("dual_bound expects columns bounded by 0 ≤ v ≤ u with finite u")
+    return float(pi @ side) + float(np.maximum(reduced, 0.0) @ model.col_upper)
+
+
+def rounded_plan(problem: AssignmentProblem, x: np.ndarray) -> list[int]:
+    """A plan from LP values: pairs in the order of ``x × score`` (highest first), each placed if it fits.
+
+    Mandatory items' pairs come first. A pair is placed when its item is not yet placed, its score is
+    positive (or the item mandatory), every capacity row and ``<=`` side row has room and its chain may
+    still open in the park. Ties are broken by pair index, so the plan is deterministic. The caller
+    checks the plan with :meth:`AssignmentProblem.violations` (``>=`` side rows are not tracked here).
+    """
+    score = problem.pair_score.astype(float)
+    mandatory = problem.mandatory[problem.pair_item]
+    order = np.lexsort((np.arange(problem.n_pairs), -score, -np.round(x * score, 9), ~mandatory))
+    rows_of_bin = problem.rows_of_bin()
+    remaining = np.array([row.capacity for row in problem.capacities], dtype=float)
+    row_use = [problem.pair_use[row.resource] for row in problem.capacities]
+    side = [(n, row) for n, row in enumerate(problem.side_rows) if row.sense == "<="]
+    side_left = np.array([row.rhs for _, row in side], dtype=float)
+    side_coef = sparse.csr_matrix((problem.n_pairs, max(len(side), 1)))
+    if side:
+        side_coef = sparse.csr_matrix(
+            (np.concatenate([row.coef for _, row in side]),
+             (np.concatenate([row.pairs for _, row in side]),
+              np.concatenate([np.full(len(row.pairs), m) for m, (_, row) in enumerate(side)]))),
+            shape=(problem.n_pairs, len(side)))
+    classes = problem.classes
+    opened: set[tuple[int, int]] = set()
+    per_bin = np.zeros(len(problem.bins), dtype=int)
+    per_class = np.zeros(len(classes.names) if classes is not None else 0, dtype=int)
+    placed = np.zeros(len(problem.items), dtype=bool)
+    chosen = []
+    for k in order.tolist():
+        i, b = int(problem.pair_item[k]), int(problem.pair_bin[k])
+        if placed[i] or (score[k] <= 0 and not problem.mandatory[i]):
+            continue
+        key = None
+        if classes is not None:
+            key = (int(classes.pair_class[k]), b)
+            if key not in opened and (
+                    (classes.per_bin_limit is not None and per_bin[b] + 1 > classes.per_bin_limit[b])
+                    or (classes.bins_limit is not None and per_class[key[0]] + 1 > classes.bins_limit[key[0]])):
+                continue
+        rows = rows_of_bin[b]
+        if any(row_use[r][k] > remaining[r] + 1e-9 for r in rows):
+            continue
+        if side:
+            start, end = side_coef.indptr[k], side_coef.indptr[k + 1]
+            cols, coef = side_coef.indices[start:end], side_coef.data[start:end]
+            if (coef > side_left[cols] + 1e-9).any():
+                continue
+            side_left[cols] -= coef
+        for r in rows:
+            remaining[r] -= row_use[r][k]
+        if key is not None and key not in opened:
+            opened.add(key)
+            per_bin[b] += 1
+            per_class[key[0]] += 1
+        placed[i] = True
+        chosen.append(k)
+    return sorted(chosen)
+
+
+__all__ = ["Relaxation", "dual_bound", "relax", "relaxation_model", "rounded_plan"]

@@ -1,0 +1,82 @@
+"""The small LP relaxation (optimize.relax): a bound on every plan, a price-based bound, a rounded start plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimize import AssignmentProblem, Links, SolverOptions, Status, solve
+from optimize._quiet import quiet_stdout
+from optimize.matrix import build_matrix, solve_matrix
+from optimize.relax import dual_bound, relax, relaxation_model, rounded_plan
+from tests.test_optimize import extras_problem
+
+
+def two_items(a_bins: list[str], b_bins: list[str], limit: float, distance: float) -> AssignmentProblem:
+    """Items a (score 10, 4 ha) and b (score 6, 4 ha), parks P and Q (6 ha each) `distance` apart, one link a–b worth 5."""
+    rows = [{"item": "a", "bin": p, "score": 10.0, "land": 4.0} for p in a_bins]
+    rows += [{"item": "b", "bin": p, "score": 6.0, "land": 4.0} for p in b_bins]
+    caps = pd.DataFrame({"name": ["land[P]", "land[Q]"], "resource": "land", "bin": ["P", "Q"], "capacity": [6.0, 6.0]})
+    base = AssignmentProblem.from_tables(pd.DataFrame(rows), caps, items=["a", "b"], bins=["P", "Q"])
+    links = Links(("l",), np.array([0]), np.array([1]), np.array([5.0]), np.array([limit]),
+                  np.array([[0.0, distance], [distance, 0.0]]))
+    return base.with_extras(links=links)
+
+
+def test_a_link_that_cannot_be_satisfied_adds_nothing_to_the_bound():
+    # a only in P, b only in Q, 50 minutes apart, limit 30: the link can never hold, so the bound is 10 + 6
+    problem = two_items(["P"], ["Q"], limit=30.0, distance=50.0)
+    assert relax(problem, time_limit=10).bound == pytest.approx(16.0)
+    # within reach (limit 60) the link counts: 10 + 6 + 5, which the plan a→P, b→Q reaches
+    near = two_items(["P"], ["Q"], limit=60.0, distance=50.0)
+    assert relax(near, time_limit=10).bound == pytest.approx(21.0)
+    assert solve(near, SolverOptions(solver="highs")).objective == pytest.approx(21.0)
+
+
+def test_same_park_links_and_capacity_in_the_relaxation():
+    # both only in P (6 ha): one of them fits. The LP shares the 6 ha: x_a + x_b = 1.5, w = min(x_a, x_b);
+    # moving land from b to a gains 10 − 6 but loses 5 of link, so x_a = x_b = 0.75: 7.5 + 4.5 + 3.75
+    problem = two_items(["P"], ["P"], limit=0.0, distance=50.0)
+    assert relax(problem, time_limit=10).bound == pytest.approx(15.75)
+    assert solve(problem, SolverOptions(solver="highs")).objective == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_the_relaxation_bounds_the_optimum_and_the_full_lp(seed):
+    """Every family at once: optimum ≤ full LP ≤ this relaxation's bound, and the rounded plan is a plan."""
+    problem = extras_problem(seed)
+    with quiet_stdout():
+        full_lp = solve_matrix(build_matrix(problem, relax=True), time_limit=30)
+    optimum = solve(problem, SolverOptions(solver="highs", gap=0, search=0))
+    assert optimum.status is Status.OPTIMAL
+    result = relax(problem, time_limit=30)
+    assert result.bound is not None
+    assert optimum.objective <= full_lp.objective + 1e-6 <= result.bound + 2e-6
+    plan = rounded_plan(problem, result.x)
+    if not problem.violations(plan):  # >= side rows are not tracked by the rounding
+        assert problem.objective_of(plan) <= optimum.objective + 1e-6
+
+
+def test_dual_bound_holds_at_any_prices():
+    """Weak duality: optimal prices give the LP optimum, perturbed or zero prices a bound above it."""
+    problem = extras_problem(2)
+    model, constant = relaxation_model(problem)
+    with quiet_stdout():
+        lp = solve_matrix(model, time_limit=30)
+    assert constant == 0 and lp.row_dual is not None
+    assert dual_bound(model, lp.row_dual) == pytest.approx(lp.objective, rel=1e-7)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        noisy = lp.row_dual + rng.normal(0, 5, size=len(lp.row_dual))
+        assert dual_bound(model, noisy) >= lp.objective - 1e-6
+    assert dual_bound(model, np.zeros(len(lp.row_dual))) == pytest.approx(np.maximum(model.cost, 0).sum())
+
+
+def test_rounding_follows_the_lp():
+    # capacity 10: a (7 for 6), b and c (5 for 5 each). Greedy takes a; an LP that picks b and c leads the rounding to them
+    pairs = pd.DataFrame({"item": ["a", "b", "c"], "bin": "B", "score": [7.0, 5.0, 5.0], "land": [6.0, 5.0, 5.0]})
+    caps = pd.DataFrame({"name": ["land[B]"], "resource": "land", "bin": ["B"], "capacity": [10.0]})
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["a", "b", "c"], bins=["B"])
+    assert rounded_plan(problem, np.array([0.0, 1.0, 1.0])) == [1, 2]
+    assert rounded_plan(problem, np.array([1.0, 0.8, 0.0])) == [0]
