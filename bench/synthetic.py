@@ -9,7 +9,8 @@ supplier links inside and across chains with limits of 0, 30, 45, 60 or 90 minut
 Sizes: S 300 projects × 40 parks, 600 links; M 1,000 × 100, 3,000; L 3,000 × 200, 10,000.
 
 Methods, each in its own process (peak memory includes the CBC child process), at the same time budget:
-- ``ours``: ``optimize.solve`` (greedy start, solver for 60 % of the time, neighbourhood search after);
+- ``ours``: ``optimize.solve`` (LP relaxation with link cuts for the bound and a rounded start, the
+  solver until its gap stalls, adaptive neighbourhood search after);
 - ``analyst``: the same PuLP formulation (a binary per eligible pair, per-park link linearisation, chains
   per park), solved by the same solver with default settings, no start, no search;
 - ``greedy``: the greedy plan alone.

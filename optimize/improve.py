@@ -1,8 +1,9 @@
 """Large-neighbourhood search: improve a feasible plan by re-solving parts of the problem exactly.
 
-Two kinds of neighbourhood. *Local branching* (:func:`local_branching`, for models of up to
-``LOCAL_BRANCHING_ROWS`` rows) re-solves the whole model restricted to plans that differ from the
-current one in at most a few pairs. *Park neighbourhoods*, below, re-solve a few bins at a time.
+Two kinds of neighbourhood, taking turns by their recent gain per second (:func:`improve`).
+*Local branching* (:func:`local_branching`, for models of up to ``LOCAL_BRANCHING_ROWS`` rows)
+re-solves the whole model restricted to plans that differ from the current one in at most a few
+pairs. *Park neighbourhoods*, below, re-solve a few bins at a time.
 
 A neighbourhood is a small set K of bins that compete for the same items. Every item placed outside K
 stays where it is; the items placed in K and the items not placed at all are freed, and a small MIP
@@ -13,10 +14,10 @@ re-assigns them to K (or leaves them out) under the capacity left over by the fi
     cap_r:     Σ use_{r,k} x_k ≤ capacity_r − use of the fixed pairs in row r
 
 The current assignment of the freed items is feasible for the sub-MIP, so a plan never gets worse.
-The sub-MIPs are small (a few hundred binaries) and are usually solved to optimality in milliseconds.
-The search cycles through neighbourhoods of ``size`` bins; when a whole pass finds nothing it widens
-them by two bins, and after any improvement it starts again from the small ones, until the time is up
-or a neighbourhood covering every bin finds nothing.
+The sub-MIPs are small (a few hundred binaries). The search cycles through neighbourhoods of ``size``
+bins; when a whole pass finds nothing it widens them by two bins, and after a pass with an improvement
+it starts again from the small ones, until the time is up or a neighbourhood covering every bin finds
+nothing.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def neighbourhoods(problem: AssignmentProblem, size: int, rng: np.random.Generat
 
 # local branching re-solves the whole model, so it is used only while the model is small enough
 LOCAL_BRANCHING_ROWS = 30_000
+# share of the search time the less productive operator keeps
+EXPLORE_SHARE = 0.05
 
 
 def improve(
@@ -66,12 +69,16 @@ def improve(
     seconds: float,
     size: int = 4,
     threads: int = 1,
-    branching_share: float = 0.5,
 ) -> list[int]:
-    """Improve a feasible plan (chosen pair indices): local branching, then neighbourhood re-optimisation.
+    """Improve a feasible plan (chosen pair indices) by adaptive large-neighbourhood search.
 
-    Local branching (:func:`local_branching`) gets ``branching_share`` of the time when the model has
-    at most ``LOCAL_BRANCHING_ROWS`` rows; the park neighbourhoods get the rest.
+    Two operators take turns, one sub-MIP per step: park neighbourhoods (:class:`_Parks`) and, when
+    the model has at most ``LOCAL_BRANCHING_ROWS`` rows, local branching (:class:`_Branching`). Each
+    step's gain per second is averaged per operator (weight 0.3 on the newest step); the operator with
+    the best average runs next, while the other keeps ``EXPLORE_SHARE`` of the time spent, so an
+    operator that stalled is retried. Siting-shaped problems (optional projects, links, chain caps) improve mostly through park
+    neighbourhoods; tightly packed ones where every item is mandatory (the OR-Library gapd instances)
+    through local branching: the mix follows what works on the problem at hand.
 
     Parameters
     ----------
@@ -82,7 +89,7 @@ def improve(
     seconds
         Wall-clock budget.
     size
-        Bins per neighbourhood.
+        Bins per park neighbourhood (widened by the operator when a pass finds nothing).
     threads
         HiGHS threads for the sub-MIPs.
 
@@ -92,37 +99,112 @@ def improve(
         A plan at least as good, still feasible.
     """
     deadline = time.perf_counter() + seconds
-    chosen = [int(k) for k in chosen]
-    if branching_share > 0:
-        model = build_matrix(problem)
-        if model.matrix.shape[0] <= LOCAL_BRANCHING_ROWS:
-            chosen = local_branching(problem, chosen, seconds=seconds * branching_share, threads=threads, model=model)
-    chosen_set = set(chosen)
-    n_bins = len(problem.bins)
-    rng = np.random.default_rng(0)  # fixed: the same plan and budget give the same neighbourhoods
-    current = min(size, n_bins)
-    while time.perf_counter() < deadline:
-        improved = False
-        for group in neighbourhoods(problem, current, rng):
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0.05:
-                break
-            limit = max(0.05, min(remaining, 0.5 * current))  # larger neighbourhoods get longer sub-solves
-            better = _reoptimise(problem, chosen_set, set(group), limit, threads)
-            if better is not None:
-                chosen_set = better
-                improved = True
-        if improved:
-            current = min(size, n_bins)  # start again from small, cheap neighbourhoods
-        elif current >= n_bins:
-            remaining = deadline - time.perf_counter()
-            if remaining > 1.0:  # nothing left to widen: give the rest of the time to one solve of everything
-                better = _reoptimise(problem, chosen_set, set(range(n_bins)), remaining, threads)
-                chosen_set = better if better is not None else chosen_set
+    plan = sorted(int(k) for k in chosen)
+    value = problem.objective_of(plan)
+    operators: list[_Parks | _Branching] = [_Parks(problem, size, threads)]
+    model = build_matrix(problem)
+    if model.matrix.shape[0] <= LOCAL_BRANCHING_ROWS:
+        operators.append(_Branching(problem, model, threads=threads))
+    rate = [np.inf] * len(operators)  # gain per second; untried operators first
+    spent = [0.0] * len(operators)
+    while (remaining := deadline - time.perf_counter()) > 0.05:
+        live = [n for n, op in enumerate(operators) if not op.done]
+        if not live:
             break
+        pick = max(live, key=lambda n: (rate[n], -n))
+        starved = [n for n in live if n != pick and spent[n] < EXPLORE_SHARE * sum(spent)]
+        if starved:  # the other operator keeps a small share of the time, in case it starts to pay
+            pick = starved[0]
+        t0 = time.perf_counter()
+        candidate = operators[pick].step(plan, value, remaining)
+        gain = 0.0
+        if candidate is not None:
+            better = problem.objective_of(candidate)
+            if better > value + 1e-6 * max(1.0, abs(value)) and not problem.violations(candidate):
+                gain, plan, value = better - value, sorted(candidate), better
+        took = time.perf_counter() - t0
+        spent[pick] += took
+        speed = gain / max(took, 1e-3)
+        rate[pick] = speed if not np.isfinite(rate[pick]) else 0.7 * rate[pick] + 0.3 * speed
+    return plan
+
+
+class _Parks:
+    """Park neighbourhoods as an operator: one neighbourhood re-solved per step.
+
+    It cycles through neighbourhoods of ``size`` bins; when a whole pass finds nothing it widens them
+    by two bins, and after a pass with an improvement it starts again from the small ones. When a
+    neighbourhood covering every bin finds nothing, one last solve of everything gets the time left.
+    """
+
+    def __init__(self, problem: AssignmentProblem, size: int, threads: int) -> None:
+        self.problem, self.size, self.threads = problem, min(size, len(problem.bins)), threads
+        self.current = self.size
+        self.rng = np.random.default_rng(0)  # fixed: the same plan and budget give the same neighbourhoods
+        self.groups = neighbourhoods(problem, self.current, self.rng)
+        self.position = 0
+        self.improved = False
+        self.done = not len(problem.bins)
+
+    def step(self, plan: list[int], value: float, remaining: float) -> list[int] | None:
+        n_bins = len(self.problem.bins)
+        if self.position >= len(self.groups):  # a pass is over
+            if self.improved:
+                self.current = self.size
+            elif self.current >= n_bins:
+                self.done = True
+                if remaining > 1.0:  # nothing left to widen: one solve of everything with the time left
+                    better = _reoptimise(self.problem, set(plan), set(range(n_bins)), remaining, self.threads)
+                    return None if better is None else sorted(better)
+                return None
+            else:
+                self.current = min(n_bins, self.current + 2)
+            self.groups = neighbourhoods(self.problem, self.current, self.rng)
+            self.position, self.improved = 0, False
+        group = self.groups[self.position]
+        self.position += 1
+        limit = max(0.05, min(remaining, 0.5 * self.current))  # larger neighbourhoods get longer sub-solves
+        better = _reoptimise(self.problem, set(plan), set(group), limit, self.threads)
+        if better is None:
+            return None
+        self.improved = True
+        return sorted(better)
+
+
+class _Branching:
+    """Local branching (:func:`local_branching`) as an operator: one sub-MIP per step."""
+
+    def __init__(self, problem: AssignmentProblem, model: MatrixModel, *, radius: int = 10, sub_seconds: float = 5.0,
+                 threads: int = 1) -> None:
+        self.problem, self.model, self.threads = problem, model, threads
+        self.radius, self.r, self.sub_seconds = radius, radius, sub_seconds
+        self.done = False
+
+    def step(self, plan: list[int], value: float, remaining: float) -> list[int] | None:
+        model = self.model
+        centre = np.asarray(plan, dtype=np.int64)
+        coef = np.zeros(model.n_cols)
+        coef[: model.n_x] = 1.0
+        coef[centre] = -1.0
+        sub = replace(model, matrix=sparse.vstack([model.matrix, sparse.csr_matrix(coef[None, :])]).tocsr(),
+                      row_lower=np.r_[model.row_lower, -np.inf], row_upper=np.r_[model.row_upper, self.r - len(centre)])
+        with quiet_stdout():
+            result = solve_matrix(sub, time_limit=min(self.sub_seconds, remaining), gap=1e-6, threads=self.threads,
+                                  start=model.start_vector(self.problem, centre))
+        if result.values is None:
+            self.done = True
+            return None
+        candidate = np.flatnonzero(result.values[: model.n_x] > 0.5)
+        if self.problem.objective_of(candidate) > value + 1e-6 * max(1.0, abs(value)):
+            self.r = self.radius  # an improvement re-centres the search at the first radius
+            return candidate.tolist()
+        if result.status == "optimal":
+            if self.r >= model.n_x:
+                self.done = True  # the neighbourhood is the whole problem: the plan is optimal
+            self.r += 4
         else:
-            current = min(n_bins, current + 2)  # a pass found nothing: widen the neighbourhoods
-    return sorted(chosen_set)
+            self.r = max(2, self.r - 2)
+        return None
 
 
 def local_branching(problem: AssignmentProblem, chosen: Sequence[int], *, seconds: float, radius: int = 10,
@@ -139,33 +221,15 @@ def local_branching(problem: AssignmentProblem, chosen: Sequence[int], *, second
     number of parks, which tightly packed problems (the OR-Library gapd instances) need.
     """
     deadline = time.perf_counter() + seconds
-    model = model or build_matrix(problem)
-    plan = np.asarray(sorted(int(k) for k in chosen), dtype=np.int64)
+    operator = _Branching(problem, model or build_matrix(problem), radius=radius, sub_seconds=sub_seconds,
+                          threads=threads)
+    plan = sorted(int(k) for k in chosen)
     value = problem.objective_of(plan)
-    r = radius
-    while (remaining := deadline - time.perf_counter()) > 0.2:
-        coef = np.zeros(model.n_cols)
-        coef[: model.n_x] = 1.0
-        coef[plan] = -1.0
-        row = sparse.csr_matrix(coef[None, :])
-        sub = replace(model, matrix=sparse.vstack([model.matrix, row]).tocsr(),
-                      row_lower=np.r_[model.row_lower, -np.inf], row_upper=np.r_[model.row_upper, r - len(plan)])
-        with quiet_stdout():
-            result = solve_matrix(sub, time_limit=min(sub_seconds, remaining), gap=1e-6, threads=threads,
-                                  start=model.start_vector(problem, plan))
-        if result.values is None:
-            break
-        candidate = np.flatnonzero(result.values[: model.n_x] > 0.5)
-        better = problem.objective_of(candidate)
-        if better > value + 1e-6 * max(1.0, abs(value)) and not problem.violations(candidate):
-            plan, value, r = candidate, better, radius
-        elif result.status == "optimal":
-            if r >= model.n_x:
-                break  # the neighbourhood is the whole problem: the plan is optimal
-            r += 4
-        else:
-            r = max(2, r - 2)
-    return plan.tolist()
+    while not operator.done and (remaining := deadline - time.perf_counter()) > 0.2:
+        candidate = operator.step(plan, value, remaining)
+        if candidate is not None and not problem.violations(candidate):
+            plan, value = sorted(candidate), problem.objective_of(candidate)
+    return plan
 
 
 def restrict(problem: AssignmentProblem, chosen: set[int], group: set[int]) -> tuple[AssignmentProblem, np.ndarray,
@@ -251,12 +315,13 @@ def restrict(problem: AssignmentProblem, chosen: set[int], group: set[int]) -> t
 
 def _reoptimise(problem: AssignmentProblem, chosen: set[int], group: set[int], seconds: float,
                 threads: int = 1) -> set[int] | None:
+    deadline = time.perf_counter() + seconds  # restricting and building count against the seconds too
     sub, keep, current, fixed = restrict(problem, chosen, group)
     if not sub.n_pairs:
         return None
     model = build_matrix(sub)
     with quiet_stdout():
-        result = solve_matrix(model, time_limit=seconds, gap=1e-4, threads=threads,
+        result = solve_matrix(model, time_limit=max(0.01, deadline - time.perf_counter()), gap=1e-4, threads=threads,
                               start=model.start_vector(sub, current))
     if result.values is None:
         return None

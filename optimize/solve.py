@@ -147,10 +147,11 @@ def solve(
     start_label = "start"
     if start is None:
         start, start_label = (greedy, "greedy") if greedy_ok else (None, "greedy")
-        if lp.x is not None:
-            rounded = rounded_plan(problem, lp.x)
-            if not problem.violations(rounded) and (start is None or problem.objective_of(rounded) > greedy_objective):
-                start, start_label = rounded, "LP rounding"
+        best = greedy_objective if start is not None else -np.inf
+        for point in lp.rounds:  # each round's LP point guides a plan; the best one starts the search
+            rounded = rounded_plan(problem, point)
+            if not problem.violations(rounded) and problem.objective_of(rounded) > best + 1e-9:
+                start, start_label, best = rounded, "LP rounding", problem.objective_of(rounded)
     if options.time_limit is not None:  # the relaxation's time comes out of the solver's share
         options = replace(options, time_limit=max(0.1, options.time_limit - (time.perf_counter() - t_begin)))
 
@@ -232,6 +233,8 @@ def solve(
 
 # share of the time limit the LP relaxation (bound and start plan) may take
 RELAXATION_SHARE = 0.2
+# the whole-model MIP stops when its gap shrank by less than a tenth over this share of the time limit
+STALL_SHARE = 0.1
 
 
 def _relaxation(problem: AssignmentProblem, options: SolverOptions) -> Relaxation:
@@ -281,6 +284,8 @@ def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequ
                         build_seconds, 0.0, skipped=True)
     t1 = time.perf_counter()
     settings = {"gap": options.gap, "threads": options.threads, "start": warm}
+    if options.search > 0 and options.solver_seconds is not None:  # stop early when the gap stalls
+        settings["stall"] = max(2.0, STALL_SHARE * options.time_limit)
     with quiet_stdout():
         if model.matrix.nnz > GUARD_NONZEROS and options.solver_seconds is not None:
             result = solve_matrix_guarded(model, time_limit=options.solver_seconds, **settings)
