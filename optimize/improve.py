@@ -104,7 +104,8 @@ def improve(
     operators: list[_Parks | _Branching] = [_Parks(problem, size, threads)]
     model = build_matrix(problem)
     if model.matrix.shape[0] <= LOCAL_BRANCHING_ROWS:
-        operators.append(_Branching(problem, model, threads=threads))
+        # a sub-MIP may take a quarter of a short search at most (the demo's search has about 8 s)
+        operators.append(_Branching(problem, model, sub_seconds=min(10.0, max(0.5, 0.25 * seconds)), threads=threads))
     rate = [np.inf] * len(operators)  # gain per second; untried operators first
     spent = [0.0] * len(operators)
     while (remaining := deadline - time.perf_counter()) > 0.05:

@@ -285,7 +285,7 @@ def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequ
     t1 = time.perf_counter()
     settings = {"gap": options.gap, "threads": options.threads, "start": warm}
     if options.search > 0 and options.solver_seconds is not None:  # stop early when the gap stalls
-        settings["stall"] = max(2.0, STALL_SHARE * options.time_limit)
+        settings["stall"] = max(5.0, STALL_SHARE * options.time_limit)
     with quiet_stdout():
         if model.matrix.nnz > GUARD_NONZEROS and options.solver_seconds is not None:
             result = solve_matrix_guarded(model, time_limit=options.solver_seconds, **settings)
