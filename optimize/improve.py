@@ -201,7 +201,8 @@ class _Branching:
             self.done = True
             return None
         candidate = np.flatnonzero(result.values[: model.n_x] > 0.5)
-        if self.problem.objective_of(candidate) > value + 1e-6 * max(1.0, abs(value)):
+        if (self.problem.objective_of(candidate) > value + 1e-6 * max(1.0, abs(value))
+                and not self.problem.violations(candidate)):  # else the same sub-MIP would come back each step
             self.r = self.radius  # an improvement re-centres the search at the first radius
             return candidate.tolist()
         if result.status == "optimal":

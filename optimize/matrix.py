@@ -15,6 +15,7 @@ first item from which the second item can be near, continuous in [0, 1]). Rows, 
 
 from __future__ import annotations
 
+import collections
 import os
 import pickle
 import subprocess
@@ -247,9 +248,10 @@ def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1
     if time_limit is not None or stall is not None:
         if time_limit is not None:
             h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
-        began = time.perf_counter()
-        deadline = np.inf if time_limit is None else began + time_limit
-        history: list[tuple[float, float]] = []  # (seconds, relative gap) at MIP interrupt checks
+        deadline = np.inf if time_limit is None else time.perf_counter() + time_limit
+        # (seconds, relative gap) at MIP interrupt checks (about a thousand a second), trimmed so that
+        # history[0] is the newest entry at least `stall` seconds old
+        history: collections.deque[tuple[float, float]] = collections.deque()
 
         def interrupt(kind, _message, data_out, data_in, _user) -> None:
             now = time.perf_counter()
@@ -259,8 +261,10 @@ def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1
                 gap_now = float(data_out.mip_gap)
                 if np.isfinite(gap_now):
                     history.append((now, gap_now))
-                    earlier = [g for t, g in history if t <= now - stall]
-                    if earlier and gap_now > STALL_MIN_GAP and earlier[-1] - gap_now < 0.1 * earlier[-1]:
+                    while len(history) > 1 and history[1][0] <= now - stall:
+                        history.popleft()
+                    then, gap_then = history[0]
+                    if then <= now - stall and gap_now > STALL_MIN_GAP and gap_then - gap_now < 0.1 * gap_then:
                         data_in.user_interrupt = True
 
         h.setCallback(interrupt, None)

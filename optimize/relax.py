@@ -256,7 +256,7 @@ def dual_bound(model: MatrixModel, row_dual: np.ndarray) -> float:
 
 
 def rounded_plan(problem: AssignmentProblem, x: np.ndarray) -> list[int]:
-    """A plan from LP values: pairs in the order of ``x × score`` (highest first), each placed if it fits.
+    """A plan from LP values: pairs in the order of ``x × |score|`` (highest first), each placed if it fits.
 
     Mandatory items' pairs come first. A pair is placed when its item is not yet placed, its score is
     positive (or the item mandatory), every capacity row and ``<=`` side row has room and its chain may
@@ -265,7 +265,8 @@ def rounded_plan(problem: AssignmentProblem, x: np.ndarray) -> list[int]:
     """
     score = problem.pair_score.astype(float)
     mandatory = problem.mandatory[problem.pair_item]
-    order = np.lexsort((np.arange(problem.n_pairs), -score, -np.round(x * score, 9), ~mandatory))
+    # |score|: a mandatory item's pairs may all score below 0 (costs), and the LP's choice still comes first
+    order = np.lexsort((np.arange(problem.n_pairs), -score, -np.round(x * np.abs(score), 9), ~mandatory))
     rows_of_bin = problem.rows_of_bin()
     remaining = np.array([row.capacity for row in problem.capacities], dtype=float)
     row_use = [problem.pair_use[row.resource] for row in problem.capacities]

@@ -69,7 +69,7 @@ def test_dual_bound_holds_at_any_prices():
     rng = np.random.default_rng(0)
     for _ in range(20):
         noisy = lp.row_dual + rng.normal(0, 5, size=len(lp.row_dual))
-        assert dual_bound(model, noisy) >= lp.objective - 1e-6
+        assert np.isfinite(dual_bound(model, noisy)) and dual_bound(model, noisy) >= lp.objective - 1e-6
     assert dual_bound(model, np.zeros(len(lp.row_dual))) == pytest.approx(np.maximum(model.cost, 0).sum())
 
 
@@ -98,3 +98,30 @@ def test_link_cuts_take_away_a_link_the_parks_cannot_give():
     tightened = relax(problem, time_limit=10)
     assert tightened.bound == pytest.approx(20.0) and "rounds" in tightened.message
     assert solve(problem, SolverOptions(solver="highs")).objective == pytest.approx(20.0)
+
+
+def test_rounding_follows_the_lp_when_every_score_is_a_cost():
+    # a mandatory item whose pairs cost 5 (chosen by the LP) or 100: the LP's pair comes first, not the 0 × −100 one
+    pairs = pd.DataFrame({"item": ["a", "a"], "bin": ["P", "Q"], "score": [-5.0, -100.0], "land": [1.0, 1.0]})
+    caps = pd.DataFrame({"name": ["land[P]", "land[Q]"], "resource": "land", "bin": ["P", "Q"], "capacity": [1.0, 1.0]})
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["a"], bins=["P", "Q"], mandatory=["a"])
+    assert rounded_plan(problem, np.array([1.0, 0.0])) == [0]
+    assert rounded_plan(problem, np.array([0.0, 1.0])) == [1]
+
+
+def test_a_relaxation_bound_below_the_plan_is_not_reported(monkeypatch):
+    """Plans may use capacity within a tolerance the exact LP does not grant: such a bound is dropped, never 'optimal'."""
+    import importlib
+
+    from optimize.matrix import HighsResult
+    from optimize.relax import Relaxation
+    from tests.test_optimize import one_bin
+
+    solve_module = importlib.import_module("optimize.solve")
+    monkeypatch.setattr(solve_module, "solve_matrix",
+                        lambda *args, **kwargs: HighsResult("no_solution", None, None, None, "Interrupted by user"))
+    monkeypatch.setattr(solve_module, "_relaxation", lambda problem, options: Relaxation(6.5, None, 0.0, "patched"))
+    problem = one_bin({"a": (7, 6), "b": (5, 5), "c": (5, 5)}, capacity=10)
+    solution = solve(problem, SolverOptions(solver="highs", time_limit=5, search=0))
+    assert solution.objective == 7 and solution.bound is None and solution.status is Status.FEASIBLE
+    assert any("below the plan's objective" in note for note in solution.notes)
