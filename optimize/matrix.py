@@ -77,24 +77,46 @@ class MatrixModel:
         return values
 
 
+class RowBlocks:
+    """Rows gathered block by block as coordinate triplets, for :func:`build_matrix` and its relaxation."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.lower: list[np.ndarray] = []
+        self.upper: list[np.ndarray] = []
+        self.n_rows = 0
+
+    def add(self, r, c, v, lo, up) -> None:
+        """Rows ``lo ≤ Σ v x ≤ up`` with entries (r, c, v); ``r`` counts from 0 within the block."""
+        lo = np.asarray(lo, dtype=float)
+        self.rows.append(np.asarray(r, dtype=np.int64) + self.n_rows)
+        self.cols.append(np.asarray(c, dtype=np.int64))
+        self.vals.append(np.asarray(v, dtype=float))
+        self.lower.append(lo)
+        self.upper.append(np.asarray(up, dtype=float))
+        self.n_rows += len(lo)
+
+    def matrix(self, n_cols: int) -> sparse.csr_matrix:
+        out = sparse.csr_matrix(
+            (np.concatenate(self.vals) if self.vals else np.zeros(0),
+             (np.concatenate(self.rows) if self.rows else np.zeros(0, dtype=np.int64),
+              np.concatenate(self.cols) if self.cols else np.zeros(0, dtype=np.int64))),
+            shape=(self.n_rows, n_cols))
+        out.sum_duplicates()
+        return out
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return (np.concatenate(self.lower) if self.lower else np.zeros(0),
+                np.concatenate(self.upper) if self.upper else np.zeros(0))
+
+
 def build_matrix(problem: AssignmentProblem, *, relax: bool = False) -> MatrixModel:
     """The model of :func:`optimize.model.build_model` as sparse arrays (``relax``: x and y continuous)."""
     n_pairs = problem.n_pairs
-    coo_r: list[np.ndarray] = []
-    coo_c: list[np.ndarray] = []
-    coo_v: list[np.ndarray] = []
-    lower: list[np.ndarray] = []
-    upper: list[np.ndarray] = []
-    n_rows = 0
-
-    def block(r: np.ndarray, c: np.ndarray, v: np.ndarray, lo: np.ndarray, up: np.ndarray) -> None:
-        nonlocal n_rows
-        coo_r.append(r + n_rows)
-        coo_c.append(c)
-        coo_v.append(v)
-        lower.append(lo)
-        upper.append(up)
-        n_rows += len(lo)
+    blocks = RowBlocks()
+    block = blocks.add
 
     # assign_i: Σ x ≤ 1 (= 1 mandatory), only for items with pairs
     items_with_pairs, row_of_item = np.unique(problem.pair_item, return_inverse=True)
@@ -194,17 +216,10 @@ def build_matrix(problem: AssignmentProblem, *, relax: bool = False) -> MatrixMo
         block(np.zeros(len(row.pairs), dtype=np.int64), np.asarray(row.pairs, dtype=np.int64),
               np.asarray(row.coef, dtype=float), np.array([lo]), np.array([up]))
 
-    matrix = sparse.csr_matrix(
-        (np.concatenate(coo_v) if coo_v else np.zeros(0),
-         (np.concatenate(coo_r) if coo_r else np.zeros(0, dtype=np.int64),
-          np.concatenate(coo_c) if coo_c else np.zeros(0, dtype=np.int64))),
-        shape=(n_rows, n_cols))
-    matrix.sum_duplicates()
+    row_lower, row_upper = blocks.bounds()
     return MatrixModel(
         cost=np.concatenate(cost), col_lower=np.zeros(n_cols), col_upper=np.concatenate(col_upper),
-        integer=np.concatenate(integer), matrix=matrix,
-        row_lower=np.concatenate(lower) if lower else np.zeros(0),
-        row_upper=np.concatenate(upper) if upper else np.zeros(0),
+        integer=np.concatenate(integer), matrix=blocks.matrix(n_cols), row_lower=row_lower, row_upper=row_upper,
         n_x=n_pairs, y_keys=y_keys, w_keys=w_keys)
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import sparse
 
-from .matrix import MatrixModel, solve_matrix
+from .matrix import MatrixModel, RowBlocks, solve_matrix
 from .problem import AssignmentProblem
 
 
@@ -56,75 +56,38 @@ class Relaxation:
 def relaxation_model(problem: AssignmentProblem) -> tuple[MatrixModel, float]:
     """The relaxation as a :class:`MatrixModel` (all columns continuous) and a constant added to its optimum."""
     n_pairs = problem.n_pairs
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    lower: list[np.ndarray] = []
-    upper: list[np.ndarray] = []
-    n_rows = 0
-
-    def block(r: np.ndarray, c: np.ndarray, v: np.ndarray, lo: np.ndarray, up: np.ndarray) -> None:
-        nonlocal n_rows
-        rows.append(np.asarray(r, dtype=np.int64) + n_rows)
-        cols.append(np.asarray(c, dtype=np.int64))
-        vals.append(np.asarray(v, dtype=float))
-        lower.append(np.asarray(lo, dtype=float))
-        upper.append(np.asarray(up, dtype=float))
-        n_rows += len(lo)
-
+    blocks = RowBlocks()
     items_with_pairs, row_of_item = np.unique(problem.pair_item, return_inverse=True)
     mandatory = problem.mandatory[items_with_pairs]
-    block(row_of_item, np.arange(n_pairs), np.ones(n_pairs), np.where(mandatory, 1.0, -np.inf),
-          np.ones(len(items_with_pairs)))
-    for r, row in enumerate(problem.capacities):
+    blocks.add(row_of_item, np.arange(n_pairs), np.ones(n_pairs), np.where(mandatory, 1.0, -np.inf),
+               np.ones(len(items_with_pairs)))
+    for row in problem.capacities:
         pairs = np.flatnonzero(np.isin(problem.pair_bin, row.bins))
         use = problem.pair_use[row.resource][pairs]
         keep = use != 0
-        block(np.zeros(int(keep.sum())), pairs[keep], use[keep], [-np.inf], [row.capacity])
-        del r
+        blocks.add(np.zeros(int(keep.sum())), pairs[keep], use[keep], [-np.inf], [row.capacity])
     for row in problem.side_rows:
         lo, up = (-np.inf, row.rhs) if row.sense == "<=" else (row.rhs, np.inf)
-        block(np.zeros(len(row.pairs)), row.pairs, row.coef, [lo], [up])
+        blocks.add(np.zeros(len(row.pairs)), row.pairs, row.coef, [lo], [up])
 
     cost = [problem.pair_score.astype(float)]
-    n_cols = n_pairs
-    links = problem.links
-    if links is not None and len(links.a):
-        pairs_of_item = problem.pairs_of_item()
-        near_cache: dict[float, np.ndarray] = {}
-        rewards = []
-        n_w = 0
-        for n in np.flatnonzero(links.reward > 0):
-            ka, kb = pairs_of_item[links.a[n]], pairs_of_item[links.b[n]]
-            if not len(ka) or not len(kb):
-                continue
-            limit = float(links.limit[n])
-            near = near_cache.setdefault(limit, links.near(limit))
-            hit = near[np.ix_(problem.pair_bin[ka], problem.pair_bin[kb])]
-            ha, hb = ka[hit.any(axis=1)], kb[hit.any(axis=0)]
-            if not len(ha):
-                continue
-            w_col = n_cols + n_w
-            block(np.r_[np.zeros(len(ha) + 1), np.ones(len(hb) + 1)], np.r_[w_col, ha, w_col, hb],
-                  np.r_[1.0, -np.ones(len(ha)), 1.0, -np.ones(len(hb))], [-np.inf, -np.inf], [0.0, 0.0])
-            rewards.append(float(links.reward[n]))
-            n_w += 1
-        cost.append(np.asarray(rewards, dtype=float))
-        n_cols += n_w
+    linked = list(_link_order(problem))
+    for m, (_, ha, kb, hit) in enumerate(linked):
+        w_col, hb = n_pairs + m, kb[hit.any(axis=0)]
+        blocks.add(np.r_[np.zeros(len(ha) + 1), np.ones(len(hb) + 1)], np.r_[w_col, ha, w_col, hb],
+                   np.r_[1.0, -np.ones(len(ha)), 1.0, -np.ones(len(hb))], [-np.inf, -np.inf], [0.0, 0.0])
+    if linked:
+        cost.append(problem.links.reward[[n for n, *_ in linked]].astype(float))
+    n_cols = n_pairs + len(linked)
 
     constant = 0.0
     classes = problem.classes
     if classes is not None and classes.open_cost < 0:
         constant = -classes.open_cost * len(set(zip(classes.pair_class.tolist(), problem.pair_bin.tolist(), strict=True)))
-    matrix = sparse.csr_matrix(
-        (np.concatenate(vals) if vals else np.zeros(0),
-         (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64),
-          np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64))), shape=(n_rows, n_cols))
-    matrix.sum_duplicates()
+    row_lower, row_upper = blocks.bounds()
     model = MatrixModel(cost=np.concatenate(cost), col_lower=np.zeros(n_cols), col_upper=np.ones(n_cols),
-                        integer=np.zeros(n_cols, dtype=bool), matrix=matrix,
-                        row_lower=np.concatenate(lower) if lower else np.zeros(0),
-                        row_upper=np.concatenate(upper) if upper else np.zeros(0),
+                        integer=np.zeros(n_cols, dtype=bool), matrix=blocks.matrix(n_cols),
+                        row_lower=row_lower, row_upper=row_upper,
                         n_x=n_pairs, y_keys=[], w_keys=np.zeros((0, 2), dtype=np.int64))
     return model, constant
 
@@ -179,17 +142,15 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
     return Relaxation(bound, x, time.perf_counter() - t0, message, tuple(points))
 
 
-def _link_structures(problem: AssignmentProblem) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
-    """Per link with a column in :func:`relaxation_model`: its column, a's pairs that have a partner near,
-    b's pairs, and which of those b pairs are near which a pair (boolean matrix)."""
+def _link_order(problem: AssignmentProblem):
+    """Links that get a column in the relaxation, in column order: (link, a's pairs with a partner near,
+    b's pairs, boolean matrix of which b pair is near which of those a pairs)."""
     links = problem.links
-    out: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
     if links is None or not len(links.a):
-        return out
+        return
     pairs_of_item = problem.pairs_of_item()
     near_cache: dict[float, np.ndarray] = {}
-    column = problem.n_pairs
-    for n in np.flatnonzero(links.reward > 0):  # the same order and filter as relaxation_model
+    for n in np.flatnonzero(links.reward > 0):
         ka, kb = pairs_of_item[links.a[n]], pairs_of_item[links.b[n]]
         if not len(ka) or not len(kb):
             continue
@@ -197,11 +158,14 @@ def _link_structures(problem: AssignmentProblem) -> list[tuple[int, np.ndarray, 
         near = near_cache.setdefault(limit, links.near(limit))
         hit = near[np.ix_(problem.pair_bin[ka], problem.pair_bin[kb])]
         has = hit.any(axis=1)
-        if not has.any():
-            continue
-        out.append((column, ka[has], kb, hit[has]))
-        column += 1
-    return out
+        if has.any():
+            yield int(n), ka[has], kb, hit[has]
+
+
+def _link_structures(problem: AssignmentProblem) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per link with a column in :func:`relaxation_model`: its column, a's pairs that have a partner near,
+    b's pairs, and which of those b pairs are near which a pair (boolean matrix)."""
+    return [(problem.n_pairs + m, ka, kb, hit) for m, (_, ka, kb, hit) in enumerate(_link_order(problem))]
 
 
 def _link_cuts(structures, values: np.ndarray, n_cols: int, tol: float = 1e-6) -> sparse.csr_matrix | None:
