@@ -69,6 +69,7 @@ def improve(
     seconds: float,
     size: int = 4,
     threads: int = 1,
+    model: MatrixModel | None = None,
 ) -> list[int]:
     """Improve a feasible plan (chosen pair indices) by adaptive large-neighbourhood search.
 
@@ -76,9 +77,9 @@ def improve(
     the model has at most ``LOCAL_BRANCHING_ROWS`` rows, local branching (:class:`_Branching`). Each
     step's gain per second is averaged per operator (weight 0.3 on the newest step); the operator with
     the best average runs next, while the other keeps ``EXPLORE_SHARE`` of the time spent, so an
-    operator that stalled is retried. Siting-shaped problems (optional projects, links, chain caps) improve mostly through park
-    neighbourhoods; tightly packed ones where every item is mandatory (the OR-Library gapd instances)
-    through local branching: the mix follows what works on the problem at hand.
+    operator that stalled is retried. Siting-shaped problems (optional projects, links, chain caps)
+    improve mostly through park neighbourhoods; tightly packed ones where every item is mandatory (the
+    OR-Library gapd instances) through local branching: the mix follows what works on the problem.
 
     Parameters
     ----------
@@ -92,6 +93,8 @@ def improve(
         Bins per park neighbourhood (widened by the operator when a pass finds nothing).
     threads
         HiGHS threads for the sub-MIPs.
+    model
+        The problem's :func:`build_matrix` model when the caller has it (built here otherwise).
 
     Returns
     -------
@@ -102,7 +105,7 @@ def improve(
     plan = sorted(int(k) for k in chosen)
     value = problem.objective_of(plan)
     operators: list[_Parks | _Branching] = [_Parks(problem, size, threads)]
-    model = build_matrix(problem)
+    model = model if model is not None else build_matrix(problem)
     if model.matrix.shape[0] <= LOCAL_BRANCHING_ROWS:
         # a sub-MIP may take a quarter of a short search at most (the demo's search has about 8 s)
         operators.append(_Branching(problem, model, sub_seconds=min(10.0, max(0.5, 0.25 * seconds)), threads=threads))

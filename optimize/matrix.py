@@ -112,19 +112,12 @@ class RowBlocks:
                 np.concatenate(self.upper) if self.upper else np.zeros(0))
 
 
-def build_matrix(problem: AssignmentProblem, *, relax: bool = False) -> MatrixModel:
-    """The model of :func:`optimize.model.build_model` as sparse arrays (``relax``: x and y continuous)."""
-    n_pairs = problem.n_pairs
-    blocks = RowBlocks()
-    block = blocks.add
-
-    # assign_i: Σ x ≤ 1 (= 1 mandatory), only for items with pairs
+def add_assignment_and_capacity_rows(blocks: RowBlocks, problem: AssignmentProblem) -> None:
+    """``assign_i``: Σ x ≤ 1 (= 1 mandatory), for items with pairs; then ``cap_r``: Σ use x ≤ capacity."""
     items_with_pairs, row_of_item = np.unique(problem.pair_item, return_inverse=True)
     mandatory = problem.mandatory[items_with_pairs]
-    block(row_of_item, np.arange(n_pairs), np.ones(n_pairs),
-          np.where(mandatory, 1.0, -np.inf), np.ones(len(items_with_pairs)))
-
-    # cap_r
+    blocks.add(row_of_item, np.arange(problem.n_pairs), np.ones(problem.n_pairs),
+               np.where(mandatory, 1.0, -np.inf), np.ones(len(items_with_pairs)))
     r_list, c_list, v_list, caps = [], [], [], []
     for r, row in enumerate(problem.capacities):
         pairs = np.flatnonzero(np.isin(problem.pair_bin, row.bins))
@@ -135,8 +128,24 @@ def build_matrix(problem: AssignmentProblem, *, relax: bool = False) -> MatrixMo
         v_list.append(use[keep])
         caps.append(row.capacity)
     if caps:
-        block(np.concatenate(r_list), np.concatenate(c_list), np.concatenate(v_list),
-              np.full(len(caps), -np.inf), np.asarray(caps, dtype=float))
+        blocks.add(np.concatenate(r_list), np.concatenate(c_list), np.concatenate(v_list),
+                   np.full(len(caps), -np.inf), caps)
+
+
+def add_side_rows(blocks: RowBlocks, problem: AssignmentProblem) -> None:
+    """The problem's side rows (county caps, benefit floors), one row each."""
+    for row in problem.side_rows:
+        lo, up = (-np.inf, row.rhs) if row.sense == "<=" else (row.rhs, np.inf)
+        blocks.add(np.zeros(len(row.pairs)), row.pairs, row.coef, [lo], [up])
+
+
+def build_matrix(problem: AssignmentProblem, *, relax: bool = False) -> MatrixModel:
+    """The model of :func:`optimize.model.build_model` as sparse arrays (``relax``: x and y continuous)."""
+    n_pairs = problem.n_pairs
+    blocks = RowBlocks()
+    block = blocks.add
+
+    add_assignment_and_capacity_rows(blocks, problem)
 
     cost = [problem.pair_score.astype(float)]
     col_upper = [np.ones(n_pairs)]
@@ -210,11 +219,7 @@ def build_matrix(problem: AssignmentProblem, *, relax: bool = False) -> MatrixMo
             integer.append(np.zeros(n_w, dtype=bool))
             n_cols += n_w
 
-    # side rows
-    for row in problem.side_rows:
-        lo, up = (-np.inf, row.rhs) if row.sense == "<=" else (row.rhs, np.inf)
-        block(np.zeros(len(row.pairs), dtype=np.int64), np.asarray(row.pairs, dtype=np.int64),
-              np.asarray(row.coef, dtype=float), np.array([lo]), np.array([up]))
+    add_side_rows(blocks, problem)
 
     row_lower, row_upper = blocks.bounds()
     return MatrixModel(

@@ -37,48 +37,52 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import sparse
 
-from .matrix import MatrixModel, RowBlocks, solve_matrix
+from .matrix import MatrixModel, RowBlocks, add_assignment_and_capacity_rows, add_side_rows, solve_matrix
 from .problem import AssignmentProblem
 
 
 @dataclass(frozen=True)
 class Relaxation:
     """What the relaxation gave: a proven bound (``None`` if the LP did not finish) and the pairs' LP values
-    (``x`` of the last round; ``rounds`` every round's, each a guide for :func:`rounded_plan`)."""
+    of every round (``rounds``), each a guide for :func:`rounded_plan`."""
 
     bound: float | None
-    x: np.ndarray | None
     seconds: float
     message: str
     rounds: tuple[np.ndarray, ...] = ()
 
+    @property
+    def x(self) -> np.ndarray | None:
+        """The pairs' LP values in the last round."""
+        return self.rounds[-1] if self.rounds else None
+
+
+LinkStructure = tuple[int, np.ndarray, np.ndarray, np.ndarray]
+
 
 def relaxation_model(problem: AssignmentProblem) -> tuple[MatrixModel, float]:
     """The relaxation as a :class:`MatrixModel` (all columns continuous) and a constant added to its optimum."""
+    model, constant, _ = _relaxation_parts(problem)
+    return model, constant
+
+
+def _relaxation_parts(problem: AssignmentProblem) -> tuple[MatrixModel, float, list[LinkStructure]]:
+    """The relaxation, its constant, and per link column the data its cuts need (:func:`_link_cuts`)."""
     n_pairs = problem.n_pairs
     blocks = RowBlocks()
-    items_with_pairs, row_of_item = np.unique(problem.pair_item, return_inverse=True)
-    mandatory = problem.mandatory[items_with_pairs]
-    blocks.add(row_of_item, np.arange(n_pairs), np.ones(n_pairs), np.where(mandatory, 1.0, -np.inf),
-               np.ones(len(items_with_pairs)))
-    for row in problem.capacities:
-        pairs = np.flatnonzero(np.isin(problem.pair_bin, row.bins))
-        use = problem.pair_use[row.resource][pairs]
-        keep = use != 0
-        blocks.add(np.zeros(int(keep.sum())), pairs[keep], use[keep], [-np.inf], [row.capacity])
-    for row in problem.side_rows:
-        lo, up = (-np.inf, row.rhs) if row.sense == "<=" else (row.rhs, np.inf)
-        blocks.add(np.zeros(len(row.pairs)), row.pairs, row.coef, [lo], [up])
-
+    add_assignment_and_capacity_rows(blocks, problem)
+    add_side_rows(blocks, problem)
     cost = [problem.pair_score.astype(float)]
-    linked = list(_link_order(problem))
-    for m, (_, ha, kb, hit) in enumerate(linked):
-        w_col, hb = n_pairs + m, kb[hit.any(axis=0)]
+    structures: list[LinkStructure] = []
+    rewards: list[float] = []
+    for n, ha, kb, hit in _link_order(problem):
+        w_col, hb = n_pairs + len(structures), kb[hit.any(axis=0)]
         blocks.add(np.r_[np.zeros(len(ha) + 1), np.ones(len(hb) + 1)], np.r_[w_col, ha, w_col, hb],
                    np.r_[1.0, -np.ones(len(ha)), 1.0, -np.ones(len(hb))], [-np.inf, -np.inf], [0.0, 0.0])
-    if linked:
-        cost.append(problem.links.reward[[n for n, *_ in linked]].astype(float))
-    n_cols = n_pairs + len(linked)
+        structures.append((w_col, ha, kb, hit))
+        rewards.append(float(problem.links.reward[n]))
+    cost.append(np.asarray(rewards, dtype=float))
+    n_cols = n_pairs + len(structures)
 
     constant = 0.0
     classes = problem.classes
@@ -89,7 +93,7 @@ def relaxation_model(problem: AssignmentProblem) -> tuple[MatrixModel, float]:
                         integer=np.zeros(n_cols, dtype=bool), matrix=blocks.matrix(n_cols),
                         row_lower=row_lower, row_upper=row_upper,
                         n_x=n_pairs, y_keys=[], w_keys=np.zeros((0, 2), dtype=np.int64))
-    return model, constant
+    return model, constant, structures
 
 
 def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int = 1,
@@ -105,15 +109,14 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
-    model, constant = relaxation_model(problem)
-    structures = None
+    model, constant, structures = _relaxation_parts(problem)
     cuts: list[sparse.csr_matrix] = []
-    bound, x, message, rounds = None, None, "no time left for the LP relaxation", 0
+    bound, message = None, "no time left for the LP relaxation"
     points: list[np.ndarray] = []
     last = 0.0
-    while rounds < max_rounds:
+    while len(points) < max_rounds:
         remaining = None if deadline is None else deadline - time.perf_counter()
-        if remaining is not None and (remaining <= 0.05 or (rounds and 2.0 * last > remaining)):
+        if remaining is not None and (remaining <= 0.05 or (points and 2.0 * last > remaining)):
             break
         current = model if not cuts else replace(
             model, matrix=sparse.vstack([model.matrix, *cuts]).tocsr(),
@@ -129,17 +132,13 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
         value = dual_bound(current, result.row_dual) + constant
         value += 1e-9 * max(1.0, abs(value))  # floating-point sums: keep the bound on the safe side
         bound = value if bound is None else min(bound, value)
-        x = np.clip(result.values[: problem.n_pairs], 0.0, 1.0)
-        points.append(x)
-        rounds += 1
-        message = f"LP relaxation solved ({rounds} round{'s' if rounds > 1 else ''})"
-        if structures is None:
-            structures = _link_structures(problem)
+        points.append(np.clip(result.values[: problem.n_pairs], 0.0, 1.0))
+        message = f"LP relaxation solved ({len(points)} round{'s' if len(points) > 1 else ''})"
         new = _link_cuts(structures, result.values, model.n_cols)
         if new is None:
             break
         cuts.append(new)
-    return Relaxation(bound, x, time.perf_counter() - t0, message, tuple(points))
+    return Relaxation(bound, time.perf_counter() - t0, message, tuple(points))
 
 
 def _link_order(problem: AssignmentProblem):
@@ -162,13 +161,7 @@ def _link_order(problem: AssignmentProblem):
             yield int(n), ka[has], kb, hit[has]
 
 
-def _link_structures(problem: AssignmentProblem) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
-    """Per link with a column in :func:`relaxation_model`: its column, a's pairs that have a partner near,
-    b's pairs, and which of those b pairs are near which a pair (boolean matrix)."""
-    return [(problem.n_pairs + m, ka, kb, hit) for m, (_, ka, kb, hit) in enumerate(_link_order(problem))]
-
-
-def _link_cuts(structures, values: np.ndarray, n_cols: int, tol: float = 1e-6) -> sparse.csr_matrix | None:
+def _link_cuts(structures: list[LinkStructure], values: np.ndarray, n_cols: int, tol: float = 1e-6) -> sparse.csr_matrix | None:
     """Cuts that the LP point ``values`` violates, one per link at most (``None`` when there are none).
 
     In a plan, link n's value is earned in the park p of its first item a, and only when its second

@@ -30,7 +30,7 @@ from ._errors import SolverError
 from ._quiet import quiet_stdout
 from .greedy import greedy_plan
 from .improve import improve
-from .matrix import build_matrix, solve_matrix, solve_matrix_guarded
+from .matrix import MatrixModel, build_matrix, solve_matrix, solve_matrix_guarded
 from .model import build_model
 from .problem import AssignmentProblem
 from .relax import Relaxation, relax, rounded_plan
@@ -154,11 +154,11 @@ def solve(
         best = greedy_objective if start is not None else -np.inf
         for point in lp.rounds:  # each round's LP point guides a plan; the best one starts the search
             rounded = rounded_plan(problem, point)
-            if not problem.violations(rounded) and problem.objective_of(rounded) > best + 1e-9:
-                start, start_label, best = rounded, "LP rounding", problem.objective_of(rounded)
+            value = problem.objective_of(rounded)
+            if value > best + 1e-9 and not problem.violations(rounded):
+                start, start_label, best = rounded, "LP rounding", value
     if options.time_limit is not None:  # the relaxation's time comes out of the solver's share
         options = replace(options, time_limit=max(0.1, options.time_limit - (time.perf_counter() - t_begin)))
-
 
     if options.solver == "highs":
         outcome = _solve_highs(problem, options, start)
@@ -196,7 +196,7 @@ def solve(
         t2 = time.perf_counter()
         budget = options.time_limit - (t2 - t1)
         if budget > 0.1:
-            better = improve(problem, chosen_pairs, seconds=budget, threads=options.threads)
+            better = improve(problem, chosen_pairs, seconds=budget, threads=options.threads, model=outcome.model)
             if problem.objective_of(better) > (objective or 0.0) + 1e-9:
                 notes.append(f"neighbourhood search raised the objective from {objective:,.6g} to "
                              f"{problem.objective_of(better):,.6g}")
@@ -248,7 +248,7 @@ def _relaxation(problem: AssignmentProblem, options: SolverOptions) -> Relaxatio
             return relax(problem, time_limit=limit, threads=options.threads)
     except Exception as exc:  # noqa: BLE001 - a by-product: the solve goes on without it
         log.warning("LP relaxation failed: %s", exc)
-        return Relaxation(None, None, 0.0, f"LP relaxation failed: {exc}")
+        return Relaxation(None, 0.0, f"LP relaxation failed: {exc}")
 
 
 @dataclass
@@ -264,6 +264,7 @@ class _Outcome:
     build_seconds: float
     solve_seconds: float
     skipped: bool = False
+    model: MatrixModel | None = None  # HiGHS's built model, reused by the neighbourhood search
 
 
 # HiGHS's root LP alone took over 300 s on a 160,000-row model (the M benchmark); beyond this size the
@@ -284,7 +285,7 @@ def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequ
         return _Outcome([], False, False, None, False,
                         f"the whole model ({rows:,} rows) is too large for HiGHS within the time limit: "
                         "neighbourhood search from the start plan had all the time, so the solver proves no bound",
-                        build_seconds, 0.0, skipped=True)
+                        build_seconds, 0.0, skipped=True, model=model)
     t1 = time.perf_counter()
     settings = {"gap": options.gap, "threads": options.threads, "start": warm}
     if options.search > 0 and options.solver_seconds is not None:  # stop early when the gap stalls
@@ -302,7 +303,7 @@ def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequ
     return _Outcome(chosen=chosen, had_plan=result.values is not None, proven=result.status == "optimal",
                     bound=result.bound if result.values is not None else None,
                     infeasible=result.status == "infeasible", message=f"HiGHS: {result.message}",
-                    build_seconds=build_seconds, solve_seconds=solve_seconds)
+                    build_seconds=build_seconds, solve_seconds=solve_seconds, model=model)
 
 
 def _solve_cbc(problem: AssignmentProblem, options: SolverOptions, start: Sequence[int] | None) -> _Outcome:
