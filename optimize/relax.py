@@ -118,10 +118,7 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and (remaining <= 0.05 or (points and 2.0 * last > remaining)):
             break
-        current = model if not cuts else replace(
-            model, matrix=sparse.vstack([model.matrix, *cuts]).tocsr(),
-            row_lower=np.r_[model.row_lower, np.full(sum(c.shape[0] for c in cuts), -np.inf)],
-            row_upper=np.r_[model.row_upper, np.zeros(sum(c.shape[0] for c in cuts))])
+        current = with_cuts(model, cuts)
         t1 = time.perf_counter()
         result = solve_matrix(current, time_limit=remaining, threads=threads,
                               highs_options={"solver": "ipm", "run_crossover": "off"})
@@ -139,6 +136,16 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
             break
         cuts.append(new)
     return Relaxation(bound, time.perf_counter() - t0, message, tuple(points))
+
+
+def with_cuts(model: MatrixModel, cuts: list[sparse.csr_matrix]) -> MatrixModel:
+    """The relaxation with link cuts (rows ``cut · v ≤ 0``, from :func:`_link_cuts`) appended."""
+    if not cuts:
+        return model
+    n_cuts = sum(c.shape[0] for c in cuts)
+    return replace(model, matrix=sparse.vstack([model.matrix, *cuts]).tocsr(),
+                   row_lower=np.r_[model.row_lower, np.full(n_cuts, -np.inf)],
+                   row_upper=np.r_[model.row_upper, np.zeros(n_cuts)])
 
 
 def _link_order(problem: AssignmentProblem):
@@ -190,6 +197,15 @@ def _link_cuts(structures: list[LinkStructure], values: np.ndarray, n_cols: int,
                              shape=(len(rows), n_cols))
 
 
+def priced_sides(model: MatrixModel, row_dual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row prices made valid for weak duality (≥ 0 on rows with only an upper side, ≤ 0 on rows with only
+    a lower side) and the side each price applies to (``upper`` when > 0, ``lower`` when < 0)."""
+    pi = np.asarray(row_dual, dtype=float)
+    pi = np.where(np.isfinite(model.row_upper), pi, np.minimum(pi, 0.0))
+    pi = np.where(np.isfinite(model.row_lower), pi, np.maximum(pi, 0.0))
+    return pi, np.where(pi > 0, model.row_upper, np.where(pi < 0, model.row_lower, 0.0))
+
+
 def dual_bound(model: MatrixModel, row_dual: np.ndarray) -> float:
     """An upper bound on a maximising LP from any row prices (weak duality), however they were found.
 
@@ -202,10 +218,7 @@ def dual_bound(model: MatrixModel, row_dual: np.ndarray) -> float:
     at inexact ones (an interior-point solve without crossover), so no solver tolerance can make it
     claim too much.
     """
-    pi = np.asarray(row_dual, dtype=float)
-    pi = np.where(np.isfinite(model.row_upper), pi, np.minimum(pi, 0.0))
-    pi = np.where(np.isfinite(model.row_lower), pi, np.maximum(pi, 0.0))
-    side = np.where(pi > 0, model.row_upper, np.where(pi < 0, model.row_lower, 0.0))
+    pi, side = priced_sides(model, row_dual)
     reduced = model.cost - model.matrix.T @ pi
     if (model.col_lower != 0).any() or not np.isfinite(model.col_upper).all():
         raise ValueError("dual_bound expects columns bounded by 0 ≤ v ≤ u with finite u")
