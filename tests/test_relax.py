@@ -120,7 +120,7 @@ def test_a_relaxation_bound_below_the_plan_is_not_reported(monkeypatch):
     solve_module = importlib.import_module("optimize.solve")
     monkeypatch.setattr(solve_module, "solve_matrix",
                         lambda *args, **kwargs: HighsResult("no_solution", None, None, None, "Interrupted by user"))
-    monkeypatch.setattr(solve_module, "_relaxation", lambda problem, options: Relaxation(6.5, 0.0, "patched"))
+    monkeypatch.setattr(solve_module, "_relaxation", lambda problem, options, share=0.2: Relaxation(6.5, 0.0, "patched"))
     problem = one_bin({"a": (7, 6), "b": (5, 5), "c": (5, 5)}, capacity=10)
     solution = solve(problem, SolverOptions(solver="highs", time_limit=5, search=0))
     assert solution.objective == 7 and solution.bound is None and solution.status is Status.FEASIBLE
