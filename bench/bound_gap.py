@@ -10,8 +10,8 @@ For one size of ``bench/synthetic.py`` this prints
   (HiGHS MIP, projects with a positive reduced score only). Weak duality makes it a valid bound at
   any prices; the gap between it and the LP bound is what the knapsacks' integrality is worth.
 
-Measured on S (300 × 40, 600 links), this machine: LP bound 7,733,394 of which links 221,806; a 60 s
-plan 7,395,461 of which links 90,723; the park-knapsack bound 7,708,707, priced in 25 s (0.6 s per park).
+Measured on S (300 × 40, 600 links), this machine: LP bound 7,729,785 of which links 211,008; a 60 s
+plan 7,404,027 of which links 118,583; the park-knapsack bound 7,703,898, priced in 28 s (0.7 s per park).
 
     python bench/bound_gap.py --size S --time-limit 60
 """

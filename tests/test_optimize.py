@@ -213,6 +213,28 @@ def test_local_branching_leaves_a_myopic_plan_for_the_optimum():
     assert problem.objective_of(best) == 10 and not problem.violations(best)
 
 
+def test_park_neighbourhoods_start_from_single_parks_and_widen_when_a_pass_finds_nothing(monkeypatch):
+    """a is worth 6 in P and 4 in Q, b 5 in P only; P has room for one of them, Q for a.
+
+    From the plan a→P (6), a single park cannot help: P alone keeps a (6 > 5) and Q alone has nothing
+    to take. The pair {P, Q} moves a to Q and puts b in P: 4 + 5 = 9, the optimum.
+    """
+    from optimize import improve as improve_module
+
+    pairs = pd.DataFrame({"item": ["a", "a", "b"], "bin": ["P", "Q", "P"], "score": [6.0, 4.0, 5.0], "land": 1.0})
+    caps = pd.DataFrame({"name": ["land[P]", "land[Q]"], "resource": "land", "bin": ["P", "Q"], "capacity": [1.0, 1.0]})
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["a", "b"], bins=["P", "Q"])
+    assert improve_module.neighbourhoods(problem, 1) == [(0,), (1,)]
+    start = greedy_plan(problem)
+    assert problem.objective_of(start) == 6
+    monkeypatch.setattr(improve_module, "LOCAL_BRANCHING_ROWS", 0)  # park neighbourhoods alone
+    parks = improve_module._Parks(problem, 1, threads=1)
+    assert parks.step(start, 6.0, 5.0) is None and parks.step(start, 6.0, 5.0) is None  # P, then Q: nothing
+    best = parks.step(start, 6.0, 5.0)  # the pass found nothing: the neighbourhood widens to both parks
+    assert parks.current == 2 and problem.objective_of(best) == 9 and not problem.violations(best)
+    assert problem.objective_of(improve_module.improve(problem, start, seconds=5)) == 9
+
+
 def test_guarded_highs_works_from_a_script_without_a_main_guard(tmp_path):
     """The child is a fresh interpreter: a caller's top-level script is not re-run (multiprocessing would)."""
     import subprocess

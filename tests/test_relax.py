@@ -100,6 +100,30 @@ def test_link_cuts_take_away_a_link_the_parks_cannot_give():
     assert solve(problem, SolverOptions(solver="highs")).objective == pytest.approx(20.0)
 
 
+def test_link_cuts_from_the_second_end_reach_the_optimum():
+    """Parks P0 and P1 are 10 minutes apart, P2 is 100 minutes from both; a link a–b worth 6 holds within 30.
+
+    Land: P0 1 ha, P1 3 ha, P2 5 ha. Scores (ha): a 9 (1) / 7 (4) / 1 (2) in P0 / P1 / P2, b 6 (1) / 5 (3) /
+    7 (4), c 4 (2) / 5 (4) / 2 (2). Only a or b fits in P0, only b in P1; the best plan is a→P0, b→P1 (the
+    link holds), c→P2: 9 + 5 + 6 + 2 = 22. Cuts from a's parks alone leave the LP at 23.25 (a spread over P0
+    and P1, each near b's share in P0, while b's other share sits in P2, near no a); the cut from b's parks
+    (w ≤ x_(b,P0) + x_(b,P1) + x_(a,P2)) brings the bound down to the optimum.
+    """
+    score = {"a": (9.0, 7.0, 1.0), "b": (6.0, 5.0, 7.0), "c": (4.0, 5.0, 2.0)}
+    land = {"a": (1.0, 4.0, 2.0), "b": (1.0, 3.0, 4.0), "c": (2.0, 4.0, 2.0)}
+    bins = ["P0", "P1", "P2"]
+    pairs = pd.DataFrame([{"item": i, "bin": b, "score": score[i][n], "land": land[i][n]}
+                          for i in score for n, b in enumerate(bins)])
+    caps = pd.DataFrame({"name": ["l0", "l1", "l2"], "resource": "land", "bin": bins, "capacity": [1.0, 3.0, 5.0]})
+    base = AssignmentProblem.from_tables(pairs, caps, items=list(score), bins=bins)
+    minutes = np.array([[0.0, 10.0, 100.0], [10.0, 0.0, 100.0], [100.0, 100.0, 0.0]])
+    problem = base.with_extras(links=Links(("l",), np.array([0]), np.array([1]), np.array([6.0]), np.array([30.0]),
+                                           minutes))
+    assert relax(problem, time_limit=10).bound == pytest.approx(22.0, abs=1e-6)
+    solution = solve(problem, SolverOptions(solver="highs"))
+    assert solution.objective == pytest.approx(22.0) and solution.assignment == {"a": "P0", "b": "P1", "c": "P2"}
+
+
 def test_rounding_follows_the_lp_when_every_score_is_a_cost():
     # a mandatory item whose pairs cost 5 (chosen by the LP) or 100: the LP's pair comes first, not the 0 × −100 one
     pairs = pd.DataFrame({"item": ["a", "a"], "bin": ["P", "Q"], "score": [-5.0, -100.0], "land": [1.0, 1.0]})
