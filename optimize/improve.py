@@ -302,13 +302,7 @@ def restrict(problem: AssignmentProblem, chosen: set[int], group: set[int]) -> t
         item_map = {i: n for n, i in enumerate(sorted(free))}
         both = free_mask[lk.a] & free_mask[lk.b]
         # one end fixed, the other free: a bonus on the free end's pairs near the fixed end
-        for end, other in ((lk.a, lk.b), (lk.b, lk.a)):
-            half = free_mask[end] & ~free_mask[other] & (where[other] >= 0)
-            for n in np.flatnonzero(half):
-                q = where[other[n]]
-                near = lk.near(float(lk.limit[n]))[:, q]
-                hits = (problem.pair_item[keep] == end[n]) & near[problem.pair_bin[keep]]
-                score[hits] += lk.reward[n]
+        score += _half_link_bonus(problem, keep, free_mask, where)
         idx = np.flatnonzero(both)
         sub_items_a = np.array([item_map[i] for i in lk.a[idx]], dtype=np.int64)
         sub_items_b = np.array([item_map[i] for i in lk.b[idx]], dtype=np.int64)
@@ -319,8 +313,7 @@ def restrict(problem: AssignmentProblem, chosen: set[int], group: set[int]) -> t
     for row in problem.side_rows:
         fixed_part = float(row.coef[np.isin(row.pairs, fixed_arr)].sum())
         mask = np.isin(row.pairs, keep)
-        position = {k: n for n, k in enumerate(keep.tolist())}
-        side.append(SideRow(row.name, row.label, np.array([position[k] for k in row.pairs[mask].tolist()], dtype=np.int64),
+        side.append(SideRow(row.name, row.label, np.searchsorted(keep, row.pairs[mask]).astype(np.int64),  # keep is sorted
                             row.coef[mask], row.sense, row.rhs - fixed_part))
 
     items = sorted(free)
@@ -336,6 +329,36 @@ def restrict(problem: AssignmentProblem, chosen: set[int], group: set[int]) -> t
     position = {k: n for n, k in enumerate(keep.tolist())}
     current = [position[placed[i]] for i in sorted(in_group)]
     return sub, keep, current, fixed
+
+
+def _half_link_bonus(problem: AssignmentProblem, keep: np.ndarray, free_mask: np.ndarray, where: np.ndarray
+                     ) -> np.ndarray:
+    """For each kept pair, the rewards of the links whose other end is fixed in a bin within the link's reach.
+
+    A link from a to b holds when ``distance[bin(a), bin(b)] ≤ limit`` (the same bin when the limit is 0),
+    so a free a is scored against its fixed b's bin by ``distance[bin, q]`` and a free b by ``distance[q, bin]``.
+    """
+    lk = problem.links
+    bonus = np.zeros(len(keep))
+    kept_item, kept_bin = problem.pair_item[keep], problem.pair_bin[keep]
+    order = np.argsort(kept_item, kind="stable")
+    for end, other, forward in ((lk.a, lk.b, True), (lk.b, lk.a, False)):
+        half = np.flatnonzero(free_mask[end] & ~free_mask[other] & (where[other] >= 0))
+        if not len(half):
+            continue
+        # every (kept pair, link) with the pair's item at the link's free end
+        lo = np.searchsorted(kept_item[order], end[half], side="left")
+        hi = np.searchsorted(kept_item[order], end[half], side="right")
+        counts = hi - lo
+        links = np.repeat(half, counts)
+        pairs = order[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])] if counts.sum() else \
+            np.zeros(0, dtype=np.int64)
+        q, b = where[other[links]], kept_bin[pairs]
+        dist = lk.distance[b, q] if forward else lk.distance[q, b]
+        limit = lk.limit[links]
+        near = np.where(limit <= 0, b == q, dist <= limit)
+        bonus += np.bincount(pairs[near], weights=lk.reward[links][near], minlength=len(keep))
+    return bonus
 
 
 def _reoptimise(problem: AssignmentProblem, chosen: set[int], group: set[int], seconds: float,

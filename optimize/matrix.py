@@ -192,7 +192,7 @@ def build_matrix(problem: AssignmentProblem, *, relax: bool = False) -> MatrixMo
         n_w = 0
         for n in np.flatnonzero(links.reward > 0):
             limit = float(links.limit[n])
-            near = near_cache.setdefault(limit, links.near(limit))
+            near = near_cache[limit] if limit in near_cache else near_cache.setdefault(limit, links.near(limit))
             ka, kb = pairs_of_item[links.a[n]], pairs_of_item[links.b[n]]
             if not len(ka) or not len(kb):
                 continue

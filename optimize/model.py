@@ -107,7 +107,7 @@ def _add_links(prob, problem: AssignmentProblem, x, objective) -> dict[tuple[int
     near_cache: dict[float, np.ndarray] = {}
     for n in range(len(links.a)):
         limit = float(links.limit[n])
-        near = near_cache.setdefault(limit, links.near(limit))
+        near = near_cache[limit] if limit in near_cache else near_cache.setdefault(limit, links.near(limit))
         b_pairs = pairs_of_item[links.b[n]]
         for k in pairs_of_item[links.a[n]].tolist():
             p = int(problem.pair_bin[k])

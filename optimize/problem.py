@@ -331,9 +331,10 @@ class AssignmentProblem:
             out.append(f"item {self.items[i]} assigned {counts[i]} times")
         for i in np.flatnonzero(self.mandatory & (counts == 0)):
             out.append(f"mandatory item {self.items[i]} not assigned")
+        bin_use = {resource: np.bincount(self.pair_bin[chosen], weights=use[chosen], minlength=len(self.bins))
+                   for resource, use in self.pair_use.items()}  # one pass per resource, not one per row
         for row in self.capacities:
-            in_row = chosen[np.isin(self.pair_bin[chosen], row.bins)]
-            used = float(self.pair_use[row.resource][in_row].sum())
+            used = float(bin_use[row.resource][list(row.bins)].sum())
             if used > row.capacity + tol * max(1.0, abs(row.capacity)):
                 out.append(f"{row.label or row.name}: uses {used:g} of {row.capacity:g}")
         if self.classes is not None:

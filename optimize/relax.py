@@ -165,7 +165,7 @@ def _link_order(problem: AssignmentProblem):
         if not len(ka) or not len(kb):
             continue
         limit = float(links.limit[n])
-        near = near_cache.setdefault(limit, links.near(limit))
+        near = near_cache[limit] if limit in near_cache else near_cache.setdefault(limit, links.near(limit))
         hit = near[np.ix_(problem.pair_bin[ka], problem.pair_bin[kb])]
         has = hit.any(axis=1)
         if has.any():

@@ -235,6 +235,35 @@ def test_park_neighbourhoods_start_from_single_parks_and_widen_when_a_pass_finds
     assert problem.objective_of(improve_module.improve(problem, start, seconds=5)) == 9
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_neighbourhood_scores_every_plan_as_the_whole_problem_does(seed):
+    """restrict(): whatever the freed items do, the sub-problem's objective differs from the whole plan's by
+    the same constant (what the fixed items earn), links to fixed items included, with one-way travel times."""
+    from dataclasses import replace
+
+    from optimize.improve import restrict
+
+    problem = extras_problem(seed)
+    rng = np.random.default_rng(seed)
+    one_way = rng.integers(10, 90, size=(4, 4)).astype(float)  # not symmetric: a→b and b→a differ
+    np.fill_diagonal(one_way, 0.0)
+    problem = replace(problem, links=replace(problem.links, distance=one_way))
+    plan = set(greedy_plan(problem))
+    for group in ({0}, {1, 2}, {3}):
+        sub, keep, current, fixed = restrict(problem, plan, group)
+        assert fixed | {int(keep[k]) for k in current} == plan  # the freed items' current pairs give the plan back
+        differences = [problem.objective_of(sorted(plan)) - sub.objective_of(current)]
+        for _ in range(30):
+            picked, used = [], set()
+            for k in rng.permutation(sub.n_pairs).tolist():
+                if rng.random() < 0.5 and int(sub.pair_item[k]) not in used:
+                    picked.append(k)
+                    used.add(int(sub.pair_item[k]))
+            whole = sorted(fixed | {int(keep[k]) for k in picked})
+            differences.append(problem.objective_of(whole) - sub.objective_of(picked))
+        assert np.ptp(differences) == pytest.approx(0.0, abs=1e-9), group
+
+
 def test_guarded_highs_works_from_a_script_without_a_main_guard(tmp_path):
     """The child is a fresh interpreter: a caller's top-level script is not re-run (multiprocessing would)."""
     import subprocess
