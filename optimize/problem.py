@@ -248,7 +248,7 @@ class AssignmentProblem:
                 CapacityRow(
                     name=str(row_name),
                     resource=resource_names.pop(),
-                    bins=tuple(sorted(bin_index[b] for b in group["bin"])),
+                    bins=tuple(sorted({bin_index[b] for b in group["bin"]})),  # a bin listed twice counts once
                     capacity=caps.pop(),
                     label=label,
                 )
@@ -334,7 +334,7 @@ class AssignmentProblem:
         bin_use = {resource: np.bincount(self.pair_bin[chosen], weights=use[chosen], minlength=len(self.bins))
                    for resource, use in self.pair_use.items()}  # one pass per resource, not one per row
         for row in self.capacities:
-            used = float(bin_use[row.resource][list(row.bins)].sum())
+            used = float(bin_use[row.resource][list(set(row.bins))].sum())  # as the model: a bin listed twice counts once
             if used > row.capacity + tol * max(1.0, abs(row.capacity)):
                 out.append(f"{row.label or row.name}: uses {used:g} of {row.capacity:g}")
         if self.classes is not None:

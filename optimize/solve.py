@@ -152,7 +152,8 @@ def solve(
     t_build = time.perf_counter()
     model = build_matrix(problem) if options.solver == "highs" else None
     model_seconds = time.perf_counter() - t_build
-    whole = model is None or model.matrix.shape[0] <= WHOLE_MODEL_ROWS
+    whole = (model is None or model.matrix.shape[0] <= WHOLE_MODEL_ROWS or options.search <= 0
+             or options.time_limit is None or (start is None and not greedy_ok))  # as _solve_highs decides
     lp = _relaxation(problem, options, share=RELAXATION_SHARE if whole else RELAXATION_SHARE_ALONE)
     start_label = "start"
     if start is None:

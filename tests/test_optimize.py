@@ -264,6 +264,17 @@ def test_a_neighbourhood_scores_every_plan_as_the_whole_problem_does(seed):
         assert np.ptp(differences) == pytest.approx(0.0, abs=1e-9), group
 
 
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_a_capacity_row_that_lists_its_park_twice_counts_it_once(solver):
+    # a capacity table put together by concatenation may repeat a (name, bin) row: 2 ha of 3 is no violation
+    pairs = pd.DataFrame({"item": ["a"], "bin": ["P"], "score": [5.0], "land": [2.0]})
+    caps = pd.DataFrame({"name": ["land[P]"] * 2, "resource": "land", "bin": ["P", "P"], "capacity": [3.0, 3.0]})
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["a"], bins=["P"])
+    assert problem.capacities[0].bins == (0,) and problem.violations([0]) == []
+    solution = solve(problem, SolverOptions(solver=solver, time_limit=10))
+    assert solution.status is Status.OPTIMAL and solution.objective == 5.0
+
+
 def test_guarded_highs_works_from_a_script_without_a_main_guard(tmp_path):
     """The child is a fresh interpreter: a caller's top-level script is not re-run (multiprocessing would)."""
     import subprocess
