@@ -347,19 +347,17 @@ def _half_link_bonus(problem: AssignmentProblem, keep: np.ndarray, free_mask: np
     """
     lk = problem.links
     bonus = np.zeros(len(keep))
-    kept_item, kept_bin = problem.pair_item[keep], problem.pair_bin[keep]
-    order = np.argsort(kept_item, kind="stable")
+    kept_bin = problem.pair_bin[keep]
+    order = np.argsort(problem.pair_item[keep], kind="stable")
+    sorted_item = problem.pair_item[keep][order]
     for end, other, forward in ((lk.a, lk.b, True), (lk.b, lk.a, False)):
         half = np.flatnonzero(free_mask[end] & ~free_mask[other] & (where[other] >= 0))
-        if not len(half):
-            continue
-        # every (kept pair, link) with the pair's item at the link's free end
-        lo = np.searchsorted(kept_item[order], end[half], side="left")
-        hi = np.searchsorted(kept_item[order], end[half], side="right")
-        counts = hi - lo
+        # every (kept pair, link) with the pair's item at the link's free end: link j's pairs sit at
+        # sorted positions lo_j … hi_j − 1, laid out one block per link
+        lo = np.searchsorted(sorted_item, end[half], side="left")
+        counts = np.searchsorted(sorted_item, end[half], side="right") - lo
         links = np.repeat(half, counts)
-        pairs = order[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])] if counts.sum() else \
-            np.zeros(0, dtype=np.int64)
+        pairs = order[np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())]
         q, b = where[other[links]], kept_bin[pairs]
         dist = lk.distance[b, q] if forward else lk.distance[q, b]
         limit = lk.limit[links]

@@ -187,12 +187,11 @@ def build_matrix(problem: AssignmentProblem, *, relax: bool = False) -> MatrixMo
     links = problem.links
     if links is not None and len(links.a):
         pairs_of_item = problem.pairs_of_item()
-        near_cache: dict[float, np.ndarray] = {}
         keys, a_pairs, part_w, part_pair = [], [], [], []
         n_w = 0
         for n in np.flatnonzero(links.reward > 0):
             limit = float(links.limit[n])
-            near = near_cache[limit] if limit in near_cache else near_cache.setdefault(limit, links.near(limit))
+            near = links.near(limit)
             ka, kb = pairs_of_item[links.a[n]], pairs_of_item[links.b[n]]
             if not len(ka) or not len(kb):
                 continue

@@ -104,10 +104,9 @@ def _add_links(prob, problem: AssignmentProblem, x, objective) -> dict[tuple[int
         return {}
     pairs_of_item = problem.pairs_of_item()
     w: dict[tuple[int, int], pulp.LpVariable] = {}
-    near_cache: dict[float, np.ndarray] = {}
     for n in range(len(links.a)):
         limit = float(links.limit[n])
-        near = near_cache[limit] if limit in near_cache else near_cache.setdefault(limit, links.near(limit))
+        near = links.near(limit)
         b_pairs = pairs_of_item[links.b[n]]
         for k in pairs_of_item[links.a[n]].tolist():
             p = int(problem.pair_bin[k])

@@ -73,6 +73,9 @@ class CapacityRow:
     capacity: float
     label: str = ""
 
+    def __post_init__(self) -> None:  # a bin listed twice counts once, in the model and in every check
+        object.__setattr__(self, "bins", tuple(sorted({int(b) for b in self.bins})))
+
 
 @dataclass(frozen=True)
 class Classes:
@@ -128,12 +131,16 @@ class Links:
     reward: np.ndarray
     limit: np.ndarray
     distance: np.ndarray
+    _near: dict[float, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def near(self, limit: float) -> np.ndarray:
-        """Boolean bin × bin matrix: which bins are within ``limit`` of which."""
-        if limit <= 0:
-            return np.eye(len(self.distance), dtype=bool)
-        return self.distance <= limit
+        """Boolean bin × bin matrix (read-only, computed once per limit): which bins are within ``limit`` of which."""
+        limit = float(limit)
+        if limit not in self._near:
+            near = np.eye(len(self.distance), dtype=bool) if limit <= 0 else self.distance <= limit
+            near.setflags(write=False)
+            self._near[limit] = near
+        return self._near[limit]
 
     def satisfied(self, bin_of_item: np.ndarray) -> np.ndarray:
         """Which links are satisfied when item i sits in ``bin_of_item[i]`` (−1 = not placed)."""
@@ -248,7 +255,7 @@ class AssignmentProblem:
                 CapacityRow(
                     name=str(row_name),
                     resource=resource_names.pop(),
-                    bins=tuple(sorted({bin_index[b] for b in group["bin"]})),  # a bin listed twice counts once
+                    bins=tuple(bin_index[b] for b in group["bin"]),
                     capacity=caps.pop(),
                     label=label,
                 )
@@ -334,7 +341,7 @@ class AssignmentProblem:
         bin_use = {resource: np.bincount(self.pair_bin[chosen], weights=use[chosen], minlength=len(self.bins))
                    for resource, use in self.pair_use.items()}  # one pass per resource, not one per row
         for row in self.capacities:
-            used = float(bin_use[row.resource][list(set(row.bins))].sum())  # as the model: a bin listed twice counts once
+            used = float(bin_use[row.resource][list(row.bins)].sum())
             if used > row.capacity + tol * max(1.0, abs(row.capacity)):
                 out.append(f"{row.label or row.name}: uses {used:g} of {row.capacity:g}")
         if self.classes is not None:

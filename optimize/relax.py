@@ -159,13 +159,12 @@ def _link_order(problem: AssignmentProblem):
     if links is None or not len(links.a):
         return
     pairs_of_item = problem.pairs_of_item()
-    near_cache: dict[float, np.ndarray] = {}
     for n in np.flatnonzero(links.reward > 0):
         ka, kb = pairs_of_item[links.a[n]], pairs_of_item[links.b[n]]
         if not len(ka) or not len(kb):
             continue
         limit = float(links.limit[n])
-        near = near_cache[limit] if limit in near_cache else near_cache.setdefault(limit, links.near(limit))
+        near = links.near(limit)
         hit = near[np.ix_(problem.pair_bin[ka], problem.pair_bin[kb])]
         has = hit.any(axis=1)
         if has.any():

@@ -152,9 +152,8 @@ def solve(
     t_build = time.perf_counter()
     model = build_matrix(problem) if options.solver == "highs" else None
     model_seconds = time.perf_counter() - t_build
-    whole = (model is None or model.matrix.shape[0] <= WHOLE_MODEL_ROWS or options.search <= 0
-             or options.time_limit is None or (start is None and not greedy_ok))  # as _solve_highs decides
-    lp = _relaxation(problem, options, share=RELAXATION_SHARE if whole else RELAXATION_SHARE_ALONE)
+    alone = model is not None and _skips_whole_model(model, options, has_start=start is not None or greedy_ok)
+    lp = _relaxation(problem, options, share=RELAXATION_SHARE_ALONE if alone else RELAXATION_SHARE)
     start_label = "start"
     if start is None:
         start, start_label = (greedy, "greedy") if greedy_ok else (None, "greedy")
@@ -284,6 +283,13 @@ WHOLE_MODEL_ROWS = 100_000
 GUARD_NONZEROS = 150_000
 
 
+def _skips_whole_model(model: MatrixModel, options: SolverOptions, *, has_start: bool) -> bool:
+    """Whether HiGHS's whole-model MIP is skipped: the model is too large for it, and the neighbourhood search
+    can spend the time from a start plan instead."""
+    return (model.matrix.shape[0] > WHOLE_MODEL_ROWS and has_start and options.search > 0
+            and options.time_limit is not None)
+
+
 def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequence[int] | None,
                  model: MatrixModel | None = None, build_seconds: float = 0.0) -> _Outcome:
     """HiGHS in memory (:mod:`optimize.matrix`): bulk build (unless ``model`` was built already, in
@@ -293,10 +299,9 @@ def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequ
         model = build_matrix(problem)
     warm = model.start_vector(problem, start) if start is not None else None
     build_seconds += time.perf_counter() - t0
-    rows = model.matrix.shape[0]
-    if rows > WHOLE_MODEL_ROWS and start is not None and options.search > 0 and options.time_limit is not None:
+    if _skips_whole_model(model, options, has_start=start is not None):
         return _Outcome([], False, False, None, False,
-                        f"the whole model ({rows:,} rows) is too large for HiGHS within the time limit: "
+                        f"the whole model ({model.matrix.shape[0]:,} rows) is too large for HiGHS within the time limit: "
                         "neighbourhood search from the start plan had all the time, so the solver proves no bound",
                         build_seconds, 0.0, skipped=True, model=model)
     t1 = time.perf_counter()
