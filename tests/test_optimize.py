@@ -264,6 +264,58 @@ def test_a_neighbourhood_scores_every_plan_as_the_whole_problem_does(seed):
         assert np.ptp(differences) == pytest.approx(0.0, abs=1e-9), group
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_fixing_items_keeps_every_constraint_and_score(seed):
+    """fix_items(): for any way the free items move, the sub-problem's objective differs from the whole
+    plan's by one constant (the links between fixed items), and a sub-plan violates nothing exactly when
+    the whole plan violates nothing (chain caps and costs, a two-park cap, side rows, links)."""
+    from optimize.improve import fix_items
+
+    problem = extras_problem(seed)
+    rng = np.random.default_rng(seed)
+    plan = np.array(solve(problem, SolverOptions(solver="highs", search=0)).chosen_pairs, dtype=np.int64)
+    free = np.zeros(len(problem.items), dtype=bool)
+    free[rng.choice(len(problem.items), size=6, replace=False)] = True
+    sub, keep = fix_items(problem, plan, free)
+    position = {int(k): n for n, k in enumerate(keep)}
+    now = {int(problem.pair_item[k]): position[int(k)] for k in plan}
+    differences, feasible = [], 0
+    for _ in range(400):
+        picked = [position[int(k)] for k in plan if not free[problem.pair_item[k]]]  # fixed items stay
+        for i in np.flatnonzero(free).tolist():
+            options = [n for n in range(sub.n_pairs) if sub.pair_item[n] == i]
+            if i in now and rng.random() < 0.5:
+                picked.append(now[i])
+            elif options and (problem.mandatory[i] or rng.random() < 0.7):
+                picked.append(int(rng.choice(options)))
+        whole = sorted(int(keep[n]) for n in picked)
+        assert bool(sub.violations(picked)) == bool(problem.violations(whole))
+        if not problem.violations(whole):
+            feasible += 1
+            differences.append(problem.objective_of(whole) - sub.objective_of(picked))
+    assert feasible >= 5
+    assert np.ptp(differences) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_item_neighbourhood_moves_items_between_parks():
+    """P and Q have 10 ha each. A (6 ha, score 6) fits either; C (5 ha, 5) only P; D (4 ha, 4) only Q.
+    The plan A in P, D in Q (10) leaves C out, and neither park re-packed alone with the unplaced C can do
+    better (P: A or C, not both; Q: C is not eligible). Freeing A and D over both parks moves A to Q
+    beside D and lets C into P: 15, the optimum."""
+    from optimize.improve import _Items, _reoptimise
+
+    pairs = pd.DataFrame({"item": ["A", "A", "C", "D"], "bin": ["P", "Q", "P", "Q"], "score": [6.0, 6.0, 5.0, 4.0],
+                          "land": [6.0, 6.0, 5.0, 4.0]})
+    caps = pd.DataFrame({"name": ["land[P]", "land[Q]"], "resource": "land", "bin": ["P", "Q"],
+                         "capacity": [10.0, 10.0]})
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["A", "C", "D"], bins=["P", "Q"])
+    plan = [0, 3]
+    assert problem.objective_of(plan) == 10.0 and not problem.violations(plan)
+    assert _reoptimise(problem, set(plan), {0}, 5.0) is None and _reoptimise(problem, set(plan), {1}, 5.0) is None
+    better = _Items(problem, threads=1, size=2).step(plan, 10.0, 5.0)
+    assert better == [1, 2, 3] and problem.objective_of(better) == 15.0
+
+
 @pytest.mark.parametrize("solver", ["cbc", "highs"])
 def test_a_capacity_row_that_lists_its_park_twice_counts_it_once(solver):
     # a capacity table put together by concatenation may repeat a (name, bin) row: 2 ha of 3 is no violation
