@@ -95,11 +95,12 @@ def _lagrangian(problem: AssignmentProblem, model: MatrixModel, constant: float,
     reduced = model.cost - model.matrix.T @ pi
     bound = constant + float(pi @ side) + float(np.maximum(reduced[problem.n_pairs:], 0.0).sum())
     patterns = []
+    rows_of_bin = problem.rows_of_bin()
     for b in range(len(problem.bins)):
         ks = np.flatnonzero((problem.pair_bin == b) & (reduced[: problem.n_pairs] > 1e-9))
         if not len(ks):
             continue
-        upper, chosen = _park_knapsack(problem, b, ks, reduced[ks], knapsack_seconds)
+        upper, chosen = _park_knapsack(problem, b, ks, reduced[ks], knapsack_seconds, rows_of_bin[b])
         bound += max(0.0, upper)
         if len(chosen):
             patterns.append((b, chosen))
@@ -107,7 +108,7 @@ def _lagrangian(problem: AssignmentProblem, model: MatrixModel, constant: float,
 
 
 def _park_knapsack(problem: AssignmentProblem, b: int, ks: np.ndarray, reduced: np.ndarray,
-                   seconds: float | None) -> tuple[float, np.ndarray]:
+                   seconds: float | None, rows: list[int]) -> tuple[float, np.ndarray]:
     """Park ``b``'s best subset of the pairs ``ks`` by ``reduced`` score within its capacities and chain limit:
     HiGHS's dual bound on it and the best subset found."""
     classes = problem.classes
@@ -124,7 +125,7 @@ def _park_knapsack(problem: AssignmentProblem, b: int, ks: np.ndarray, reduced: 
                             np.full(n_x + n_y, highspy.HighsVarType.kInteger))
     h.changeColsCost(n_x, np.arange(n_x, dtype=np.int32), reduced)
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    for r in problem.rows_of_bin()[b]:
+    for r in rows:
         row = problem.capacities[r]
         if len(row.bins) == 1:
             h.addRow(-highspy.kHighsInf, row.capacity, n_x, np.arange(n_x, dtype=np.int32),
@@ -145,7 +146,7 @@ def _park_knapsack(problem: AssignmentProblem, b: int, ks: np.ndarray, reduced: 
 
 
 def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: float, row_dual: np.ndarray, *,
-                      seconds: float, knapsack_seconds: float = 0.1, plans=(), log=None) -> dict:
+                      seconds: float, knapsack_seconds: float | None = 0.1, plans=(), log=None) -> dict:
     """Dantzig–Wolfe over park patterns: how far any bound from whole parks can go, and where the optimum lies.
 
     The master is the relaxation with each park's pairs replaced by patterns (subsets that fit the park's
@@ -153,8 +154,10 @@ def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: 
     (:func:`_park_knapsack`) at the master's row prices and adds the patterns with a positive reduced
     score. The master's LP value only rises towards the Dantzig–Wolfe bound, so it is a floor for every
     bound of this family; each round's Lagrangian bound (the lowest is kept) is a ceiling on every plan.
-    Starts from the patterns of ``plans`` and those priced at ``row_dual`` (the relaxation's prices).
-    Returns the master's value, the best bound, rounds and patterns.
+    ``model`` is the relaxation (pair columns first) and ``row_dual`` its prices, as from
+    :func:`relaxation_with_prices`. Starts from the patterns of ``plans`` and those priced at ``row_dual``;
+    ``knapsack_seconds=None`` solves every knapsack exactly. Returns the master's value (``None`` while
+    a row's lower side is met only by its slack), the best bound, rounds and patterns.
     """
     t0 = time.perf_counter()
     n_pairs, n_bins = problem.n_pairs, len(problem.bins)
@@ -200,6 +203,8 @@ def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: 
     rounds, value = 0, None
     while time.perf_counter() - t0 < seconds:
         master.run()
+        if master.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
         rounds += 1
         solution = master.getSolution()
         slack = np.asarray(solution.col_value[n_fixed_cols - len(lower):n_fixed_cols])
@@ -210,7 +215,7 @@ def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: 
         bound = min(bound, at)
         added = sum(add(b, ks) for b, ks in patterns)
         if log is not None:
-            log(f"round {rounds}: master {value or float('nan'):14,.0f}, bound {bound:14,.0f}, "
+            log(f"round {rounds}: master {float('nan') if value is None else value:14,.0f}, bound {bound:14,.0f}, "
                 f"{master.getNumCol() - n_fixed_cols:,} patterns ({time.perf_counter() - t0:.0f} s)")
         if not added or (value is not None and bound - value <= 1e-6 * max(1.0, abs(bound))):
             break
@@ -252,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         result = column_generation(problem, model, constant, row_dual, seconds=args.columns,
                                    plans=[solution.chosen_pairs], log=lambda line: print(line, flush=True))
         print(f"column generation ({result['seconds']:.0f} s, {result['rounds']} rounds, {result['patterns']:,} "
-              f"patterns): master {result['master'] or float('nan'):14,.0f} (no bound from whole parks is lower), "
+              f"patterns): master {float('nan') if result['master'] is None else result['master']:14,.0f} "
+              f"(no bound from whole parks is lower), "
               f"bound {result['bound']:14,.0f}", flush=True)
     return 0
 

@@ -231,10 +231,9 @@ class _Items:
         self.done = not len(problem.bins) or not problem.n_pairs
 
     def step(self, plan: list[int], value: float, remaining: float) -> list[int] | None:
+        deadline = time.perf_counter() + min(self.sub_seconds, remaining)  # building counts against the time too
         problem = self.problem
         placed = np.asarray(plan, dtype=np.int64)
-        if not len(placed):
-            return None
         classes = problem.classes
         self.turn += 1
         if self.turn % 2 == 0 and classes is not None and len(classes.names) > 1:
@@ -243,13 +242,14 @@ class _Items:
             pool = pool if len(pool) else placed
         else:
             pool = placed
-        picked = self.rng.choice(pool, size=min(self.size, len(pool)), replace=False)
+        picked = self.rng.choice(pool, size=min(self.size, len(pool)), replace=False) if len(pool) else pool
         free = np.zeros(len(problem.items), dtype=bool)
         free[problem.pair_item[picked]] = True
         unplaced = np.ones(len(problem.items), dtype=bool)
         unplaced[problem.pair_item[placed]] = False
-        near = np.isin(problem.pair_bin, problem.pair_bin[picked]) & unplaced[problem.pair_item]
-        candidates = np.unique(problem.pair_item[near])
+        # unplaced items eligible where the freed ones sit (any unplaced item while nothing is placed)
+        near = np.isin(problem.pair_bin, problem.pair_bin[picked]) if len(picked) else np.ones(problem.n_pairs, bool)
+        candidates = np.unique(problem.pair_item[near & unplaced[problem.pair_item]])
         if len(candidates) > 2 * self.size:
             candidates = self.rng.choice(candidates, size=2 * self.size, replace=False)
         free[candidates] = True
@@ -258,7 +258,7 @@ class _Items:
         position = np.full(problem.n_pairs, -1, dtype=np.int64)
         position[keep] = np.arange(len(keep))
         with quiet_stdout():
-            result = solve_matrix(model, time_limit=max(0.05, min(self.sub_seconds, remaining)), gap=1e-4,
+            result = solve_matrix(model, time_limit=max(0.05, deadline - time.perf_counter()), gap=1e-4,
                                   threads=self.threads, start=model.start_vector(sub, position[placed].tolist()))
         if result.values is None:
             return None
@@ -291,8 +291,9 @@ def fix_items(problem: AssignmentProblem, chosen: np.ndarray, free: np.ndarray) 
     if problem.links is not None and len(problem.links.a):
         lk = problem.links
         live = np.flatnonzero(free[lk.a] | free[lk.b])
-        links = Links(tuple(lk.names[n] for n in live), lk.a[live], lk.b[live], lk.reward[live], lk.limit[live],
-                      lk.distance)
+        links = replace(lk, names=tuple(lk.names[n] for n in live), a=lk.a[live], b=lk.b[live], reward=lk.reward[live],
+                        limit=lk.limit[live])
+        links._near.update(lk._near)  # the same distances: the near matrices computed so far hold
     side = []
     for row in problem.side_rows:
         inside = keep_pos[row.pairs] >= 0

@@ -295,6 +295,29 @@ def test_fixing_items_keeps_every_constraint_and_score(seed):
             differences.append(problem.objective_of(whole) - sub.objective_of(picked))
     assert feasible >= 5
     assert np.ptp(differences) == pytest.approx(0.0, abs=1e-9)
+    # the fixing itself: a fixed placed item keeps only its pair and must stay; a free item keeps all its pairs
+    current = np.zeros(problem.n_pairs, dtype=bool)
+    current[plan] = True
+    assert keep.tolist() == np.flatnonzero(free[problem.pair_item] | current).tolist()
+    assert sub.mandatory[problem.pair_item[plan[~free[problem.pair_item[plan]]]]].all()
+    assert len(sub.links.a) == int((free[problem.links.a] | free[problem.links.b]).sum())
+    # and the sub-problem's optimum is the whole problem's with the fixed items' columns pinned
+    from dataclasses import replace
+
+    from optimize._quiet import quiet_stdout
+    from optimize.matrix import build_matrix, solve_matrix
+
+    best = solve(sub, SolverOptions(solver="highs", gap=0, search=0))
+    model = build_matrix(problem)
+    lower, upper = model.col_lower.copy(), model.col_upper.copy()
+    pinned = ~free[problem.pair_item]
+    upper[: problem.n_pairs][pinned & ~current] = 0.0
+    lower[: problem.n_pairs][pinned & current] = 1.0
+    with quiet_stdout():
+        whole = solve_matrix(replace(model, col_lower=lower, col_upper=upper), time_limit=30, gap=0)
+    assert whole.status == "optimal" and best.status is Status.OPTIMAL
+    from_sub = sorted(int(keep[n]) for n in best.chosen_pairs)
+    assert problem.objective_of(from_sub) == pytest.approx(whole.objective, abs=1e-6)
 
 
 def test_item_neighbourhood_moves_items_between_parks():
