@@ -218,7 +218,8 @@ class _Items:
     items dropped (their reward cannot change). Measured on the S benchmark (one thread) from a 7,400,682
     plan, 60 s of this operator alone: 60 items and 2 s per sub-MIP reach 7,448,835, 100 items and 3 s
     7,432,126, park neighbourhoods alone 7.42 M, both operators 7,472,946. In the engine at 300 s S ends
-    at 7,481,812 (gap 3.06 %) instead of 7,444,400 (3.55 %); at 60 s, where the search starts from a
+    at 7,459,565–7,481,812 (gap 3.35–3.06 %, three runs) instead of 7,442,277–7,444,400 (3.57–3.55 %,
+    two runs; 40 items and 1.5 s: 7,475,891–7,489,289, the same); at 60 s, where the search starts from a
     weaker plan and park neighbourhoods still gain faster, and on M at 120 s, nothing changes beyond
     the run-to-run spread.
     """
