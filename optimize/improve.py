@@ -263,10 +263,8 @@ class _Items:
                                   threads=self.threads, start=model.start_vector(sub, position[placed].tolist()))
         if result.values is None:
             return None
-        candidate = sorted(int(k) for k in keep[np.flatnonzero(result.values[: model.n_x] > 0.5)])
-        if problem.objective_of(candidate) <= value + 1e-6 * max(1.0, abs(value)) or problem.violations(candidate):
-            return None
-        return candidate
+        # improve() keeps the candidate only if it scores better and violates nothing
+        return sorted(int(k) for k in keep[np.flatnonzero(result.values[: model.n_x] > 0.5)])
 
 
 def fix_items(problem: AssignmentProblem, chosen: np.ndarray, free: np.ndarray) -> tuple[AssignmentProblem, np.ndarray]:
@@ -294,7 +292,6 @@ def fix_items(problem: AssignmentProblem, chosen: np.ndarray, free: np.ndarray) 
         live = np.flatnonzero(free[lk.a] | free[lk.b])
         links = replace(lk, names=tuple(lk.names[n] for n in live), a=lk.a[live], b=lk.b[live], reward=lk.reward[live],
                         limit=lk.limit[live])
-        links._near.update(lk._near)  # the same distances: the near matrices computed so far hold
     side = []
     for row in problem.side_rows:
         inside = keep_pos[row.pairs] >= 0
