@@ -34,6 +34,7 @@ rounds against 22,467,909).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -101,7 +102,7 @@ def _relaxation_parts(problem: AssignmentProblem) -> tuple[MatrixModel, float, l
 
 
 def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int = 1,
-          max_rounds: int = 30) -> Relaxation:
+          max_rounds: int = 30, on_round: Callable[[float, np.ndarray], None] | None = None) -> Relaxation:
     """Solve the relaxation with HiGHS within ``time_limit`` seconds (``None``: no limit), tightened by link cuts.
 
     Each round solves the LP by interior point without crossover (41 s instead of 115 s with dual
@@ -109,7 +110,8 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
     cut for every link whose aggregated variable exceeds what its parks allow (:func:`_link_cuts`).
     A round starts only if it is expected to end in time (within twice the last one's time: rounds
     slow down as cuts are added); the bound reported is the lowest of the rounds', the LP values those
-    of the last round.
+    of the last round. ``on_round(bound, x)`` is called after each round with the round's bound and
+    the pairs' LP values (:mod:`optimize._background` streams them to a parent process).
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -134,6 +136,8 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
         value += 1e-9 * max(1.0, abs(value))  # floating-point sums: keep the bound on the safe side
         bound = value if bound is None else min(bound, value)
         points.append(np.clip(result.values[: problem.n_pairs], 0.0, 1.0))
+        if on_round is not None:
+            on_round(value, points[-1])
         message = f"LP relaxation solved ({len(points)} round{'s' if len(points) > 1 else ''})"
         new = _link_cuts(structures, result.values, model.n_cols)
         if new is None:

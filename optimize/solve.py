@@ -1,7 +1,8 @@
 """Solve the assignment model with CBC (through PuLP) or HiGHS (in memory), and read the answer honestly.
 
 The engine: a greedy plan and a small LP relaxation (:mod:`optimize.relax`, a proven bound at any size
-and a rounded plan); the MIP solver started from the better of the two plans for ``1 − search`` of the
+and a rounded plan; on large problems in a second process for the whole time limit,
+:mod:`optimize._background`); the MIP solver started from the better of the two plans for ``1 − search`` of the
 time limit; then neighbourhood search (:mod:`optimize.improve`) for the rest when the solver has not
 proved its plan.
 
@@ -26,6 +27,7 @@ import numpy as np
 import pulp
 from pulp.apis.coin_api import pulp_cbc_path
 
+from ._background import BackgroundRelaxation
 from ._errors import SolverError
 from ._quiet import quiet_stdout
 from .greedy import greedy_plan
@@ -138,6 +140,17 @@ def solve(
     """
     options = options or SolverOptions()
     t_begin = time.perf_counter()
+    background = (BackgroundRelaxation(problem, time_limit=options.time_limit, threads=options.threads)
+                  if _relaxes_in_background(problem, options) else None)
+    try:
+        return _solve(problem, options, start, t_begin, background)
+    finally:
+        if background is not None:
+            background.stop()
+
+
+def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[int] | None, t_begin: float,
+           background: BackgroundRelaxation | None) -> Solution:
     greedy = greedy_plan(problem)
     greedy_ok = not problem.violations(greedy)
     greedy_objective = problem.objective_of(greedy)
@@ -153,7 +166,12 @@ def solve(
     model = build_matrix(problem) if options.solver == "highs" else None
     model_seconds = time.perf_counter() - t_build
     alone = model is not None and _skips_whole_model(model, options, has_start=start is not None or greedy_ok)
-    lp = _relaxation(problem, options, share=RELAXATION_SHARE_ALONE if alone else RELAXATION_SHARE)
+    if background is not None:  # the first rounds guide the start; the later ones come in while the search runs
+        background.wait(soft=BACKGROUND_WAIT_SHARE * options.time_limit,
+                        hard=(RELAXATION_SHARE_ALONE if alone else RELAXATION_SHARE) * options.time_limit)
+        lp = background.snapshot()
+    else:
+        lp = _relaxation(problem, options, share=RELAXATION_SHARE_ALONE if alone else RELAXATION_SHARE)
     start_label = "start"
     if start is None:
         start, start_label = (greedy, "greedy") if greedy_ok else (None, "greedy")
@@ -209,6 +227,8 @@ def solve(
                 chosen_pairs, objective, source = better, problem.objective_of(better), source + "+search"
         search_seconds = time.perf_counter() - t2
 
+    if background is not None:
+        lp = background.stop()
     if bound is not None and objective is not None and bound < objective - 1e-6 * max(1.0, abs(objective)):
         notes.append(f"the solver's bound {bound:,.6g} is below the plan's objective; it is not reported")
         bound, proven = None, False
@@ -245,8 +265,21 @@ def solve(
 # of link cuts (26,274,385 instead of 26,461,763) is worth more than the search's 15 s
 RELAXATION_SHARE = 0.2
 RELAXATION_SHARE_ALONE = 0.35
+# the relaxation runs in a second process, for the whole time limit, when the problem has at least this many
+# pairs and the time limit is at least this long (a child interpreter costs about a second to start; on S,
+# 3,600 pairs, the relaxation's rounds end in 3 s anyway); the solve waits for its rounds until this share
+# of the time limit has passed and one round has come, or until the share above has passed
+BACKGROUND_MIN_PAIRS = 10_000
+BACKGROUND_MIN_SECONDS = 30.0
+BACKGROUND_WAIT_SHARE = 0.2
 # the whole-model MIP stops when its gap shrank by less than a tenth over this share of the time limit
 STALL_SHARE = 0.1
+
+
+def _relaxes_in_background(problem: AssignmentProblem, options: SolverOptions) -> bool:
+    """Whether the relaxation runs in a second process (:mod:`optimize._background`) beside the solve."""
+    return (options.time_limit is not None and options.time_limit >= BACKGROUND_MIN_SECONDS
+            and problem.n_pairs >= BACKGROUND_MIN_PAIRS)
 
 
 def _relaxation(problem: AssignmentProblem, options: SolverOptions, share: float = RELAXATION_SHARE) -> Relaxation:

@@ -149,3 +149,63 @@ def test_a_relaxation_bound_below_the_plan_is_not_reported(monkeypatch):
     solution = solve(problem, SolverOptions(solver="highs", time_limit=5, search=0))
     assert solution.objective == 7 and solution.bound is None and solution.status is Status.FEASIBLE
     assert any("below the plan's objective" in note for note in solution.notes)
+
+
+def test_the_relaxation_in_a_second_process_gives_the_same_rounds():
+    """optimize._background: the child's rounds are relax()'s own, and it has ended when stop() returns."""
+    from optimize._background import BackgroundRelaxation
+
+    problem = extras_problem(2)
+    background = BackgroundRelaxation(problem, time_limit=60)
+    background.wait(soft=60, hard=60)  # returns when the child has ended: every round is in
+    first = background.snapshot()
+    result = background.stop()
+    here = relax(problem, time_limit=60)
+    assert background._child.poll() is not None
+    assert first.bound == result.bound and len(result.rounds) == len(here.rounds) >= 2
+    assert result.bound == pytest.approx(here.bound, rel=1e-9)
+    for there, local in zip(result.rounds, here.rounds, strict=True):
+        np.testing.assert_allclose(there, local, atol=1e-9)
+    assert "in a second process" in result.message
+
+
+def test_a_slow_relaxation_process_is_stopped_and_a_failed_one_costs_only_the_bound(monkeypatch):
+    import importlib
+    import sys
+    import time
+
+    from optimize._background import BackgroundRelaxation
+    from optimize.matrix import HighsResult
+
+    problem = extras_problem(3)
+    plan = solve(problem, SolverOptions(solver="highs", time_limit=30)).chosen_pairs  # greedy has no plan here
+    monkeypatch.setattr(BackgroundRelaxation, "command", (sys.executable, "-c", "import time; time.sleep(60)"))
+    t0 = time.perf_counter()
+    slow = BackgroundRelaxation(problem, time_limit=60)
+    slow.wait(soft=0.0, hard=0.5)  # no round comes: waits until `hard`
+    result = slow.stop()
+    assert 0.5 <= time.perf_counter() - t0 < 10 and slow._child.poll() is not None
+    assert result.bound is None and result.rounds == ()
+
+    failing = (sys.executable, "-c", "import sys; sys.stdin.buffer.read(); sys.exit('no memory left')")
+    monkeypatch.setattr(BackgroundRelaxation, "command", failing)
+    crashed = BackgroundRelaxation(problem, time_limit=60)
+    crashed.wait(soft=60, hard=60)
+    assert crashed.stop().bound is None and "no memory left" in crashed.stop().message
+
+    # in a solve: HiGHS gives nothing, the start plan is reported, and no bound is claimed
+    solve_module = importlib.import_module("optimize.solve")
+    monkeypatch.setattr(solve_module, "BACKGROUND_MIN_PAIRS", 0)
+    monkeypatch.setattr(solve_module, "BACKGROUND_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(solve_module, "solve_matrix",
+                        lambda *args, **kwargs: HighsResult("no_solution", None, None, None, "Interrupted by user"))
+    solution = solve(problem, SolverOptions(solver="highs", time_limit=5, search=0), start=plan)
+    assert solution.has_plan and solution.bound is None and not problem.violations(solution.chosen_pairs)
+
+    # with the real child, the same solve reports the relaxation's bound, as a solve without a second process does
+    monkeypatch.setattr(BackgroundRelaxation, "command", (sys.executable, "-m", "optimize._background"))
+    there = solve(problem, SolverOptions(solver="highs", time_limit=30, search=0), start=plan)
+    monkeypatch.setattr(solve_module, "BACKGROUND_MIN_PAIRS", 10**12)
+    here = solve(problem, SolverOptions(solver="highs", time_limit=30, search=0), start=plan)
+    assert there.bound == pytest.approx(relax(problem, time_limit=30).bound, rel=1e-9)
+    assert there.bound == pytest.approx(here.bound, rel=1e-9) and there.objective == here.objective

@@ -1,0 +1,147 @@
+"""The LP relaxation (:func:`optimize.relax.relax`) in a second process, while the first one searches for plans.
+
+On the large benchmarks the relaxation is the only source of a proven bound, and its rounds of link
+cuts slow down as cuts are added: on L (3,000 projects × 200 parks, 10,000 links) the first round
+takes about 70 s and the second about 170 s, so within a 300 s limit the solve used to stop after one
+round and give the rest to the search. The machines this runs on have two cores; here the rounds go
+on in a child process for the whole time limit while the parent searches, and the parent reads every
+round that finished when it is done. The child is a fresh interpreter (``python -m
+optimize._background``, as :func:`optimize.matrix.solve_matrix_guarded` does) that reads the pickled
+problem on stdin and writes each round's bound and LP point as a length-prefixed pickle on stdout.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .problem import AssignmentProblem
+from .relax import Relaxation, relax
+
+
+class BackgroundRelaxation:
+    """Rounds of the relaxation computed by a child process until ``time_limit`` seconds from now.
+
+    Use :meth:`wait` for the first rounds (their LP points guide a start plan), :meth:`snapshot` for
+    what arrived so far, and :meth:`stop` at the end: it ends the child and returns every round that
+    finished, with the lowest of their bounds. A child that fails only costs the bound.
+    """
+
+    # the child's command line (tests put a failing or a slow one here)
+    command: tuple[str, ...] = (sys.executable, "-m", "optimize._background")
+
+    def __init__(self, problem: AssignmentProblem, *, time_limit: float, threads: int = 1) -> None:
+        self._t0 = time.perf_counter()
+        self._rounds: list[tuple[float, np.ndarray]] = []
+        self._arrived = threading.Condition()
+        self._ended = False
+        self._error = ""
+        self._stopped: Relaxation | None = None
+        deadline = time.monotonic() + time_limit  # CLOCK_MONOTONIC: the same clock in the child
+        root = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH", "")]))}
+        self._child = subprocess.Popen(list(self.command), stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        payload = pickle.dumps((problem, deadline, threads))
+        self._writer = threading.Thread(target=self._write, args=(payload,), daemon=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._writer.start()
+        self._reader.start()
+
+    def _write(self, payload: bytes) -> None:
+        try:
+            self._child.stdin.write(payload)
+            self._child.stdin.close()
+        except OSError:  # the child ended early; _read reports why
+            pass
+
+    def _read(self) -> None:
+        stream = self._child.stdout
+        try:
+            while True:
+                head = stream.read(8)
+                if len(head) < 8:
+                    break
+                data = stream.read(int.from_bytes(head, "little"))
+                bound, x = pickle.loads(data)  # noqa: S301 - written by our own child
+                with self._arrived:
+                    self._rounds.append((float(bound), np.asarray(x)))
+                    self._arrived.notify_all()
+        except (OSError, ValueError, pickle.UnpicklingError) as exc:
+            self._error = str(exc)
+        finally:
+            code = self._child.wait()
+            if code not in (0, -9, -15) and not self._error:
+                last = self._child.stderr.read().decode(errors="replace").strip().splitlines()[-1:] or [""]
+                self._error = f"the relaxation's process ended with code {code} {last[0]}".strip()
+            with self._arrived:
+                self._ended = True
+                self._arrived.notify_all()
+
+    def wait(self, *, soft: float, hard: float) -> None:
+        """Block until the child has ended, or ``soft`` seconds (from the start) have passed and a round has
+        arrived, or ``hard`` seconds have passed."""
+        with self._arrived:
+            while True:
+                elapsed = time.perf_counter() - self._t0
+                if self._ended or elapsed >= hard or (elapsed >= soft and self._rounds):
+                    return
+                self._arrived.wait((soft if elapsed < soft else hard) - elapsed)
+
+    def snapshot(self) -> Relaxation:
+        """The rounds that have arrived so far (the child goes on)."""
+        with self._arrived:
+            rounds = list(self._rounds)
+            ended, error = self._ended, self._error
+        return self._relaxation(rounds, ended, error)
+
+    def stop(self) -> Relaxation:
+        """End the child (a round in progress is lost) and return every round that finished."""
+        if self._stopped is None:
+            if self._child.poll() is None:
+                self._child.kill()
+            self._reader.join()
+            self._writer.join()
+            for stream in (self._child.stdout, self._child.stderr):
+                stream.close()
+            self._stopped = self._relaxation(list(self._rounds), True, self._error)
+        return self._stopped
+
+    def _relaxation(self, rounds: list[tuple[float, np.ndarray]], ended: bool, error: str) -> Relaxation:
+        seconds = time.perf_counter() - self._t0
+        if not rounds:
+            message = (f"LP relaxation: {error}" if error else
+                       "LP relaxation: no round finished in time" if ended else "LP relaxation: no round yet")
+            return Relaxation(None, seconds, message)
+        n = len(rounds)
+        return Relaxation(min(bound for bound, _ in rounds), seconds,
+                          f"LP relaxation solved ({n} round{'s' if n > 1 else ''}, in a second process)",
+                          tuple(x for _, x in rounds))
+
+
+def main() -> None:
+    problem, deadline, threads = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - written by our parent
+    pipe = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # HiGHS prints a banner on stdout whatever its options
+
+    def emit(bound: float, x: np.ndarray) -> None:
+        data = pickle.dumps((bound, x))
+        pipe.write(len(data).to_bytes(8, "little") + data)
+        pipe.flush()
+
+    try:
+        relax(problem, time_limit=max(0.01, deadline - time.monotonic()), threads=threads, on_round=emit)
+    except BrokenPipeError:  # the parent stopped listening
+        pass
+
+
+if __name__ == "__main__":
+    main()
