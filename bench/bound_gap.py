@@ -44,10 +44,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import SIZES, make_instance
 
 from optimize import SolverOptions, solve
+from optimize._knapsacks import park_knapsack_bound as park_knapsack_bound_at
+from optimize._knapsacks import park_rows as _park_rows
 from optimize._quiet import quiet_stdout
 from optimize.matrix import MatrixModel, solve_matrix
 from optimize.problem import AssignmentProblem
-from optimize.relax import _link_cuts, _relaxation_parts, dual_bound, priced_sides, with_cuts
+from optimize.relax import _link_cuts, _relaxation_parts, dual_bound, with_cuts
 
 
 def relaxation_with_prices(problem: AssignmentProblem, max_rounds: int = 30
@@ -68,81 +70,16 @@ def relaxation_with_prices(problem: AssignmentProblem, max_rounds: int = 30
 
 
 def park_knapsack_bound(problem: AssignmentProblem, model: MatrixModel, constant: float, row_dual: np.ndarray) -> float:
-    """Lagrangian bound: rows other than single-park capacities priced, each park's knapsack solved exactly.
-
-    ``bound = Σ_r π_r · side_r + Σ_links max(0, reduced) + Σ_parks max(0, best pattern's reduced score)``
-    with the single-park capacity rows (and the chain limit) kept in each park's problem; ``constant``
-    is the relaxation's (chain-opening bonuses, if any).
-    """
+    """Lagrangian bound: rows other than single-park capacities priced, each park's knapsack solved exactly
+    (:func:`optimize._knapsacks.park_knapsack_bound`)."""
     return _lagrangian(problem, model, constant, row_dual, knapsack_seconds=None)[0]
-
-
-def _park_rows(problem: AssignmentProblem) -> np.ndarray:
-    """The relaxation's rows that are single-park capacities (kept in the parks' knapsacks, not priced)."""
-    n_assign = len(np.unique(problem.pair_item))  # the rows start with one per item that has pairs, then capacities
-    return np.array([n_assign + r for r, row in enumerate(problem.capacities) if len(row.bins) == 1], dtype=np.int64)
 
 
 def _lagrangian(problem: AssignmentProblem, model: MatrixModel, constant: float, row_dual: np.ndarray, *,
                 knapsack_seconds: float | None) -> tuple[float, list[tuple[int, np.ndarray]]]:
-    """The park-knapsack bound at prices ``row_dual`` and each park's best pattern (pair indices).
-
-    A park's knapsack stopped by ``knapsack_seconds`` adds its solver's dual bound, so the bound stays valid.
-    """
-    pi = np.asarray(row_dual, dtype=float).copy()
-    pi[_park_rows(problem)] = 0.0
-    pi, side = priced_sides(model, pi)
-    reduced = model.cost - model.matrix.T @ pi
-    bound = constant + float(pi @ side) + float(np.maximum(reduced[problem.n_pairs:], 0.0).sum())
-    patterns = []
-    rows_of_bin = problem.rows_of_bin()
-    for b in range(len(problem.bins)):
-        ks = np.flatnonzero((problem.pair_bin == b) & (reduced[: problem.n_pairs] > 1e-9))
-        if not len(ks):
-            continue
-        upper, chosen = _park_knapsack(problem, b, ks, reduced[ks], knapsack_seconds, rows_of_bin[b])
-        bound += max(0.0, upper)
-        if len(chosen):
-            patterns.append((b, chosen))
-    return bound, patterns
-
-
-def _park_knapsack(problem: AssignmentProblem, b: int, ks: np.ndarray, reduced: np.ndarray,
-                   seconds: float | None, rows: list[int]) -> tuple[float, np.ndarray]:
-    """Park ``b``'s best subset of the pairs ``ks`` by ``reduced`` score within its capacities and chain limit:
-    HiGHS's dual bound on it and the best subset found."""
-    classes = problem.classes
-    chains = np.unique(classes.pair_class[ks]) if classes is not None else np.zeros(0, dtype=int)
-    n_x, n_y = len(ks), len(chains)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("mip_rel_gap", 1e-6)
-    if seconds is not None:
-        h.setOptionValue("time_limit", float(seconds))
-    h.addVars(n_x + n_y, np.zeros(n_x + n_y), np.ones(n_x + n_y))
-    h.changeColsIntegrality(n_x + n_y, np.arange(n_x + n_y, dtype=np.int32),
-                            np.full(n_x + n_y, highspy.HighsVarType.kInteger))
-    h.changeColsCost(n_x, np.arange(n_x, dtype=np.int32), reduced)
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    for r in rows:
-        row = problem.capacities[r]
-        if len(row.bins) == 1:
-            h.addRow(-highspy.kHighsInf, row.capacity, n_x, np.arange(n_x, dtype=np.int32),
-                     problem.pair_use[row.resource][ks])
-    if classes is not None and classes.per_bin_limit is not None and n_y > classes.per_bin_limit[b]:
-        y_of = {c: n_x + j for j, c in enumerate(chains)}
-        for j, k in enumerate(ks):
-            h.addRow(-highspy.kHighsInf, 0.0, 2, np.array([j, y_of[classes.pair_class[k]]], dtype=np.int32),
-                     np.array([1.0, -1.0]))
-        h.addRow(-highspy.kHighsInf, float(classes.per_bin_limit[b]), n_y,
-                 np.arange(n_x, n_x + n_y, dtype=np.int32), np.ones(n_y))
-    h.run()
-    info = h.getInfo()
-    if info.primal_solution_status != 2:  # no subset found (a time limit): the dual bound still holds
-        return float(info.mip_dual_bound), np.zeros(0, dtype=np.int64)
-    values = np.asarray(h.getSolution().col_value[:n_x])
-    return float(info.mip_dual_bound), ks[values > 0.5]
+    """The park-knapsack bound at prices ``row_dual`` and each park's best pattern (pair indices)."""
+    bound, patterns = park_knapsack_bound_at(problem, model, constant, row_dual, knapsack_seconds=knapsack_seconds)
+    return (np.inf if bound is None else bound), patterns
 
 
 def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: float, row_dual: np.ndarray, *,
@@ -151,7 +88,7 @@ def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: 
 
     The master is the relaxation with each park's pairs replaced by patterns (subsets that fit the park's
     capacities and chain limit) and one convexity row per park; each round prices every park's knapsack
-    (:func:`_park_knapsack`) at the master's row prices and adds the patterns with a positive reduced
+    (:func:`optimize._knapsacks.park_knapsack`) at the master's row prices and adds the patterns with a positive reduced
     score. The master's LP value only rises towards the Dantzig–Wolfe bound, so it is a floor for every
     bound of this family; each round's Lagrangian bound (the lowest is kept) is a ceiling on every plan.
     ``model`` is the relaxation (pair columns first) and ``row_dual`` its prices, as from

@@ -60,6 +60,18 @@ class Relaxation:
         return self.rounds[-1] if self.rounds else None
 
 
+@dataclass(frozen=True)
+class Round:
+    """One round of :func:`relax`: its bound, the pairs' LP values, the LP solved (with its cuts), its row prices
+    and the constant added to its optimum."""
+
+    bound: float
+    x: np.ndarray
+    model: MatrixModel
+    row_dual: np.ndarray
+    constant: float
+
+
 LinkStructure = tuple[int, np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -102,7 +114,7 @@ def _relaxation_parts(problem: AssignmentProblem) -> tuple[MatrixModel, float, l
 
 
 def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int = 1,
-          max_rounds: int = 30, on_round: Callable[[float, np.ndarray], None] | None = None) -> Relaxation:
+          max_rounds: int = 30, on_round: Callable[[Round], None] | None = None) -> Relaxation:
     """Solve the relaxation with HiGHS within ``time_limit`` seconds (``None``: no limit), tightened by link cuts.
 
     Each round solves the LP by interior point without crossover (41 s instead of 115 s with dual
@@ -110,8 +122,8 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
     cut for every link whose aggregated variable exceeds what its parks allow (:func:`_link_cuts`).
     A round starts only if it is expected to end in time (within twice the last one's time: rounds
     slow down as cuts are added); the bound reported is the lowest of the rounds', the LP values those
-    of the last round. ``on_round(bound, x)`` is called after each round with the round's bound and
-    the pairs' LP values (:mod:`optimize._background` streams them to a parent process).
+    of the last round. ``on_round`` is called with each :class:`Round` (:mod:`optimize._background`
+    streams them to a parent process, and prices park knapsacks at the last one's prices).
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -137,7 +149,7 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
         bound = value if bound is None else min(bound, value)
         points.append(np.clip(result.values[: problem.n_pairs], 0.0, 1.0))
         if on_round is not None:
-            on_round(value, points[-1])
+            on_round(Round(value, points[-1], current, np.asarray(result.row_dual), constant))
         message = f"LP relaxation solved ({len(points)} round{'s' if len(points) > 1 else ''})"
         new = _link_cuts(structures, result.values, model.n_cols)
         if new is None:
@@ -297,4 +309,4 @@ def rounded_plan(problem: AssignmentProblem, x: np.ndarray) -> list[int]:
     return sorted(chosen)
 
 
-__all__ = ["Relaxation", "dual_bound", "relax", "relaxation_model", "rounded_plan"]
+__all__ = ["Relaxation", "Round", "dual_bound", "relax", "relaxation_model", "rounded_plan"]

@@ -151,6 +151,7 @@ def solve(
 
 def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[int] | None, t_begin: float,
            background: BackgroundRelaxation | None) -> Solution:
+    time_limit = options.time_limit
     greedy = greedy_plan(problem)
     greedy_ok = not problem.violations(greedy)
     greedy_objective = problem.objective_of(greedy)
@@ -227,8 +228,8 @@ def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[i
                 chosen_pairs, objective, source = better, problem.objective_of(better), source + "+search"
         search_seconds = time.perf_counter() - t2
 
-    if background is not None:
-        lp = background.stop()
+    if background is not None:  # a solve that ended early (no search, or nothing left to search) waits for it
+        lp = background.stop() if proven else background.finish(by=time_limit)
     if bound is not None and objective is not None and bound < objective - 1e-6 * max(1.0, abs(objective)):
         notes.append(f"the solver's bound {bound:,.6g} is below the plan's objective; it is not reported")
         bound, proven = None, False
@@ -237,7 +238,7 @@ def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[i
             notes.append(f"the LP relaxation's bound {lp.bound:,.6g} is below the plan's objective; it is not reported")
         else:
             bound = max(lp.bound, objective)  # the relaxation's bound is proven too, and here the tighter one
-            notes.append(f"the proven bound {bound:,.6g} comes from the LP relaxation ({lp.seconds:.1f} s)")
+            notes.append(f"the proven bound {bound:,.6g} comes from the LP relaxation ({lp.seconds:.1f} s; {lp.message})")
     gap = _relative_gap(objective, bound)
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     if status is Status.FEASIBLE and gap is not None and gap <= options.gap:
@@ -266,10 +267,11 @@ def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[i
 RELAXATION_SHARE = 0.2
 RELAXATION_SHARE_ALONE = 0.35
 # the relaxation runs in a second process, for the whole time limit, when the problem has at least this many
-# pairs and the time limit is at least this long (a child interpreter costs about a second to start; on S,
-# 3,600 pairs, the relaxation's rounds end in 3 s anyway); the solve waits for its rounds until this share
-# of the time limit has passed and one round has come, or until the share above has passed
-BACKGROUND_MIN_PAIRS = 10_000
+# pairs and the time limit is at least this long (a child interpreter costs about a second to start; the
+# demo, 20 s, stays in one process); the solve waits for its rounds until they are over, or this share of the
+# time limit has passed and one round has come, or the share above has passed. After its rounds the child
+# prices park knapsacks (S, 3,600 pairs: rounds over in 3 s, knapsacks 7,703,898 instead of 7,729,785)
+BACKGROUND_MIN_PAIRS = 1_000
 BACKGROUND_MIN_SECONDS = 30.0
 BACKGROUND_WAIT_SHARE = 0.2
 # the whole-model MIP stops when its gap shrank by less than a tenth over this share of the time limit

@@ -178,7 +178,9 @@ def test_a_slow_relaxation_process_is_stopped_and_a_failed_one_costs_only_the_bo
     from optimize.matrix import HighsResult
 
     problem = extras_problem(3)
-    plan = solve(problem, SolverOptions(solver="highs", time_limit=30)).chosen_pairs  # greedy has no plan here
+    optimum = solve(problem, SolverOptions(solver="highs", time_limit=30, gap=0))
+    assert optimum.status is Status.OPTIMAL
+    plan = optimum.chosen_pairs  # greedy has no plan here
     monkeypatch.setattr(BackgroundRelaxation, "command", (sys.executable, "-c", "import time; time.sleep(60)"))
     t0 = time.perf_counter()
     slow = BackgroundRelaxation(problem, time_limit=60)
@@ -202,10 +204,40 @@ def test_a_slow_relaxation_process_is_stopped_and_a_failed_one_costs_only_the_bo
     solution = solve(problem, SolverOptions(solver="highs", time_limit=5, search=0), start=plan)
     assert solution.has_plan and solution.bound is None and not problem.violations(solution.chosen_pairs)
 
-    # with the real child, the same solve reports the relaxation's bound, as a solve without a second process does
+    # with the real child, the same solve reports the relaxation's bound as a solve without a second process
+    # does, tightened by the park knapsacks (the solve waits for them: nothing else is left to do)
     monkeypatch.setattr(BackgroundRelaxation, "command", (sys.executable, "-m", "optimize._background"))
     there = solve(problem, SolverOptions(solver="highs", time_limit=30, search=0), start=plan)
     monkeypatch.setattr(solve_module, "BACKGROUND_MIN_PAIRS", 10**12)
     here = solve(problem, SolverOptions(solver="highs", time_limit=30, search=0), start=plan)
-    assert there.bound == pytest.approx(relax(problem, time_limit=30).bound, rel=1e-9)
-    assert there.bound == pytest.approx(here.bound, rel=1e-9) and there.objective == here.objective
+    assert here.bound == pytest.approx(relax(problem, time_limit=30).bound, rel=1e-9)
+    assert optimum.objective - 1e-6 <= there.bound < here.bound - 1.0 and there.objective == here.objective
+
+
+def test_the_second_process_prices_park_knapsacks_after_its_rounds(monkeypatch):
+    """One park of 10 ha, A (6 ha, score 6) and B (5 ha, 4.5): the LP fills the park, 6 + 4/5 · 4.5 = 9.6; at its
+    prices the park's knapsack holds one project, so the child's last bound is 6, the optimum, and a solve whose
+    solver proves nothing reports it (it waits for the child: nothing else is left to do)."""
+    import importlib
+
+    from optimize._background import BackgroundRelaxation
+    from optimize.matrix import HighsResult
+
+    pairs = pd.DataFrame({"item": ["A", "B"], "bin": ["P", "P"], "score": [6.0, 4.5], "land": [6.0, 5.0]})
+    caps = pd.DataFrame({"name": ["land[P]"], "resource": ["land"], "bin": ["P"], "capacity": [10.0]})
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["A", "B"], bins=["P"])
+    background = BackgroundRelaxation(problem, time_limit=30)
+    background.wait(soft=30, hard=30)
+    rounds = background.snapshot()
+    result = background.finish(by=30)
+    assert rounds.bound == pytest.approx(9.6) and result.bound == pytest.approx(6.0)
+    assert len(result.rounds) == len(rounds.rounds) == 1 and "park knapsacks" in result.message
+
+    solve_module = importlib.import_module("optimize.solve")
+    monkeypatch.setattr(solve_module, "BACKGROUND_MIN_PAIRS", 0)
+    monkeypatch.setattr(solve_module, "BACKGROUND_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(solve_module, "solve_matrix",
+                        lambda *args, **kwargs: HighsResult("no_solution", None, None, None, "Interrupted by user"))
+    solution = solve(problem, SolverOptions(solver="highs", time_limit=30, search=0))
+    assert solution.objective == 6.0 and solution.bound == pytest.approx(6.0)
+    assert solution.status is Status.OPTIMAL
