@@ -16,10 +16,13 @@ None)`` when the rounds are over, ``(bound, None)`` for the knapsack bound.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -54,9 +57,10 @@ class BackgroundRelaxation:
         deadline = time.monotonic() + time_limit  # CLOCK_MONOTONIC: the same clock in the child
         root = str(Path(__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH", "")]))}
+        payload = pickle.dumps((problem, deadline, threads))  # before the child starts: nothing to clean up if it fails
+        self._stderr = tempfile.TemporaryFile()  # read at the end: a pipe nobody reads could fill and block the child
         self._child = subprocess.Popen(list(self.command), stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        payload = pickle.dumps((problem, deadline, threads))
+                                       stdout=subprocess.PIPE, stderr=self._stderr, env=env)
         self._writer = threading.Thread(target=self._write, args=(payload,), daemon=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._writer.start()
@@ -65,9 +69,13 @@ class BackgroundRelaxation:
     def _write(self, payload: bytes) -> None:
         try:
             self._child.stdin.write(payload)
-            self._child.stdin.close()
         except OSError:  # the child ended early; _read reports why
             pass
+        finally:
+            try:
+                self._child.stdin.close()
+            except OSError:
+                pass
 
     def _read(self) -> None:
         stream = self._child.stdout
@@ -86,12 +94,13 @@ class BackgroundRelaxation:
                     else:
                         self._bounds.append(float(bound))
                     self._arrived.notify_all()
-        except (OSError, ValueError, pickle.UnpicklingError) as exc:
-            self._error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a garbled stream costs the bound, never the solve
+            self._error = f"the relaxation's process sent something unreadable ({exc!r})"
         finally:
             code = self._child.wait()
             if code not in (0, -9, -15) and not self._error:
-                last = self._child.stderr.read().decode(errors="replace").strip().splitlines()[-1:] or [""]
+                self._stderr.seek(0)
+                last = self._stderr.read().decode(errors="replace").strip().splitlines()[-1:] or [""]
                 self._error = f"the relaxation's process ended with code {code} {last[0]}".strip()
             with self._arrived:
                 self._ended = True
@@ -128,8 +137,8 @@ class BackgroundRelaxation:
                 self._child.kill()
             self._reader.join()
             self._writer.join()
-            for stream in (self._child.stdout, self._child.stderr):
-                stream.close()
+            self._child.stdout.close()
+            self._stderr.close()
             self._stopped = self._relaxation(list(self._rounds), list(self._bounds), True, self._error)
         return self._stopped
 
@@ -147,7 +156,16 @@ class BackgroundRelaxation:
                           tuple(x for _, x in rounds))
 
 
+def _die_with_parent() -> None:
+    """Linux: ask the kernel to kill this process when its parent dies (a parent killed hard cannot stop it)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
+    _die_with_parent()
     problem, deadline, threads = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - written by our parent
     pipe = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -6,7 +6,8 @@ caps, side rows, links, link cuts), weak duality gives, for every plan::
     objective ≤ constant + Σ_r π_r · side_r + Σ_links max(0, reduced) + Σ_parks max(0, best pattern's reduced score)
 
 where a park's best pattern is its best subset of pairs, by reduced score, within its own land, energy
-and emission rows and its chain limit: a small multi-dimensional knapsack, solved here by HiGHS. At the
+and emission rows and its chain limit (pairs with a reduced score ≤ 0 are left out unless they use a negative
+amount of one of those rows, which could make room for others): a small multi-dimensional knapsack, solved here by HiGHS. At the
 relaxation's optimal prices this is never above the LP bound and drops what the parks' integrality is
 worth (the LP fills a park with fractions of projects). A knapsack stopped by its time limit adds
 HiGHS's dual bound on it, so the bound stays valid; a park whose knapsack is not solved at all leaves
@@ -48,8 +49,12 @@ def park_knapsack_bound(problem: AssignmentProblem, model: MatrixModel, constant
     bound = constant + float(pi @ side) + float(np.maximum(reduced[problem.n_pairs:], 0.0).sum())
     patterns = []
     rows_of_bin = problem.rows_of_bin()
+    negative = np.zeros(problem.n_pairs, dtype=bool)  # a pair that frees capacity may be worth taking at a loss
+    for row in problem.capacities:
+        if len(row.bins) == 1:
+            negative |= (problem.pair_use[row.resource] < 0) & (problem.pair_bin == row.bins[0])
     for b in range(len(problem.bins)):
-        ks = np.flatnonzero((problem.pair_bin == b) & (reduced[: problem.n_pairs] > 1e-9))
+        ks = np.flatnonzero((problem.pair_bin == b) & ((reduced[: problem.n_pairs] > 1e-9) | negative))
         if not len(ks):
             continue
         seconds = knapsack_seconds
@@ -106,4 +111,5 @@ def park_knapsack(problem: AssignmentProblem, b: int, ks: np.ndarray, reduced: n
     if info.primal_solution_status != 2:  # no subset found (a time limit): the dual bound still holds
         return upper, np.zeros(0, dtype=np.int64)
     values = np.asarray(h.getSolution().col_value[:n_x])
-    return upper, ks[values > 0.5]
+    # never below the subset found (HiGHS 1.9 reported a dual bound of 0 for a maximisation solved in presolve)
+    return max(upper, float(reduced @ (values > 0.5))), ks[values > 0.5]

@@ -140,8 +140,12 @@ def solve(
     """
     options = options or SolverOptions()
     t_begin = time.perf_counter()
-    background = (BackgroundRelaxation(problem, time_limit=options.time_limit, threads=options.threads)
-                  if _relaxes_in_background(problem, options) else None)
+    background = None
+    if _relaxes_in_background(problem, options):
+        try:  # one thread: the second process has the second core, the solve the first
+            background = BackgroundRelaxation(problem, time_limit=options.time_limit, threads=1)
+        except Exception as exc:  # noqa: BLE001 - the relaxation then runs in this process, as on small problems
+            log.warning("could not start the relaxation's second process: %s", exc)
     try:
         return _solve(problem, options, start, t_begin, background)
     finally:

@@ -157,13 +157,15 @@ def test_the_relaxation_in_a_second_process_gives_the_same_rounds():
 
     problem = extras_problem(2)
     background = BackgroundRelaxation(problem, time_limit=60)
-    background.wait(soft=60, hard=60)  # returns when the child has ended: every round is in
+    background.wait(soft=60, hard=60)  # returns when the rounds are over (the child goes on to its knapsacks)
     first = background.snapshot()
-    result = background.stop()
-    here = relax(problem, time_limit=60)
+    result = background.finish(by=60)  # returns when the child has ended
+    bounds: list[float] = []
+    here = relax(problem, time_limit=60, on_round=lambda round_: bounds.append(round_.bound))
     assert background._child.poll() is not None
-    assert first.bound == result.bound and len(result.rounds) == len(here.rounds) >= 2
-    assert result.bound == pytest.approx(here.bound, rel=1e-9)
+    assert len(first.rounds) == len(result.rounds) == len(here.rounds) >= 2
+    np.testing.assert_allclose([bound for bound, _ in background._rounds], bounds, rtol=1e-9)
+    assert result.bound <= first.bound <= min(bounds) * (1 + 1e-9) and min(bounds) == pytest.approx(here.bound)
     for there, local in zip(result.rounds, here.rounds, strict=True):
         np.testing.assert_allclose(there, local, atol=1e-9)
     assert "in a second process" in result.message
@@ -228,10 +230,9 @@ def test_the_second_process_prices_park_knapsacks_after_its_rounds(monkeypatch):
     problem = AssignmentProblem.from_tables(pairs, caps, items=["A", "B"], bins=["P"])
     background = BackgroundRelaxation(problem, time_limit=30)
     background.wait(soft=30, hard=30)
-    rounds = background.snapshot()
     result = background.finish(by=30)
-    assert rounds.bound == pytest.approx(9.6) and result.bound == pytest.approx(6.0)
-    assert len(result.rounds) == len(rounds.rounds) == 1 and "park knapsacks" in result.message
+    assert [bound for bound, _ in background._rounds] == [pytest.approx(9.6)]
+    assert result.bound == pytest.approx(6.0) and len(result.rounds) == 1 and "park knapsacks" in result.message
 
     solve_module = importlib.import_module("optimize.solve")
     monkeypatch.setattr(solve_module, "BACKGROUND_MIN_PAIRS", 0)
@@ -241,3 +242,20 @@ def test_the_second_process_prices_park_knapsacks_after_its_rounds(monkeypatch):
     solution = solve(problem, SolverOptions(solver="highs", time_limit=30, search=0))
     assert solution.objective == 6.0 and solution.bound == pytest.approx(6.0)
     assert solution.status is Status.OPTIMAL
+
+
+def test_park_knapsacks_keep_a_pair_that_frees_room():
+    """A (score 10, 10 ha) and B (score −1, −5 ha: it frees land) in a park of 5 ha: only both fit, 9 in all.
+    A knapsack of the pairs with a positive reduced score alone would hold nothing and claim a bound below 9."""
+    from optimize._knapsacks import park_knapsack_bound
+
+    pairs = pd.DataFrame({"item": ["A", "B"], "bin": ["P", "P"], "score": [10.0, -1.0], "land": [10.0, -5.0]})
+    caps = pd.DataFrame({"name": ["land[P]"], "resource": ["land"], "bin": ["P"], "capacity": [5.0]})
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["A", "B"], bins=["P"])
+    assert solve(problem, SolverOptions(solver="highs", search=0)).objective == pytest.approx(9.0)
+    rounds = []
+    relax(problem, time_limit=10, on_round=rounds.append)
+    last = rounds[-1]
+    for prices in (last.row_dual, np.zeros_like(last.row_dual)):  # at the LP's prices and at none
+        bound, _ = park_knapsack_bound(problem, last.model, last.constant, prices)
+        assert bound >= 9.0 - 1e-6
