@@ -242,7 +242,7 @@ def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[i
             notes.append(f"the LP relaxation's bound {lp.bound:,.6g} is below the plan's objective; it is not reported")
         else:
             bound = max(lp.bound, objective)  # the relaxation's bound is proven too, and here the tighter one
-            notes.append(f"the proven bound {bound:,.6g} comes from the LP relaxation ({lp.seconds:.1f} s; {lp.message})")
+            notes.append(f"the proven bound {bound:,.6g} comes from the LP relaxation ({lp.seconds:.1f} s): {lp.message}")
     gap = _relative_gap(objective, bound)
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     if status is Status.FEASIBLE and gap is not None and gap <= options.gap:
