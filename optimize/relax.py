@@ -114,14 +114,14 @@ def _relaxation_parts(problem: AssignmentProblem) -> tuple[MatrixModel, float, l
 
 
 def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int = 1,
-          max_rounds: int = 30, on_round: Callable[[Round], None] | None = None) -> Relaxation:
+          max_rounds: int = 30, on_round: Callable[[Round], None] | None = None, growth: float = 2.0) -> Relaxation:
     """Solve the relaxation with HiGHS within ``time_limit`` seconds (``None``: no limit), tightened by link cuts.
 
     Each round solves the LP by interior point without crossover (41 s instead of 115 s with dual
     simplex on the L benchmark), takes a bound from its row prices (:func:`dual_bound`), and adds a
     cut for every link whose aggregated variable exceeds what its parks allow (:func:`_link_cuts`).
-    A round starts only if it is expected to end in time (within twice the last one's time: rounds
-    slow down as cuts are added); the bound reported is the lowest of the rounds', the LP values those
+    A round starts only if it is expected to end in time (within ``growth`` times the last one's time:
+    rounds slow down as cuts are added); the bound reported is the lowest of the rounds', the LP values those
     of the last round. ``on_round`` is called with each :class:`Round` (:mod:`optimize._background`
     streams them to a parent process, and prices park knapsacks at the last one's prices).
     """
@@ -134,7 +134,7 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
     last = 0.0
     while len(points) < max_rounds:
         remaining = None if deadline is None else deadline - time.perf_counter()
-        if remaining is not None and (remaining <= 0.05 or (points and 2.0 * last > remaining)):
+        if remaining is not None and (remaining <= 0.05 or (points and growth * last > remaining)):
             break
         current = with_cuts(model, cuts)
         t1 = time.perf_counter()
