@@ -79,6 +79,12 @@ LOCAL_BRANCHING_ROWS = 30_000
 # a park neighbourhood's sub-MIP may take this many seconds per park in it (0.1 instead: the same within the
 # run-to-run spread in the engine, M at 120 s 24,999,939 against 24,932,842, L at 300 s 75,113,037 against 75,200,855)
 SUB_SECONDS_PER_BIN = 0.5
+# unplaced items freed per bin of a park neighbourhood (the densest ones, :func:`_densest_unplaced`), None for all:
+# from the greedy plan of L (3,000 projects, about 1,000 unplaced), 60 s of search reach 72,532,841 with 100,
+# 72,279,252 with 40, 71,794,525 with 200 and 68,768,876 with all (a park's sub-MIP of several hundred projects
+# stops at its time limit); from L's rounded start, where few good projects are left out, 74,973,891 and
+# 74,970,748 in 90 s; M and S from greedy unchanged (S has fewer unplaced projects per park than this)
+PARK_UNPLACED = 100
 # share of the search time the less productive operator keeps
 EXPLORE_SHARE = 0.05
 # item neighbourhoods: placed items freed per step, and seconds per sub-MIP (S benchmark, see _Items)
@@ -201,7 +207,8 @@ class _Parks:
         group = self.groups[self.position]
         self.position += 1
         limit = max(0.05, min(remaining, SUB_SECONDS_PER_BIN * self.current))  # larger neighbourhoods: longer sub-solves
-        better = _reoptimise(self.problem, set(plan), set(group), limit, self.threads)
+        better = _reoptimise(self.problem, set(plan), set(group), limit, self.threads,
+                             max_unplaced=None if PARK_UNPLACED is None else PARK_UNPLACED * self.current)
         if better is None:
             return None
         self.improved = True
@@ -369,16 +376,21 @@ def local_branching(problem: AssignmentProblem, chosen: Sequence[int], *, second
     return plan
 
 
-def restrict(problem: AssignmentProblem, chosen: set[int], group: set[int]) -> tuple[AssignmentProblem, np.ndarray,
-                                                                                     list[int], set[int]]:
+def restrict(problem: AssignmentProblem, chosen: set[int], group: set[int], *, max_unplaced: int | None = None
+             ) -> tuple[AssignmentProblem, np.ndarray, list[int], set[int]]:
     """The neighbourhood sub-problem: free items re-assigned to the bins in ``group``, the rest fixed.
 
-    Returns the sub-problem, the map from its pairs to the problem's pairs, the free items' current
-    pairs (as sub-problem pair indices) and the fixed pairs.
+    The free items are those placed in ``group`` and the unplaced ones; with ``max_unplaced``, only that
+    many unplaced items with a pair in ``group``, those with the highest score per share of the bins'
+    capacities (:func:`_densest_unplaced`). Returns the sub-problem, the map from its pairs to the
+    problem's pairs, the free items' current pairs (as sub-problem pair indices) and the fixed pairs.
     """
     placed = {int(problem.pair_item[k]): k for k in chosen}
     in_group = {i for i, k in placed.items() if int(problem.pair_bin[k]) in group}
-    free = in_group | (set(range(len(problem.items))) - placed.keys())
+    unplaced = set(range(len(problem.items))) - placed.keys()
+    if max_unplaced is not None:
+        unplaced = _densest_unplaced(problem, unplaced, group, max_unplaced)
+    free = in_group | unplaced
     fixed = chosen - {placed[i] for i in in_group}
     keep = np.flatnonzero(np.isin(problem.pair_item, sorted(free)) & np.isin(problem.pair_bin, sorted(group)))
     bins = sorted(group)
@@ -443,6 +455,25 @@ def restrict(problem: AssignmentProblem, chosen: set[int], group: set[int]) -> t
     return sub, keep, current, fixed
 
 
+def _densest_unplaced(problem: AssignmentProblem, unplaced: set[int], group: set[int], count: int) -> set[int]:
+    """The ``count`` unplaced items whose best pair in ``group`` has the highest score per share of its bin's
+    single-bin capacities (ties by item order); every one of them when there are no more."""
+    items = np.fromiter(sorted(unplaced), dtype=np.int64)
+    pairs = np.flatnonzero(np.isin(problem.pair_item, items) & np.isin(problem.pair_bin, sorted(group)))
+    if len(np.unique(problem.pair_item[pairs])) <= count:
+        return unplaced
+    share = np.zeros(len(pairs))
+    for row in problem.capacities:
+        if len(row.bins) == 1 and row.bins[0] in group:
+            at = problem.pair_bin[pairs] == row.bins[0]
+            share[at] += problem.pair_use[row.resource][pairs[at]] / max(row.capacity, 1e-9)
+    density = problem.pair_score[pairs] / np.maximum(share, 1e-9)
+    best = np.full(len(problem.items), -np.inf)
+    np.maximum.at(best, problem.pair_item[pairs], density)
+    ranked = np.lexsort((np.arange(len(problem.items)), -best))
+    return {int(i) for i in ranked[:count] if np.isfinite(best[i])}
+
+
 def _half_link_bonus(problem: AssignmentProblem, keep: np.ndarray, free_mask: np.ndarray, where: np.ndarray
                      ) -> np.ndarray:
     """For each kept pair, the rewards of the links whose other end is fixed in a bin within the link's reach.
@@ -472,9 +503,9 @@ def _half_link_bonus(problem: AssignmentProblem, keep: np.ndarray, free_mask: np
 
 
 def _reoptimise(problem: AssignmentProblem, chosen: set[int], group: set[int], seconds: float,
-                threads: int = 1) -> set[int] | None:
+                threads: int = 1, max_unplaced: int | None = None) -> set[int] | None:
     deadline = time.perf_counter() + seconds  # restricting and building count against the seconds too
-    sub, keep, current, fixed = restrict(problem, chosen, group)
+    sub, keep, current, fixed = restrict(problem, chosen, group, max_unplaced=max_unplaced)
     if not sub.n_pairs:
         return None
     model = build_matrix(sub)

@@ -249,8 +249,8 @@ def test_a_neighbourhood_scores_every_plan_as_the_whole_problem_does(seed):
     np.fill_diagonal(one_way, 0.0)
     problem = replace(problem, links=replace(problem.links, distance=one_way))
     plan = set(greedy_plan(problem))
-    for group in ({0}, {1, 2}, {3}):
-        sub, keep, current, fixed = restrict(problem, plan, group)
+    for group, cap in (({0}, None), ({1, 2}, None), ({3}, None), ({0}, 1), ({1, 2}, 2)):
+        sub, keep, current, fixed = restrict(problem, plan, group, max_unplaced=cap)
         assert fixed | {int(keep[k]) for k in current} == plan  # the freed items' current pairs give the plan back
         differences = [problem.objective_of(sorted(plan)) - sub.objective_of(current)]
         for _ in range(30):
@@ -386,3 +386,22 @@ def shadow_prices_of(problem: AssignmentProblem) -> dict[str, float]:
 
     best = solve(problem, SolverOptions(solver="highs", gap=0)).chosen_pairs
     return dict(zip(*shadow_prices(problem, best, time_limit=10).loc[:, ["row", "shadow_price"]].T.values, strict=True))
+
+
+def test_a_park_neighbourhood_frees_the_densest_unplaced_items():
+    """restrict(max_unplaced=2): of three unplaced projects the two with the most score per share of P's land
+    (c 9 per 3 ha, a 8 per 4 ha; not b, 5 per 5 ha) are freed, with the project already in P; d, only
+    eligible in Q, is never freed in P's neighbourhood."""
+    from optimize.improve import restrict
+
+    pairs = pd.DataFrame({"item": ["a", "b", "c", "p", "d"], "bin": ["P", "P", "P", "P", "Q"],
+                          "score": [8.0, 5.0, 9.0, 1.0, 4.0], "land": [4.0, 5.0, 3.0, 1.0, 1.0]})
+    caps = pd.DataFrame({"name": ["land[P]", "land[Q]"], "resource": "land", "bin": ["P", "Q"], "capacity": [5.0, 5.0]})
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["a", "b", "c", "p", "d"], bins=["P", "Q"])
+    plan = {3}  # p in P
+    sub, keep, current, fixed = restrict(problem, plan, {0}, max_unplaced=2)
+    assert sub.n_pairs == 3
+    assert sorted(problem.items[int(problem.pair_item[k])] for k in keep) == ["a", "c", "p"]
+    assert fixed == set() and [int(keep[k]) for k in current] == [3]
+    everything, *_ = restrict(problem, plan, {0})
+    assert everything.n_pairs == 4
