@@ -9,7 +9,7 @@ round that finished when it is done. When the rounds end with time left (on S, 3
 after about 3 s), the child prices each park's knapsack exactly at the last round's prices
 (:mod:`optimize._knapsacks`), a tighter bound: 7,703,898 on S against the rounds' 7,729,785, in about
 30 s. The child is a fresh interpreter (``python -m
-optimize._background``, as :func:`optimize.matrix.solve_matrix_guarded` does) that reads the pickled
+optimize._background``, started as :func:`optimize.matrix.solve_matrix_guarded` starts its own, :mod:`optimize._process`) that reads the pickled
 problem on stdin and writes length-prefixed pickles on stdout: ``(bound, x)`` for each round, ``(None,
 None)`` when the rounds are over, ``(bound, None)`` for the knapsack bound.
 """
@@ -17,7 +17,6 @@ None)`` when the rounds are over, ``(bound, None)`` for the knapsack bound.
 from __future__ import annotations
 
 import ctypes
-import os
 import pickle
 import signal
 import subprocess
@@ -25,11 +24,11 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
 from ._knapsacks import park_knapsack_bound
+from ._process import child_env, claim_stdout
 from .problem import AssignmentProblem
 from .relax import Relaxation, Round, relax
 
@@ -55,12 +54,10 @@ class BackgroundRelaxation:
         self._error = ""
         self._stopped: Relaxation | None = None
         deadline = time.monotonic() + time_limit  # CLOCK_MONOTONIC: the same clock in the child
-        root = str(Path(__file__).resolve().parents[1])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH", "")]))}
         payload = pickle.dumps((problem, deadline, threads))  # before the child starts: nothing to clean up if it fails
         self._stderr = tempfile.TemporaryFile()  # read at the end: a pipe nobody reads could fill and block the child
         self._child = subprocess.Popen(list(self.command), stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=self._stderr, env=env)
+                                       stdout=subprocess.PIPE, stderr=self._stderr, env=child_env())
         self._writer = threading.Thread(target=self._write, args=(payload,), daemon=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._writer.start()
@@ -167,9 +164,7 @@ def _die_with_parent() -> None:
 def main() -> None:
     _die_with_parent()
     problem, deadline, threads = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - written by our parent
-    pipe = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)  # HiGHS prints a banner on stdout whatever its options
+    pipe = claim_stdout()
 
     def send(bound: float | None, x: np.ndarray | None) -> None:
         data = pickle.dumps((bound, x))

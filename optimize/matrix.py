@@ -16,19 +16,18 @@ first item from which the second item can be near, continuous in [0, 1]). Rows, 
 from __future__ import annotations
 
 import collections
-import os
 import pickle
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import highspy
 import numpy as np
 from scipy import sparse
 
+from ._process import child_env
 from .problem import AssignmentProblem
 
 # below this relative gap a stalled MIP solve goes on: it is close to a proof
@@ -352,10 +351,8 @@ def solve_matrix_guarded(model: MatrixModel, *, time_limit: float, grace: float 
     """
     grace = max(5.0, 0.1 * time_limit) if grace is None else grace
     deadline = time.monotonic() + time_limit  # CLOCK_MONOTONIC: the same clock in the child
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
-                                                                     os.environ.get("PYTHONPATH", "")]))}
     with subprocess.Popen([sys.executable, "-m", "optimize._child"], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as child:
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env()) as child:
         try:
             out, err = child.communicate(pickle.dumps((model, deadline, options)),
                                          timeout=max(0.0, deadline + grace - time.monotonic()))
