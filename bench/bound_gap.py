@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import SIZES, make_instance
 
-from optimize import SolverOptions, solve
+from optimize import SolverOptions, Status, solve
 from optimize._knapsacks import park_knapsack_bound as park_knapsack_bound_at
 from optimize._knapsacks import park_rows as _park_rows
 from optimize._quiet import quiet_stdout
@@ -167,10 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--columns", type=float, default=0.0, metavar="SECONDS",
                         help="also run column generation over park patterns for this long (0: skip)")
     parser.add_argument("--small", type=int, default=0, metavar="N",
-                        help="instead: N instances of size XS (40 × 5), optimum against the LP and column bounds")
+                        help="instead: N instances of --small-size, proven, against the engine's "
+                             "plan and bound at --time-limit and the LP, knapsack and column bounds")
+    parser.add_argument("--small-size", choices=("XS", "QS"), default="XS",
+                        help="XS (40 × 5, proven in seconds) or QS (75 × 10, a quarter of S, in minutes)")
+    parser.add_argument("--proof-seconds", type=float, default=None,
+                        help="time limit of each proof (default: none)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds of --small: this one and the next N-1")
     args = parser.parse_args(argv)
     if args.small:
-        return small_instances(args.small)
+        return small_instances(args.small, args.small_size, args.time_limit, args.proof_seconds,
+                               args.first_seed)
     problem = make_instance(args.size)
 
     t0 = time.perf_counter()
@@ -200,19 +207,49 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def small_instances(count: int) -> int:
-    """Instances small enough to prove: the optimum against the LP bound and the column-generation bound."""
-    print(f"{'seed':>4} {'optimum':>12} {'LP bound':>12} {'LP gap':>7} {'column bound':>13} {'gap':>6}")
-    for seed in range(count):
-        problem = make_instance("XS", seed=seed)
-        optimum = solve(problem, SolverOptions(solver="highs", time_limit=None, gap=1e-6, search=0.0))
-        model, constant, row_dual, _ = relaxation_with_prices(problem)
-        lp_bound = dual_bound(model, row_dual) + constant
-        columns = column_generation(problem, model, constant, row_dual, seconds=600.0, knapsack_seconds=None,
-                                    plans=[optimum.chosen_pairs])
-        best = optimum.objective
-        print(f"{seed:4d} {best:12,.0f} {lp_bound:12,.0f} {(lp_bound - best) / lp_bound:7.2%} "
-              f"{columns['bound']:13,.0f} {(columns['bound'] - best) / columns['bound']:6.2%}", flush=True)
+def prove_small(size: str, seed: int, *, time_limit: float, proof_seconds: float | None,
+                column_seconds: float = 600.0) -> dict:
+    """One instance small enough to prove: the engine's plan and bound at ``time_limit`` and every bound of this
+    script against the optimum.
+
+    The proof is HiGHS from the engine's plan, for at most ``proof_seconds`` (``None``: no limit); ``proven``
+    says whether it ended proven (else ``optimum`` is the best plan found and ``proof_bound`` HiGHS's bound).
+    """
+    problem = make_instance(size, seed=seed)
+    engine = solve(problem, SolverOptions(solver="highs", time_limit=time_limit))
+    t0 = time.perf_counter()
+    optimum = solve(problem, SolverOptions(solver="highs", time_limit=proof_seconds, gap=1e-6, search=0.0),
+                    start=engine.chosen_pairs)
+    proof_time = time.perf_counter() - t0
+    model, constant, row_dual, _ = relaxation_with_prices(problem)
+    columns = column_generation(problem, model, constant, row_dual, seconds=column_seconds, knapsack_seconds=None,
+                                plans=[optimum.chosen_pairs, engine.chosen_pairs])
+    return {"seed": seed, "optimum": optimum.objective, "proven": optimum.status is Status.OPTIMAL,
+            "proof_bound": optimum.bound, "proof_seconds": proof_time,
+            "plan": engine.objective, "engine_bound": engine.bound,
+            "lp": dual_bound(model, row_dual) + constant,
+            "knapsack": park_knapsack_bound(problem, model, constant, row_dual), "column": columns["bound"]}
+
+
+def small_instances(count: int, size: str = "XS", time_limit: float = 60.0, proof_seconds: float | None = None,
+                    first_seed: int = 0) -> int:
+    """Print :func:`prove_small` for ``count`` seeds; an instance not proven is marked ``*`` and measured against
+    the best plan found."""
+    print(f"size {size} {SIZES[size]}, engine at {time_limit:.0f} s; each figure's distance to the optimum in brackets")
+    print(f"{'seed':>4} {'optimum':>13} {'proof s':>7} {'plan':>20} {'engine bound':>20} {'LP bound':>20} "
+          f"{'knapsack bound':>20} {'column bound':>20}")
+    for seed in range(first_seed, first_seed + count):
+        row = prove_small(size, seed, time_limit=time_limit, proof_seconds=proof_seconds)
+        best = row["optimum"]
+
+        def cell(value: float | None, best: float = best) -> str:
+            return f"{'—':>20}" if value is None else f"{value:11,.0f} ({(value - best) / best:+6.2%})"
+
+        print(f"{seed:4d} {best:12,.0f}{' ' if row['proven'] else '*'} {row['proof_seconds']:7.0f} {cell(row['plan'])} "
+              f"{cell(row['engine_bound'])} {cell(row['lp'])} {cell(row['knapsack'])} {cell(row['column'])}", flush=True)
+        if not row["proven"]:
+            print(f"     * not proven in {row['proof_seconds']:.0f} s: HiGHS's bound {cell(row['proof_bound']).strip()}",
+                  flush=True)
     return 0
 
 

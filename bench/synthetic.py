@@ -6,7 +6,8 @@ roughly proportional to land, energy and emissions by chain intensity; each proj
 of the parks; candidate land demand 1.5 × the free land and energy 1.3 × the quotas; 3–5 chains per park;
 supplier links inside and across chains with limits of 0, 30, 45, 60 or 90 minutes.
 
-Sizes: XS 40 projects × 5 parks, 80 links (small enough to prove); S 300 projects × 40 parks, 600 links; M 1,000 × 100, 3,000; L 3,000 × 200, 10,000.
+Sizes: XS 40 projects × 5 parks, 80 links and QS 75 × 10, 150 links (a quarter of S; both small enough to
+prove, QS in minutes); S 300 projects × 40 parks, 600 links; M 1,000 × 100, 3,000; L 3,000 × 200, 10,000.
 
 Methods, each in its own process (peak memory includes the CBC child process), at the same time budget:
 - ``ours``: ``optimize.solve`` (LP relaxation with link cuts for the bound and a rounded start, the
@@ -30,7 +31,7 @@ import time
 import numpy as np
 import pandas as pd
 
-SIZES = {"XS": (40, 5, 80), "S": (300, 40, 600), "M": (1000, 100, 3000), "L": (3000, 200, 10000)}
+SIZES = {"XS": (40, 5, 80), "QS": (75, 10, 150), "S": (300, 40, 600), "M": (1000, 100, 3000), "L": (3000, 200, 10000)}
 
 
 def make_instance(size: str, seed: int = 20261128):
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         print(json.dumps({**result, "peak_mib": peak / 1024}))
         return 0
-    budget = {"XS": 60.0, "S": 60.0, "M": 120.0, "L": 300.0}
+    budget = {"XS": 60.0, "QS": 60.0, "S": 60.0, "M": 120.0, "L": 300.0}
     print(f"{'size':4} {'solver':6} {'method':8} {'objective':>14} {'bound':>14} {'gap':>8} {'build s':>8} "
           f"{'solve s':>8} {'peak MiB':>9} status")
     for size in args.sizes:

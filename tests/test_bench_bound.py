@@ -80,3 +80,14 @@ def test_column_generation_proves_a_park_that_holds_one_item(bound_gap):
     result = bound_gap.column_generation(problem, model, constant, row_dual, seconds=30, knapsack_seconds=None)
     assert result["bound"] == pytest.approx(10.0)
     assert result["master"] == pytest.approx(10.0)
+
+
+def test_small_instance_report_orders_plan_optimum_and_bounds(bound_gap):
+    # XS seed 0 proves in seconds: every figure of the report must sit on its side of the proven optimum
+    row = bound_gap.prove_small("XS", 0, time_limit=3.0, proof_seconds=120.0, column_seconds=60.0)
+    assert row["proven"]
+    best, slack = row["optimum"], 1e-6 * row["optimum"]
+    assert row["plan"] <= best + slack
+    assert best - slack <= row["engine_bound"]
+    assert best - slack <= row["column"] <= row["knapsack"] + slack <= row["lp"] + 2 * slack
+    assert row["column"] < row["lp"]  # the patterns tighten the LP on this instance (by about 8 %)
