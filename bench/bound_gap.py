@@ -25,9 +25,10 @@ the engine's plan and bound and every bound above beside the optimum:
 - XS (40 × 5, 80 links, proven in seconds; this machine, seeds 0–3): LP gap 8.06, 5.81, 6.03, 5.06 %;
   column bound 0.31, 0.39, 0.42, 0.46 % above the optimum.
 - QS (``--small-size QS``: 75 × 10, 150 links, a quarter of S). The seed of S (``--first-seed 20261128``)
-  proved in 264 s, seed 1 in 1,277 s; seed 0 was not proven in an hour. The engine's 60 s plans lie 0.45 %
-  and 0.34 % below the optimum, its bounds 2.02 % and 2.23 % above; the knapsack bound 2.74 % and 2.69 %,
-  the column bound 0.52 % and 0.85 % above. At this size the gap is the bound's, not the plan's.
+  proved in 264 s, seed 1 in 1,277 s; seeds 0 and 2 were not proven in an hour and in 1,800 s. The engine's
+  60 s plans lie 0.45 % and 0.34 % below the optimum (seed 2: 0.39 % below the best plan found), its bounds
+  2.02 %, 2.23 % (2.38 %) above; the knapsack bound 2.74 %, 2.69 % (2.48 %), the column bound 0.52 %, 0.85 %
+  (1.04 %) above. At this size the gap is the bound's, not the plan's.
 
     python bench/bound_gap.py --size S --time-limit 60
     python bench/bound_gap.py --size S --columns 600
