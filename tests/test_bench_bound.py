@@ -91,3 +91,22 @@ def test_small_instance_report_orders_plan_optimum_and_bounds(bound_gap):
     assert best - slack <= row["engine_bound"]
     assert best - slack <= row["column"] <= row["knapsack"] + slack <= row["lp"] + 2 * slack
     assert row["column"] < row["lp"]  # the patterns tighten the LP on this instance (by about 8 %)
+    if row["plan"] < best - slack:  # a worse plan cannot be the optimum's plan
+        assert row["distance"]["items"] > 0
+
+
+def test_plan_distance_counts_items_and_parks(bound_gap):
+    """Four items, parks P and Q: A stays in P, B moves from P to Q, C is placed in Q by the first plan
+    only, D by the second only: three items differ, one moved, one left out, one taken in, two parks."""
+    import pandas as pd
+
+    from optimize import AssignmentProblem
+
+    pairs = pd.DataFrame({"item": ["A", "B", "B", "C", "D"], "bin": ["P", "P", "Q", "Q", "P"],
+                          "score": [1.0] * 5, "land": [1.0] * 5})
+    caps = pd.DataFrame({"name": ["land[P]", "land[Q]"], "resource": ["land", "land"], "bin": ["P", "Q"],
+                         "capacity": [5.0, 5.0]})
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["A", "B", "C", "D"], bins=["P", "Q"])
+    assert bound_gap.plan_distance(problem, [0, 1, 3], [0, 2, 4]) == {
+        "items": 3, "moved": 1, "left_out": 1, "taken_in": 1, "parks": 2}
+    assert bound_gap.plan_distance(problem, [0, 1], [0, 1])["items"] == 0
