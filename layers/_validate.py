@@ -36,11 +36,12 @@ class Field:
     doc: str = ""
     default: object = None
     allow_empty: bool = False
+    positive: bool = False  # a number must be above ``minimum``, not equal to it (a project on 0 ha)
 
     def expectation(self) -> str:
         unit = f" in {self.unit}" if self.unit else ""
         if self.kind == "number":
-            bound = f" ≥ {self.minimum:g}" if self.minimum is not None else ""
+            bound = f" {'>' if self.positive else '≥'} {self.minimum:g}" if self.minimum is not None else ""
             return f"a number{bound}{unit}"
         if self.kind == "integer":
             bound = f" ≥ {self.minimum:g}" if self.minimum is not None else ""
@@ -179,6 +180,8 @@ def convert(raw: object, spec: Field) -> tuple[object, str]:
         return math.nan, f"value {text!r} is not a finite number"
     if spec.minimum is not None and number < spec.minimum:
         return number, f"value {number:g} is below {spec.minimum:g}"
+    if spec.positive and spec.minimum is not None and number == spec.minimum:
+        return number, f"value {number:g} must be above {spec.minimum:g}"
     if spec.kind == "integer":
         if number != int(number):
             return number, f"value {text!r} is not a whole number"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -95,6 +96,9 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
     if not path.exists():
         problems.add(src, "", "", "file not found", "check the path in the scenario")
         return None
+    if not path.is_file():
+        problems.add(src, "", "", "is a folder, not a CSV file", "point the scenario at the CSV file inside it")
+        return None
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True,
                           skip_blank_lines=False)
@@ -105,6 +109,13 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
         problems.add(src, "", "", f"could not be read as CSV: {exc}", "check the separators and quotes")
         return None
     raw.columns = [str(c).strip() for c in raw.columns]
+    with open(path, encoding="utf-8-sig", newline="") as handle:  # pandas renames a repeated header to "name.1"
+        header = [c.strip() for c in next(csv.reader(handle), [])]
+    for name in sorted({c for c in header if header.count(c) > 1}):
+        problems.add(src, "line 1", name, f"the header names this column {header.count(name)} times",
+                     "keep one column of that name")
+    if any(header.count(c) > 1 for c in header):
+        return None
     blank = (raw.astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
     numbers = [n + 2 for n in range(len(raw)) if not blank[n]]  # the file's own line numbers
     return parse_table(raw[~blank].reset_index(drop=True), fields, source=src, id_field=id_field, problems=problems,

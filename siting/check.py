@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
+from layers import InputError, Problem
+
 REQUIRED_FILES = ("map.html", "report.html", "summary.json", "manifest.json", "assignments.csv", "parks.csv", "unplaced.csv",
                   "shadow_prices.csv",
                   "results.gpkg", "shp/field_names.csv")
@@ -31,22 +33,54 @@ def _split(value: object) -> list[str]:
     return [v for v in str(value).split(";") if v]
 
 
+def read_run_file(path: Path, read):
+    """``read(path)``, with a file of a run folder that cannot be read reported as bad input (exit code 2)."""
+    try:
+        return read(path)
+    except (OSError, ValueError, RuntimeError, UnicodeError) as exc:  # JSON, CSV, GeoPackage and encoding errors
+        raise InputError([Problem(str(path), "", "", f"could not be read: {exc}",
+                                  "the run folder is damaged or was edited; run the scenario again")]) from None
+
+
+def read_run_json(path: Path, keys: tuple[str, ...]) -> dict:
+    """A JSON object of a run folder that must have ``keys``."""
+    data = read_run_file(path, lambda p: json.loads(p.read_text(encoding="utf-8")))
+    missing = [k for k in keys if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise InputError([Problem(str(path), "", ", ".join(missing), "is not the JSON object a run writes "
+                                  f"(missing {', '.join(missing)})",
+                                  "the run folder is damaged or was edited; run the scenario again")])
+    return data
+
+
 def check_run(folder: str | Path) -> list[str]:
-    """Every violation found in a run folder, in plain words; an empty list means the run is sound."""
+    """Every violation found in a run folder, in plain words; an empty list means the run is sound.
+
+    A path that is not a run folder, or a run file that cannot be read, raises :class:`layers.InputError`.
+    """
     folder = Path(folder)
+    if not (folder / "manifest.json").is_file():
+        raise InputError([Problem(str(folder), "", "", "is not a run folder (no manifest.json)",
+                                  "give the folder that `siting run` printed")])
     missing = [f for f in REQUIRED_FILES if not (folder / f).exists()]
     if missing:
         return [f"missing output file: {f}" for f in missing]
     out: list[str] = []
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    summary = read_run_json(folder / "summary.json", ("solution", "kpis"))
+    manifest = read_run_json(folder / "manifest.json", ("settings",))
     settings = manifest["settings"]
     out += [f"the manifest lists {f}, which is not in the run folder" for f in manifest.get("files", [])
             if not (folder / f).is_file()]
-    a = pd.read_csv(folder / "assignments.csv", dtype={"project_id": str, "park_id": str}, keep_default_na=False,
-                    na_values={"hub_minutes": [""], "max_hub_minutes": [""]})
-    parks = pd.read_csv(folder / "parks.csv", dtype={"park_id": str}, keep_default_na=False).set_index("park_id")
-    unplaced = pd.read_csv(folder / "unplaced.csv", dtype={"project_id": str}, keep_default_na=False)
+    a = read_run_file(folder / "assignments.csv", lambda p: pd.read_csv(
+        p, dtype={"project_id": str, "park_id": str}, keep_default_na=False,
+        na_values={"hub_minutes": [""], "max_hub_minutes": [""]}))
+    parks = read_run_file(folder / "parks.csv", lambda p: pd.read_csv(p, dtype={"park_id": str},
+                                                                      keep_default_na=False))
+    if "park_id" not in parks.columns:
+        return ["parks.csv lacks column 'park_id'"]
+    parks = parks.set_index("park_id")
+    unplaced = read_run_file(folder / "unplaced.csv", lambda p: pd.read_csv(p, dtype={"project_id": str},
+                                                                            keep_default_na=False))
 
     need = {"assignments.csv": (a, ("project_id", "park_id", "chain", "status", "score", "total", "affinity",
                                     "land_ha", "energy_tce", "emission_t", "investment", "output", "tax", "jobs",
@@ -162,10 +196,11 @@ def check_run(folder: str | Path) -> list[str]:
             out.append(f"KPI {key} is {k[key]}, recomputed {expected:g}")
 
     # outputs agree with each other
-    layer = pyogrio.read_dataframe(folder / "results.gpkg", layer="projects", read_geometry=False)
+    layer = read_run_file(folder / "results.gpkg",
+                          lambda p: pyogrio.read_dataframe(p, layer="projects", read_geometry=False))
     if dict(zip(layer["project_id"], layer["park_id"])) != dict(zip(a["project_id"], a["park_id"])):
         out.append("results.gpkg layer 'projects' disagrees with assignments.csv")
-    html = (folder / "map.html").read_text(encoding="utf-8")
+    html = read_run_file(folder / "map.html", lambda p: p.read_text(encoding="utf-8"))
     remote = re.findall(r"""<(?:script|img|iframe|link|source|embed)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//"""
                         r"""|url\(\s*["']?(?:https?:)?//""", html, flags=re.IGNORECASE)
     if remote:
@@ -176,8 +211,9 @@ def check_run(folder: str | Path) -> list[str]:
 def _check_links(folder: Path, a: pd.DataFrame, settings: dict) -> list[str]:
     """Each link's 'local' flag follows from where its ends went; affinity is half the reward per end."""
     out = []
-    links = pd.read_csv(folder / "links.csv", keep_default_na=False,
-                        dtype={"supplier_id": str, "customer_id": str, "supplier_park": str, "customer_park": str})
+    links = read_run_file(folder / "links.csv", lambda p: pd.read_csv(
+        p, keep_default_na=False,
+        dtype={"supplier_id": str, "customer_id": str, "supplier_park": str, "customer_park": str}))
     where = dict(zip(a["project_id"], a["park_id"], strict=True))
     affinity = dict.fromkeys(a["project_id"], 0.0)
     weight = float(settings["weights"].get("affinity", 0.0)) if settings["model"].get("links", True) else 0.0
@@ -223,7 +259,10 @@ def _check_chains(a: pd.DataFrame, parks: pd.DataFrame, settings: dict) -> list[
 def _check_counties(folder: Path, a: pd.DataFrame, parks: pd.DataFrame) -> list[str]:
     """County caps from counties.csv (columns energy_cap_tce, emission_cap_t when the scenario set them)."""
     out = []
-    counties = pd.read_csv(folder / "counties.csv", keep_default_na=False).set_index("county")
+    counties = read_run_file(folder / "counties.csv", lambda p: pd.read_csv(p, keep_default_na=False))
+    if "county" not in counties.columns:
+        return ["counties.csv lacks column 'county'"]
+    counties = counties.set_index("county")
     county_of = parks["county"].to_dict()
     for column, cap_column in (("energy_tce", "energy_cap_tce"), ("emission_t", "emission_cap_t")):
         if cap_column not in counties.columns:

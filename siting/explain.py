@@ -9,7 +9,6 @@ the parks concerned, in plain words (中文 and English).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from layers import InputError, Problem
 from optimize import SolverOptions, pair_indices, solve
 from optimize.diagnose import amount
 
+from .check import read_run_file, read_run_json
 from .eligibility import RESOURCES, assess
 from .plan import build_problem
 from .region import load_region
@@ -40,7 +40,7 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     if not manifest_path.exists():
         raise InputError([Problem(str(run), "", "", "is not a run folder (no manifest.json)",
                                   "name a folder written by 'siting run'")])
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_run_json(manifest_path, ("scenario_file", "inputs", "solution"))
     region = load_region(load_scenario(manifest["scenario_file"]))
     changed = sorted(f for f, digest in manifest["inputs"].items() if region.inputs.get(f) != digest)
     if changed:
@@ -53,7 +53,8 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
 
     eligibility = assess(region)
     problem = build_problem(region, eligibility)
-    before = pd.read_csv(run / "assignments.csv", dtype={"project_id": str, "park_id": str}, keep_default_na=False)
+    before = read_run_file(run / "assignments.csv", lambda p: pd.read_csv(p, dtype={"project_id": str, "park_id": str},
+                                                                         keep_default_na=False))
     plan = dict(zip(before["project_id"], before["park_id"], strict=True))
     base_pairs = pair_indices(problem, plan)
     base_objective = problem.objective_of(base_pairs)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from pyproj import CRS
 from rasterio.errors import RasterioError
@@ -109,6 +110,9 @@ def load_region(scenario: Scenario) -> Region:
     if projects is not None and projects.empty:
         problems.add(str(s["tables"]["projects"]), "", "", "the project library has no rows",
                      "add at least one project below the header line")
+    if parks is not None and parks.empty:
+        problems.add(str(s["layers"]["parks"]), "", "", "the parks layer has no features",
+                     "add the parks (polygons) to the layer, or point the scenario at the right file or layer")
     problems.raise_if_any()
     assert parks is not None and hubs is not None and projects is not None
     for county in sorted(set(counties["county"]) - set(parks["county"])):
@@ -135,6 +139,8 @@ def load_region(scenario: Scenario) -> Region:
         elif frame.crs is None:
             layers[name] = frame.set_crs(work_crs)  # empty optional layer
     parks, hubs, corridors, exclusions = (layers[k] for k in ("parks", "hubs", "corridors", "exclusions"))
+    _check_gates(str(s["layers"]["parks"]), parks, problems)
+    problems.raise_if_any()
     parks = _land_and_rasters(scenario, parks, exclusions, notes)
     travel = _travel_times(scenario, parks, hubs, notes)
     files = [p for p in (*scenario.files, *(Path(v) for v in _input_paths(s))) if p.exists()]
@@ -144,6 +150,43 @@ def load_region(scenario: Scenario) -> Region:
         travel=travel, belts=parks_on_belts(parks, corridors), notes=notes,
         inputs={str(p): _sha256(p) for p in files},
     )
+
+
+# a park's gate (gate_lon, gate_lat) farther than this from its polygon is taken for a typing or CRS mistake
+GATE_MAX_KM = 20.0
+
+
+def _check_gates(source: str, parks: gpd.GeoDataFrame, problems: Problems) -> None:
+    """Each gate has both coordinates, in degrees, near its park (``parks`` in the projected work CRS)."""
+    if not {"gate_lon", "gate_lat"} & set(parks.columns):
+        return
+    lon = pd.to_numeric(parks.get("gate_lon", pd.Series(np.nan, index=parks.index)), errors="coerce")
+    lat = pd.to_numeric(parks.get("gate_lat", pd.Series(np.nan, index=parks.index)), errors="coerce")
+    fix_pair = "give both gate_lon and gate_lat (CGCS2000 degrees), or neither"
+    usable = []
+    for n, park_id in enumerate(parks["park_id"]):
+        where, x, y = f"park_id {park_id}", lon.iloc[n], lat.iloc[n]
+        if np.isnan(x) and np.isnan(y):
+            continue
+        if np.isnan(x) or np.isnan(y):
+            missing = "gate_lon" if np.isnan(x) else "gate_lat"
+            problems.add(source, where, missing, "the gate has only one coordinate", fix_pair)
+        elif not (-180 <= x <= 180 and -90 <= y <= 90):
+            problems.add(source, where, "gate_lon" if not -180 <= x <= 180 else "gate_lat",
+                         f"({x:g}, {y:g}) is not a longitude and latitude in degrees",
+                         "give the gate in CGCS2000 degrees, e.g. gate_lon 113.6, gate_lat 34.7")
+        else:
+            usable.append(n)
+    if not usable:
+        return
+    gates = gpd.GeoSeries(gpd.points_from_xy(lon.iloc[usable], lat.iloc[usable]), crs="EPSG:4490").to_crs(parks.crs)
+    km = gates.distance(parks.geometry.iloc[usable].reset_index(drop=True)).to_numpy() / 1000.0
+    for n, d in zip(usable, km, strict=True):
+        if d > GATE_MAX_KM:
+            problems.add(source, f"park_id {parks['park_id'].iloc[n]}", "gate_lon",
+                         f"the gate ({lon.iloc[n]:g}, {lat.iloc[n]:g}) lies {d:,.1f} km from the park's polygon; "
+                         f"expected within {GATE_MAX_KM:g} km",
+                         "check the gate's coordinates (longitude first, CGCS2000 degrees) and the layer's CRS")
 
 
 def _land_and_rasters(scenario: Scenario, parks: gpd.GeoDataFrame, exclusions: gpd.GeoDataFrame,

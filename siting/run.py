@@ -132,6 +132,7 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     """
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC)
+    _check_destination(out, runs_dir)  # before the solve, so a wrong --out costs no solving time
     region, eligibility = prepare(scenario_path)
     options = solver_options(region.scenario, solver=solver, time_limit=time_limit, gap=gap)
     plan = make_plan(region, eligibility, options)
@@ -162,6 +163,20 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
             final.rmdir()
         raise
     return RunResult(folder=final, summary=result, plan=plan, seconds=time.perf_counter() - t0)
+
+
+def _check_destination(out: Path | None, runs_dir: Path) -> None:
+    """Refuse an ``out`` that exists, or a destination under a file, before any work is done (the folder is
+    still reserved atomically at the end)."""
+    if out is not None and Path(out).exists():
+        raise FileExistsError(f"{out} exists already; a run never overwrites another: choose a new --out")
+    parent = Path(out).parent if out is not None else Path(runs_dir)
+    for folder in (parent, *parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise FileExistsError(f"{folder} is a file, so no run folder can be made under it: choose another "
+                                      f"{'--out' if out is not None else '--runs-dir'}")
+            break
 
 
 def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Plan, options: SolverOptions,

@@ -61,7 +61,7 @@ PROJECT_FIELDS = (
     Field("name", "text"),
     Field("chain", "text", doc="a chain ID"),
     Field("stage", "choice", choices=STAGES),
-    Field("land_ha", "number", minimum=0, unit="ha"),
+    Field("land_ha", "number", minimum=0, positive=True, unit="ha"),
     Field("energy_tce", "number", minimum=0, unit="tce/yr"),
     Field("emission_t", "number", minimum=0, unit="t/yr"),
     Field("investment", "number", minimum=0, unit="万元"),

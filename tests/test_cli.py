@@ -81,7 +81,7 @@ def test_bad_number_names_row_field_and_fix(tiny, capsys):
     small(tiny).project("C", land_ha="lots")
     code, _, err = siting("validate", tiny.write(), capsys=capsys)
     assert code == 2
-    assert "row 4 (project_id C): field 'land_ha': value 'lots' is not a number; expected a number ≥ 0 in ha" in err
+    assert "row 4 (project_id C): field 'land_ha': value 'lots' is not a number; expected a number > 0 in ha" in err
     assert "fix:" in err
 
 
@@ -199,3 +199,87 @@ def test_row_numbers_count_blank_lines(tiny, capsys):
     path.write_text("\n".join([lines[0], lines[1], "", *lines[2:]]) + "\n")  # a blank line 3: C is on line 5
     code, _, err = siting("validate", scenario, capsys=capsys)
     assert code == 2 and "row 5 (project_id C): field 'land_ha'" in err and "1 problem(s)" in err
+
+
+def test_folder_for_a_table_duplicate_column_zero_land_and_empty_parks_layer(tiny, capsys):
+    scenario = small(tiny).write()
+    folder = scenario.parent
+    text = scenario.read_text()
+    (folder / "tables").mkdir()
+    scenario.write_text(text.replace("projects: projects.csv", "projects: tables"))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "tables: is a folder, not a CSV file" in err and "Traceback" not in err
+    scenario.write_text(text)
+    projects = folder / "projects.csv"
+    original = projects.read_text()
+    lines = original.splitlines()
+    projects.write_text("\n".join([lines[0] + ",land_ha", *(line + ",5" for line in lines[1:])]) + "\n")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "line 1: field 'land_ha': the header names this column 2 times" in err
+    projects.write_text(original.replace(",60,", ",0,", 1))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "project_id A): field 'land_ha': value 0 must be above 0; expected a number > 0 in ha" in err
+    projects.write_text(original)
+    import geopandas as gpd
+
+    parks = gpd.read_file(folder / "parks.gpkg")
+    parks.iloc[:0].to_file(folder / "parks.gpkg", driver="GPKG")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "parks.gpkg: the parks layer has no features" in err
+
+
+def test_park_gates_must_be_whole_degrees_near_the_park(tiny, capsys):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    # park n is a 2 km square from x = X0 + 20 km · n: P1's centre and P4's, in CGCS2000 degrees
+    p1, p4 = gpd.GeoSeries([Point(X0 + 1000, Y0 + 1000), Point(X0 + 61_000, Y0 + 1000)],
+                           crs="EPSG:4547").to_crs("EPSG:4490")
+    tiny.park("P1", gate_lon=p1.x, gate_lat=999.0).park("P2", gate_lon=p1.x, gate_lat=None)
+    tiny.park("P3", gate_lon=0.0, gate_lat=0.0).park("P4", gate_lon=p4.x, gate_lat=p4.y)
+    tiny.project("A", land_ha=1, output=1)
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert f"park_id P1: field 'gate_lat': ({p1.x:g}, 999) is not a longitude and latitude in degrees" in err
+    assert "park_id P2: field 'gate_lat': the gate has only one coordinate" in err
+    assert "park_id P3: field 'gate_lon': the gate (0, 0) lies" in err and "expected within 20 km" in err
+    assert "P4" not in err  # a gate at its own park's centre is fine
+
+
+def test_check_and_explain_refuse_what_is_not_a_sound_run_folder(tmp_path, tiny, capsys):
+    import shutil
+
+    scenario = small(tiny).write()
+    assert siting("run", scenario, "--out", tmp_path / "run", "--solver", "highs", capsys=capsys)[0] == 0
+    code, _, err = siting("check", tmp_path / "nowhere", capsys=capsys)
+    assert code == 2 and "is not a run folder (no manifest.json)" in err
+    damage = {"manifest.json": "[1, 2]", "summary.json": "{not json", "assignments.csv": "",
+              "results.gpkg": "hi", "map.html": b"\xff\xfe\x00"}
+    for name, content in damage.items():
+        broken = tmp_path / f"broken-{name}"
+        shutil.copytree(tmp_path / "run", broken)
+        target = broken / name
+        target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content)
+        code, out, err = siting("check", broken, capsys=capsys)
+        assert code == 2, (name, out, err)
+        assert f"{target}: " in err and "run the scenario again" in err and "Traceback" not in err
+    code, _, err = siting("explain", tmp_path / "broken-manifest.json", "--project", "A", capsys=capsys)
+    assert code == 2 and "missing scenario_file, inputs, solution" in err
+    code, _, err = siting("explain", tmp_path / "broken-assignments.csv", "--project", "A", capsys=capsys)
+    assert code == 2 and "assignments.csv: could not be read" in err
+
+
+def test_a_wrong_out_is_refused_before_solving(tmp_path, tiny, capsys, monkeypatch):
+    import importlib
+
+    run_module = importlib.import_module("siting.run")  # `import siting.run` would hide the helper siting()
+    scenario = small(tiny).write()
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "afile").write_text("")
+    monkeypatch.setattr(run_module, "prepare", lambda *_: pytest.fail("solved before refusing"))
+    code, _, err = siting("run", scenario, "--out", tmp_path / "taken", capsys=capsys)
+    assert code == 1 and "exists already; a run never overwrites another" in err
+    code, _, err = siting("run", scenario, "--out", tmp_path / "afile" / "run", capsys=capsys)
+    assert code == 1 and "afile is a file, so no run folder can be made under it: choose another --out" in err
+    code, _, err = siting("run", scenario, "--runs-dir", tmp_path / "afile", capsys=capsys)
+    assert code == 1 and "choose another --runs-dir" in err
