@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_REFUSED, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 
 
 def _positive(text: str) -> float:
@@ -105,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     except SolverError as exc:
         print(f"solver failed: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except KeyboardInterrupt:  # Ctrl-C: the run's staging folder is already removed
+        print("interrupted: nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
         sys.stderr.close()
         return EXIT_OK

@@ -16,9 +16,12 @@ first item from which the second item can be near, continuous in [0, 1]). Rows, 
 from __future__ import annotations
 
 import collections
+import contextlib
 import pickle
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +41,37 @@ _INTERRUPTS = (
     highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt,
     highspy.cb.HighsCallbackType.kCallbackIpmInterrupt,
 )
+
+
+@contextlib.contextmanager
+def _stop_on_signals(received: list[int]):
+    """While HiGHS runs, Ctrl-C (SIGINT) and SIGTERM stop it and then act as they would have.
+
+    A Python signal handler runs at the next Python code on the main thread, which during a solve is the
+    interrupt callback below: the exception it raises there (KeyboardInterrupt, or the CLI's SystemExit)
+    is lost inside HiGHS, the solve goes on and the run finished as if nothing was sent. So while HiGHS
+    runs, the signals are only noted (the callback then interrupts HiGHS), and after it returns the noted
+    signal is handed to the handler that was in place. Noted signals are appended to ``received``.
+    """
+    if threading.current_thread() is not threading.main_thread():  # handlers can only be set on the main thread
+        yield
+        return
+    watched = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s in watched}
+    for s in watched:
+        signal.signal(s, lambda signum, _frame: received.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if received:
+        signum = received[0]
+        handler = previous[signum]
+        if callable(handler):
+            handler(signum, None)  # e.g. raises KeyboardInterrupt
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(signum)  # the default action, now that the default handler is back
 
 
 @dataclass
@@ -263,31 +297,31 @@ def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1
         h.setOptionValue("presolve", "off")
     for name, value in (highs_options or {}).items():
         h.setOptionValue(name, value)
-    if time_limit is not None or stall is not None:
-        if time_limit is not None:
-            h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
-        deadline = np.inf if time_limit is None else time.perf_counter() + time_limit
-        # (seconds, relative gap) at MIP interrupt checks (about a thousand a second), trimmed so that
-        # history[0] is the newest entry at least `stall` seconds old
-        history: collections.deque[tuple[float, float]] = collections.deque()
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+    deadline = np.inf if time_limit is None else time.perf_counter() + time_limit
+    # (seconds, relative gap) at MIP interrupt checks (about a thousand a second), trimmed so that
+    # history[0] is the newest entry at least `stall` seconds old
+    history: collections.deque[tuple[float, float]] = collections.deque()
+    received: list[int] = []  # SIGINT or SIGTERM noted while HiGHS runs (_stop_on_signals)
 
-        def interrupt(kind, _message, data_out, data_in, _user) -> None:
-            now = time.perf_counter()
-            if now > deadline:
-                data_in.user_interrupt = True
-            elif stall is not None and kind == highspy.cb.HighsCallbackType.kCallbackMipInterrupt:
-                gap_now = float(data_out.mip_gap)
-                if np.isfinite(gap_now):
-                    history.append((now, gap_now))
-                    while len(history) > 1 and history[1][0] <= now - stall:
-                        history.popleft()
-                    then, gap_then = history[0]
-                    if then <= now - stall and gap_now > STALL_MIN_GAP and gap_then - gap_now < 0.1 * gap_then:
-                        data_in.user_interrupt = True
+    def interrupt(kind, _message, data_out, data_in, _user) -> None:
+        now = time.perf_counter()
+        if received or now > deadline:
+            data_in.user_interrupt = True
+        elif stall is not None and kind == highspy.cb.HighsCallbackType.kCallbackMipInterrupt:
+            gap_now = float(data_out.mip_gap)
+            if np.isfinite(gap_now):
+                history.append((now, gap_now))
+                while len(history) > 1 and history[1][0] <= now - stall:
+                    history.popleft()
+                then, gap_then = history[0]
+                if then <= now - stall and gap_now > STALL_MIN_GAP and gap_then - gap_now < 0.1 * gap_then:
+                    data_in.user_interrupt = True
 
-        h.setCallback(interrupt, None)
-        for kind in _INTERRUPTS:
-            h.startCallback(kind)
+    h.setCallback(interrupt, None)
+    for kind in _INTERRUPTS:
+        h.startCallback(kind)
 
     lp = highspy.HighsLp()
     lp.num_col_ = model.n_cols
@@ -314,7 +348,8 @@ def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1
         solution.col_value = list(map(float, start))
         solution.value_valid = True
         h.setSolution(solution)
-    h.run()
+    with _stop_on_signals(received):
+        h.run()
 
     status = h.getModelStatus()
     info = h.getInfo()
@@ -361,6 +396,9 @@ def solve_matrix_guarded(model: MatrixModel, *, time_limit: float, grace: float 
             child.communicate()
             return HighsResult("no_solution", None, None, None,
                                f"HiGHS overran its {time_limit:.0f} s limit by {grace:.0f} s and was stopped")
+        except BaseException:  # Ctrl-C or SIGTERM while waiting: the child must not run on to its limit
+            child.kill()
+            raise
     if child.returncode != 0 or not out:
         last = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
         return HighsResult("no_solution", None, None, None,

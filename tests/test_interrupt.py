@@ -1,0 +1,44 @@
+"""Ctrl-C and SIGTERM stop a HiGHS solve at once (a Python handler cannot run while HiGHS holds the thread)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from optimize.matrix import build_matrix, solve_matrix
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+
+def _hard_model():
+    from synthetic import make_instance
+
+    return build_matrix(make_instance("QS"))  # HiGHS needs minutes to prove it
+
+
+@pytest.mark.parametrize("signum, error", [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, SystemExit)])
+def test_a_signal_stops_highs_and_acts_as_it_would_have(signum, error, monkeypatch):
+    model = _hard_model()
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def stop(number, _frame):  # as the command line does
+        raise SystemExit(128 + number)
+
+    signal.signal(signal.SIGTERM, stop)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signum))
+    t0 = time.perf_counter()
+    try:
+        timer.start()
+        with pytest.raises(error):
+            solve_matrix(model, time_limit=60.0, gap=0.0)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGTERM, previous)
+    assert time.perf_counter() - t0 < 10.0  # not the 60 s limit
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are put back
