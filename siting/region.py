@@ -209,6 +209,11 @@ def _land_and_rasters(scenario: Scenario, parks: gpd.GeoDataFrame, exclusions: g
             problems.add(entry["file"], "", "", f"raster '{name}' could not be used: {exc}",
                          "check that it is a GeoTIFF with a CRS (open it in QGIS)")
             continue
+        if not (stats[f"{name}_coverage"] > 0).any():
+            problems.add(entry["file"], "", "", f"raster '{name}' covers none of the parks (no valid cell inside any "
+                         "park)", "check that the raster is for this region and that its CRS is right (open both "
+                         "in QGIS)")
+            continue
         parks = parks.merge(stats, on="park_id", how="left")
     problems.raise_if_any()
     return parks

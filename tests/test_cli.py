@@ -283,3 +283,18 @@ def test_a_wrong_out_is_refused_before_solving(tmp_path, tiny, capsys, monkeypat
     assert code == 1 and "afile is a file, so no run folder can be made under it: choose another --out" in err
     code, _, err = siting("run", scenario, "--runs-dir", tmp_path / "afile", capsys=capsys)
     assert code == 1 and "choose another --runs-dir" in err
+
+
+def test_a_raster_that_covers_no_park_is_refused(tiny, capsys):
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    scenario = small(tiny).write()
+    with rasterio.open(scenario.parent / "far.tif", "w", driver="GTiff", width=2, height=2, count=1, dtype="float32",
+                       crs="EPSG:4547", transform=Affine(1000, 0, X0 + 500_000, 0, -1000, Y0)) as dst:
+        dst.write(np.ones((2, 2), dtype="float32"), 1)  # 500 km east of the parks
+    text = scenario.read_text()
+    scenario.write_text(text.replace("layers:\n", "layers:\n  rasters: {slope: {file: far.tif, suitable_below: 3}}\n", 1))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "far.tif: raster 'slope' covers none of the parks" in err
