@@ -110,11 +110,12 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
         return None
     raw.columns = [str(c).strip() for c in raw.columns]
     with open(path, encoding="utf-8-sig", newline="") as handle:  # pandas renames a repeated header to "name.1"
-        header = [c.strip() for c in next(csv.reader(handle), [])]
-    for name in sorted({c for c in header if header.count(c) > 1}):
+        header = [c.strip() for c in next(csv.reader(handle, skipinitialspace=True), [])]
+    repeated = sorted({c for c in header if c and header.count(c) > 1})  # blank names: Excel's trailing commas
+    for name in repeated:
         problems.add(src, "line 1", name, f"the header names this column {header.count(name)} times",
                      "keep one column of that name")
-    if any(header.count(c) > 1 for c in header):
+    if repeated:
         return None
     blank = (raw.astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
     numbers = [n + 2 for n in range(len(raw)) if not blank[n]]  # the file's own line numbers

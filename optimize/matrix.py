@@ -56,15 +56,20 @@ def _stop_on_signals(received: list[int]):
     if threading.current_thread() is not threading.main_thread():  # handlers can only be set on the main thread
         yield
         return
-    watched = (signal.SIGINT, signal.SIGTERM)
-    previous = {s: signal.getsignal(s) for s in watched}
-    for s in watched:
+    # a signal that is ignored (SIG_IGN) stays ignored, and one whose handler Python does not know (None) is left alone
+    previous = {s: h for s in (signal.SIGINT, signal.SIGTERM)
+                if (h := signal.getsignal(s)) is not None and h != signal.SIG_IGN}
+    for s in previous:
         signal.signal(s, lambda signum, _frame: received.append(signum))
     try:
         yield
     finally:
         for s, handler in previous.items():
-            signal.signal(s, handler)
+            try:  # each on its own: a second Ctrl-C while restoring must not leave the other one noted forever
+                signal.signal(s, handler)
+            except KeyboardInterrupt:
+                signal.signal(s, handler)
+                received.append(signal.SIGINT)
     if received:
         signum = received[0]
         handler = previous[signum]

@@ -216,6 +216,8 @@ def test_folder_for_a_table_duplicate_column_zero_land_and_empty_parks_layer(tin
     projects.write_text("\n".join([lines[0] + ",land_ha", *(line + ",5" for line in lines[1:])]) + "\n")
     code, _, err = siting("validate", scenario, capsys=capsys)
     assert code == 2 and "line 1: field 'land_ha': the header names this column 2 times" in err
+    projects.write_text("\n".join(line + ",," for line in lines) + "\n")  # Excel's trailing empty columns
+    assert siting("validate", scenario, capsys=capsys)[0] == 0
     projects.write_text(original.replace(",60,", ",0,", 1))
     code, _, err = siting("validate", scenario, capsys=capsys)
     assert code == 2 and "project_id A): field 'land_ha': value 0 must be above 0; expected a number > 0 in ha" in err

@@ -42,3 +42,18 @@ def test_a_signal_stops_highs_and_acts_as_it_would_have(signum, error, monkeypat
         signal.signal(signal.SIGTERM, previous)
     assert time.perf_counter() - t0 < 10.0  # not the 60 s limit
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are put back
+
+
+def test_an_ignored_signal_stays_ignored():
+    """A process that ignores Ctrl-C (a job started in the background by a script) solves on to its limit."""
+    model = _hard_model()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.perf_counter()
+    try:
+        timer.start()
+        result = solve_matrix(model, time_limit=3.0, gap=0.0)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert time.perf_counter() - t0 >= 2.9 and result.values is not None
