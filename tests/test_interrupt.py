@@ -57,3 +57,19 @@ def test_an_ignored_signal_stays_ignored():
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - t0 >= 2.9 and result.values is not None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads child processes from /proc")
+def test_sigterm_ends_the_child_processes_too():
+    """SIGTERM ends the CLI's children as well: PuLP leaves CBC running to its own time limit otherwise."""
+    import subprocess
+
+    import cli
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert child.pid in cli.end_children()
+        assert child.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        child.kill()
+        child.wait()
