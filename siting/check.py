@@ -53,21 +53,26 @@ def read_run_json(path: Path, keys: tuple[str, ...]) -> dict:
     return data
 
 
+def read_manifest(folder: Path, keys: tuple[str, ...]) -> dict:
+    """The run folder's manifest.json, which must have ``keys``; a path without one is not a run folder."""
+    if not (folder / "manifest.json").is_file():
+        raise InputError([Problem(str(folder), "", "", "is not a run folder (no manifest.json)",
+                                  "name a folder written by 'siting run'")])
+    return read_run_json(folder / "manifest.json", keys)
+
+
 def check_run(folder: str | Path) -> list[str]:
     """Every violation found in a run folder, in plain words; an empty list means the run is sound.
 
     A path that is not a run folder, or a run file that cannot be read, raises :class:`layers.InputError`.
     """
     folder = Path(folder)
-    if not (folder / "manifest.json").is_file():
-        raise InputError([Problem(str(folder), "", "", "is not a run folder (no manifest.json)",
-                                  "give the folder that `siting run` printed")])
+    manifest = read_manifest(folder, ("settings",))
     missing = [f for f in REQUIRED_FILES if not (folder / f).exists()]
     if missing:
         return [f"missing output file: {f}" for f in missing]
     out: list[str] = []
     summary = read_run_json(folder / "summary.json", ("solution", "kpis"))
-    manifest = read_run_json(folder / "manifest.json", ("settings",))
     settings = manifest["settings"]
     out += [f"the manifest lists {f}, which is not in the run folder" for f in manifest.get("files", [])
             if not (folder / f).is_file()]

@@ -19,7 +19,7 @@ from layers import InputError, Problem
 from optimize import SolverOptions, pair_indices, solve
 from optimize.diagnose import amount
 
-from .check import read_run_file, read_run_json
+from .check import read_manifest, read_run_file
 from .eligibility import RESOURCES, assess
 from .plan import build_problem
 from .region import load_region
@@ -36,11 +36,7 @@ class Explanation:
 def explain(run: Path, project: str, park: str | None = None, *, time_limit: float | None = None) -> Explanation:
     """Force ``project`` into ``park`` (or out of its current park) and explain the consequences."""
     run = Path(run)
-    manifest_path = run / "manifest.json"
-    if not manifest_path.exists():
-        raise InputError([Problem(str(run), "", "", "is not a run folder (no manifest.json)",
-                                  "name a folder written by 'siting run'")])
-    manifest = read_run_json(manifest_path, ("scenario_file", "inputs", "solution"))
+    manifest = read_manifest(run, ("scenario_file", "inputs", "solution"))
     region = load_region(load_scenario(manifest["scenario_file"]))
     changed = sorted(f for f, digest in manifest["inputs"].items() if region.inputs.get(f) != digest)
     if changed:

@@ -151,8 +151,7 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
             try:
                 Path(out).mkdir()  # atomic reservation: fails if anything is there
             except FileExistsError:
-                raise FileExistsError(f"{out} exists already; a run never overwrites another: choose a new --out") \
-                    from None
+                raise _taken(out) from None
             final = Path(out)
         else:
             final = reserve_run_folder(parent, region.scenario.name)
@@ -165,11 +164,15 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     return RunResult(folder=final, summary=result, plan=plan, seconds=time.perf_counter() - t0)
 
 
+def _taken(out: Path) -> FileExistsError:
+    return FileExistsError(f"{out} exists already; a run never overwrites another: choose a new --out")
+
+
 def _check_destination(out: Path | None, runs_dir: Path) -> None:
     """Refuse an ``out`` that exists, or a destination under a file, before any work is done (the folder is
     still reserved atomically at the end)."""
     if out is not None and Path(out).exists():
-        raise FileExistsError(f"{out} exists already; a run never overwrites another: choose a new --out")
+        raise _taken(out)
     parent = Path(out).parent if out is not None else Path(runs_dir)
     for folder in (parent, *parent.parents):
         if folder.exists():
