@@ -57,13 +57,28 @@ class InputError(ValueError):
 
 
 class Problems:
-    """Collects problems while checking, then raises them all at once."""
+    """Collects problems while checking, then raises them all at once.
+
+    A problem about one cell of a table can name the row's position (``row``), so that later checks skip
+    that cell instead of reporting a second, confusing problem caused by the same bad value.
+    """
 
     def __init__(self) -> None:
         self.items: list[Problem] = []
+        self._cells: set[tuple[str, str, int]] = set()
 
-    def add(self, source: str, where: str, field: str, message: str, fix: str = "") -> None:
+    def add(self, source: str, where: str, field: str, message: str, fix: str = "", *, row: int | None = None) -> None:
         self.items.append(Problem(str(source), where, field, message, fix))
+        if row is not None:
+            self._cells.add((str(source), field, row))
+
+    def reported(self, source: str, field: str | None = None) -> bool:
+        """Whether a problem was recorded about ``source`` (about its ``field``, when given)."""
+        return any(p.source == str(source) and (field is None or p.field == field) for p in self.items)
+
+    def bad_rows(self, source: str, field: str) -> set[int]:
+        """Positions (from 0) of the rows of ``source`` whose ``field`` was reported as a bad value."""
+        return {row for src, name, row in self._cells if src == str(source) and name == field}
 
     def extend(self, problems: Iterable[Problem]) -> None:
         self.items.extend(problems)

@@ -125,7 +125,7 @@ def parse_table(
             value, error = convert(raw, spec)
             if error:
                 problems.add(source, where(pos), spec.name, f"{error}; expected {spec.expectation()}",
-                             f"correct the value in row {numbers[pos]}")
+                             f"correct the value in row {numbers[pos]}", row=pos)
             values.append(value)
         out[spec.name] = pd.Series(values, index=out.index, dtype=object if spec.kind != "number" else float)
 

@@ -78,13 +78,13 @@ def read_layer(
         rid = frame[id_field].iloc[pos] if id_field in frame.columns else ""
         where = f"feature {pos + row_offset}" + (f" ({id_field} {rid})" if rid not in ("", None) else "")
         if geom is None or geom.is_empty:
-            problems.add(src, where, "geometry", "geometry is empty", "draw the feature or delete the row")
+            problems.add(src, where, "geometry", "geometry is empty", "draw the feature or delete the row", row=pos)
         elif geom.geom_type not in geometry:
             problems.add(src, where, "geometry", f"geometry is a {geom.geom_type}; expected {' or '.join(geometry)}",
-                         "save the layer with the right geometry type")
+                         "save the layer with the right geometry type", row=pos)
         elif not geom.is_valid:
             problems.add(src, where, "geometry", f"invalid geometry: {shapely.is_valid_reason(geom)}",
-                         "repair it (QGIS: Vector > Geometry Tools > Fix Geometries)")
+                         "repair it (QGIS: Vector > Geometry Tools > Fix Geometries)", row=pos)
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     parsed = parse_table(attributes, fields, source=src, id_field=id_field, problems=problems, row_offset=row_offset)
     return gpd.GeoDataFrame(parsed, geometry=frame.geometry.values, crs=frame.crs)
