@@ -18,7 +18,6 @@ from rasterio.errors import RasterioError
 from layers import (
     CGCS2000,
     InputError,
-    Problem,
     Problems,
     TravelTimes,
     choose_work_crs,
@@ -86,63 +85,99 @@ class Region:
         ] + [f"note       {n}" for n in self.notes]
 
 
-def load_region(scenario: Scenario) -> Region:
-    """Read and check every input of ``scenario``; raise one :class:`layers.InputError` with all problems."""
-    problems = Problems()
+def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Region:
+    """Read and check every input of ``scenario``; raise one :class:`layers.InputError` with all problems.
+
+    The checks go as far as what was read allows, so that one run reports as much as it can: a file that
+    could not be read (or that the scenario names wrongly) skips only the checks that need it, and a cell
+    already reported as a bad value is not checked again against the other tables.
+
+    Parameters
+    ----------
+    scenario
+        The scenario, possibly with problems in its values (see :func:`siting.scenario.read_scenario`).
+    problems
+        Problems found before, e.g. in the scenario's values; they are raised together with these.
+    """
+    problems = problems if problems is not None else Problems()
     s = scenario.settings
-    parks = read_layer(Path(s["layers"]["parks"]), fields=PARK_FIELDS, id_field="park_id", geometry=POLYGONS,
-                       problems=problems)
-    hubs = read_layer(Path(s["layers"]["hubs"]), fields=HUB_FIELDS, id_field="hub_id", geometry=("Point",),
-                      problems=problems)
-    corridors = _optional_layer(s["layers"].get("corridors"), CORRIDOR_FIELDS, "corridor_id",
+    if not (isinstance(s["layers"], dict) and isinstance(s["tables"], dict)):
+        problems.raise_if_any()  # the scenario check said so: no input can be found
+    layer, table = s["layers"], s["tables"]
+    parks_path, hubs_path = _named(layer.get("parks")), _named(layer.get("hubs"))
+    projects_path = _named(table.get("projects"))
+    parks = (read_layer(parks_path, fields=PARK_FIELDS, id_field="park_id", geometry=POLYGONS, problems=problems)
+             if parks_path else None)
+    hubs = (read_layer(hubs_path, fields=HUB_FIELDS, id_field="hub_id", geometry=("Point",), problems=problems)
+            if hubs_path else None)
+    corridors = _optional_layer(_named(layer.get("corridors")), CORRIDOR_FIELDS, "corridor_id",
                                 ("LineString", "MultiLineString"), problems)
-    exclusions = _optional_layer(s["layers"].get("exclusions"), EXCLUSION_FIELDS, "excl_id", POLYGONS,
-                                 problems)
-    projects = read_csv(Path(s["tables"]["projects"]), fields=PROJECT_FIELDS, id_field="project_id",
-                        problems=problems)
-    links = _read_keyed_csv(s["tables"].get("links"), LINK_FIELDS, "link_id", "L", problems)
-    adjustments = _read_keyed_csv(s["tables"].get("pair_adjustments"), ADJUSTMENT_FIELDS, "adjustment_id", "A",
+    exclusions = _optional_layer(_named(layer.get("exclusions")), EXCLUSION_FIELDS, "excl_id", POLYGONS, problems)
+    projects = (read_csv(projects_path, fields=PROJECT_FIELDS, id_field="project_id", problems=problems)
+                if projects_path else None)
+    links = _read_keyed_csv(_named(table.get("links")), LINK_FIELDS, "link_id", "L", problems)
+    adjustments = _read_keyed_csv(_named(table.get("pair_adjustments")), ADJUSTMENT_FIELDS, "adjustment_id", "A",
                                   problems)
-    counties = (read_csv(Path(s["tables"]["counties"]), fields=COUNTY_FIELDS, id_field="county", problems=problems)
-                if s["tables"].get("counties") else None)
+    counties_path = _named(table.get("counties"))
+    counties = (read_csv(counties_path, fields=COUNTY_FIELDS, id_field="county", problems=problems)
+                if counties_path else None)
     if counties is None:
         counties = pd.DataFrame({f.name: pd.Series(dtype=object if f.kind == "id" else float) for f in COUNTY_FIELDS})
     if projects is not None and projects.empty:
-        problems.add(str(s["tables"]["projects"]), "", "", "the project library has no rows",
+        problems.add(str(projects_path), "", "", "the project library has no rows",
                      "add at least one project below the header line")
     if parks is not None and parks.empty:
-        problems.add(str(s["layers"]["parks"]), "", "", "the parks layer has no features",
+        problems.add(str(parks_path), "", "", "the parks layer has no features",
                      "add the parks (polygons) to the layer, or point the scenario at the right file or layer")
-    problems.raise_if_any()
-    assert parks is not None and hubs is not None and projects is not None
-    for county in sorted(set(counties["county"]) - set(parks["county"])):
-        problems.add(str(s["tables"]["counties"]), f"county {county}", "county", "no park in the parks layer lies in "
-                     "this county", "use the county names of the parks layer")
+    if _has(parks, "county") and _has(counties, "county") and not problems.bad_rows(str(parks_path), "county"):
+        bad = problems.bad_rows(str(counties_path), "county")
+        known = set(parks["county"])
+        for n, county in enumerate(counties["county"]):
+            if n not in bad and county not in known:
+                problems.add(str(counties_path), f"county {county}", "county", "no park in the parks layer lies "
+                             "in this county", "use the county names of the parks layer")
 
-    chains = {**CHAINS, **{str(k): str(v) for k, v in s["chains"].items()}}
-    _apply_overrides(scenario, parks, projects, problems)
+    chains = ({**CHAINS, **{str(k): str(v) for k, v in s["chains"].items()}} if isinstance(s["chains"], dict)
+              else None)  # None: the scenario's chains are not readable (reported), so chain IDs are not checked
+    if isinstance(s["overrides"], dict):
+        _apply_overrides(scenario, parks, projects, problems)
     _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments, chains, problems)
-    problems.raise_if_any()
 
     notes: list[str] = []
-    try:
-        work_crs = choose_work_crs(parks, s["crs"]["work"])
-    except ValueError as exc:
-        problems.add(str(scenario.path), "", "crs.work", str(exc), "set crs.work to a projected EPSG code")
-        problems.raise_if_any()
-        raise
+    work_crs = _work_crs(scenario, parks, problems)
+    if work_crs is None:
+        problems.raise_if_any()  # nothing below can be checked without parks to measure in a working CRS
+    assert work_crs is not None and parks is not None  # a problem was raised otherwise
     layers = {"parks": parks, "hubs": hubs, "corridors": corridors, "exclusions": exclusions}
     for name, frame in layers.items():
+        if frame is None:
+            continue
         if frame.crs is not None and not frame.crs.equals(work_crs):
             notes.append(f"{name}: reprojected from {crs_label(frame.crs)} to {crs_label(work_crs)} for measuring")
             layers[name] = frame.to_crs(work_crs)
         elif frame.crs is None:
-            layers[name] = frame.set_crs(work_crs)  # empty optional layer
+            # an empty optional layer; a layer with features but no CRS was reported and is not measured
+            layers[name] = frame.set_crs(work_crs) if frame.empty else None
     parks, hubs, corridors, exclusions = (layers[k] for k in ("parks", "hubs", "corridors", "exclusions"))
-    _check_gates(str(s["layers"]["parks"]), parks, problems)
+    parks_src = str(parks_path)
+    if "park_id" in parks.columns:
+        _check_gates(parks_src, parks, problems)
+    if not problems:
+        parks = _land(parks, exclusions, notes)
+    parks = _rasters(scenario, parks, problems)
+    travel = None
+    located = _sound(hubs, str(hubs_path), "hub_id", problems) and _sound(parks, parks_src, "park_id", problems)
+    travel_ok = isinstance(s["travel"], dict) and not any(
+        p.source == str(scenario.path) and p.field.startswith("travel.") for p in problems.items)
+    if located and travel_ok and (layer.get("roads") or not problems):  # straight-line times find no problems
+        gates = [c for c in ("gate_lon", "gate_lat") if problems.reported(parks_src, c)]
+        # with a gate reported, the road file is still checked, from the parks' centroids (there are problems
+        # already, so these times are not used), lest the bad gate give a second problem
+        travel = _travel_times(scenario, parks.drop(columns=["gate_lon", "gate_lat"]) if gates else parks, hubs,
+                               notes, problems)
     problems.raise_if_any()
-    parks = _land_and_rasters(scenario, parks, exclusions, notes)
-    travel = _travel_times(scenario, parks, hubs, notes)
+    assert hubs is not None and projects is not None and corridors is not None and exclusions is not None
+    assert travel is not None and chains is not None
     files = [p for p in (*scenario.files, *(Path(v) for v in _input_paths(s))) if p.exists()]
     return Region(
         scenario=scenario, parks=parks, hubs=hubs, corridors=corridors, exclusions=exclusions,
@@ -150,6 +185,41 @@ def load_region(scenario: Scenario) -> Region:
         travel=travel, belts=parks_on_belts(parks, corridors), notes=notes,
         inputs={str(p): _sha256(p) for p in files},
     )
+
+
+def _named(value: object) -> Path | None:
+    """The file a scenario names, if it exists (a missing one is reported by the scenario's own check)."""
+    return Path(value) if isinstance(value, str) and value and Path(value).exists() else None
+
+
+def _has(frame: pd.DataFrame | None, *columns: str) -> bool:
+    """Whether ``frame`` was read, has rows, and has ``columns`` (a missing required column was reported)."""
+    return frame is not None and len(frame) > 0 and all(c in frame.columns for c in columns)
+
+
+def _measurable(frame: gpd.GeoDataFrame | None, source: str, problems: Problems) -> bool:
+    """Whether a layer can be measured: read, with a CRS, and no geometry reported as bad."""
+    return frame is not None and frame.crs is not None and not problems.reported(source, "geometry")
+
+
+def _sound(frame: gpd.GeoDataFrame | None, source: str, id_field: str, problems: Problems) -> bool:
+    """Whether a layer's features can be measured and named: measurable, and no ID reported as bad."""
+    return (_measurable(frame, source, problems) and id_field in frame.columns
+            and not problems.reported(source, id_field))
+
+
+def _work_crs(scenario: Scenario, parks: gpd.GeoDataFrame | None, problems: Problems) -> CRS | None:
+    """The projected CRS to measure in, or ``None`` when it cannot be chosen (the reason is reported)."""
+    s, src = scenario.settings, str(scenario.path)
+    if not isinstance(s["crs"], dict) or problems.reported(src, "crs.work"):
+        return None
+    if not _measurable(parks, str(s["layers"].get("parks")), problems) or parks.empty:
+        return None
+    try:
+        return choose_work_crs(parks, s["crs"]["work"])
+    except ValueError as exc:
+        problems.add(src, "", "crs.work", str(exc), "set crs.work to a projected EPSG code")
+        return None
 
 
 # a park's gate (gate_lon, gate_lat) farther than this from its polygon is taken for a typing or CRS mistake
@@ -164,9 +234,10 @@ def _check_gates(source: str, parks: gpd.GeoDataFrame, problems: Problems) -> No
     lat = pd.to_numeric(parks.get("gate_lat", pd.Series(np.nan, index=parks.index)), errors="coerce")
     fix_pair = "give both gate_lon and gate_lat (CGCS2000 degrees), or neither"
     usable = []
+    reported = problems.bad_rows(source, "gate_lon") | problems.bad_rows(source, "gate_lat")
     for n, park_id in enumerate(parks["park_id"]):
         where, x, y = f"park_id {park_id}", lon.iloc[n], lat.iloc[n]
-        if np.isnan(x) and np.isnan(y):
+        if (np.isnan(x) and np.isnan(y)) or n in reported:
             continue
         if np.isnan(x) or np.isnan(y):
             missing = "gate_lon" if np.isnan(x) else "gate_lat"
@@ -189,9 +260,8 @@ def _check_gates(source: str, parks: gpd.GeoDataFrame, problems: Problems) -> No
                          "check the gate's coordinates (longitude first, CGCS2000 degrees) and the layer's CRS")
 
 
-def _land_and_rasters(scenario: Scenario, parks: gpd.GeoDataFrame, exclusions: gpd.GeoDataFrame,
-                      notes: list[str]) -> gpd.GeoDataFrame:
-    """Exclusion overlay (usable land caps free land) and zonal statistics of each raster, per park."""
+def _land(parks: gpd.GeoDataFrame, exclusions: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
+    """Exclusion overlay: each park's usable land (outside the exclusion zones) caps its free land."""
     overlay = exclusion_overlay(parks, exclusions)
     parks = parks.merge(overlay, on="park_id", how="left")
     declared = parks["land_available_ha"].astype(float)
@@ -201,8 +271,25 @@ def _land_and_rasters(scenario: Scenario, parks: gpd.GeoDataFrame, exclusions: g
     if capped:
         notes.append(f"exclusion zones cap the free land of {len(capped)} park(s): {', '.join(capped)} "
                      "(free land ≤ park area outside the exclusions)")
-    problems = Problems()
-    for name, entry in (scenario.settings["layers"].get("rasters") or {}).items():
+    return parks
+
+
+def _rasters(scenario: Scenario, parks: gpd.GeoDataFrame, problems: Problems) -> gpd.GeoDataFrame:
+    """Zonal statistics of each raster per park, merged into ``parks``; an unusable raster is reported.
+
+    Rasters whose scenario entry was reported, or whose file does not exist, are skipped; so are all of them
+    when the parks' geometries were reported (there is nothing sound to summarise).
+    """
+    s, src = scenario.settings, str(scenario.path)
+    rasters = s["layers"].get("rasters") or {}
+    parks_src = str(s["layers"].get("parks"))
+    if not isinstance(rasters, dict) or not _has(parks, "park_id") or problems.reported(parks_src, "geometry"):
+        return parks
+    for name, entry in rasters.items():
+        if any(p.source == src and p.field.startswith(f"layers.rasters.{name}") for p in problems.items):
+            continue
+        if not _named(entry["file"]):
+            continue
         try:
             stats = zonal_stats(parks, Path(entry["file"]), name=name, suitable_below=entry["suitable_below"])
         except (ValueError, OSError, RasterioError) as exc:  # unreadable or unusable raster: bad input
@@ -215,7 +302,6 @@ def _land_and_rasters(scenario: Scenario, parks: gpd.GeoDataFrame, exclusions: g
                          "in QGIS)")
             continue
         parks = parks.merge(stats, on="park_id", how="left")
-    problems.raise_if_any()
     return parks
 
 
@@ -224,20 +310,29 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SITING_CACHE_DIR") or Path.home() / ".cache" / "siting")
 
 
-def _travel_times(scenario: Scenario, parks: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, notes: list[str]) -> TravelTimes:
-    """Road-network times when the scenario names a road file, else straight-line distance × circuity ÷ speed."""
+def _travel_times(scenario: Scenario, parks: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, notes: list[str],
+                  problems: Problems) -> TravelTimes | None:
+    """Road-network times when the scenario names a road file, else straight-line distance × circuity ÷ speed.
+
+    ``None`` when the road file cannot be used (the reason is added to ``problems``); a road file that the
+    scenario check reported missing is not read again.
+    """
     t = scenario.settings["travel"]
     roads = scenario.settings["layers"].get("roads")
     if not roads:
         return straight_line_times(parks, hubs, circuity=float(t["circuity"]), speed_kmh=float(t["speed_kmh"]))
+    if not _named(roads):
+        return None
     try:
         travel, road_notes = road_travel_times(
             parks, hubs, Path(roads), speeds_kmh=t["speeds_kmh"] or None,
             access_speed_kmh=float(t["access_speed_kmh"]), snap_warn_m=float(t["snap_warn_m"]), cache_dir=cache_dir())
-    except InputError:
-        raise
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
     except ValueError as exc:  # an unreadable road file: bad input, not a crash
-        raise InputError([Problem(str(roads), "", "", str(exc), "check the road file (open it in JOSM or QGIS)")]) from exc
+        problems.add(str(roads), "", "", str(exc), "check the road file (open it in JOSM or QGIS)")
+        return None
     notes.extend(f"roads: {n}" for n in road_notes)
     return travel
 
@@ -293,15 +388,21 @@ OVERRIDE_SHORTHANDS = {
 _CHANGE = re.compile(r"^\s*(?P<op>[+\-x×*])?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<pct>%)?\s*$")
 
 
-def _apply_overrides(scenario: Scenario, parks: pd.DataFrame, projects: pd.DataFrame, problems: Problems) -> None:
+def _apply_overrides(scenario: Scenario, parks: pd.DataFrame | None, projects: pd.DataFrame | None,
+                     problems: Problems) -> None:
     """Apply ``overrides`` from the scenario in place (tables are copies; input files are never changed).
 
     Keys: ``parks.<ID|*>.<field>``, ``projects.<ID|*>.<field>``, or the shorthands ``land_available``,
     ``energy_quota``, ``emission_quota`` (all parks). Values: a number or text (set), ``+N`` / ``-N``
-    (add), ``xF`` / ``×F`` (multiply), ``+N%`` / ``-N%`` (change by a percentage).
+    (add), ``xF`` / ``×F`` (multiply), ``+N%`` / ``-N%`` (change by a percentage). Overrides of a table
+    that could not be read are skipped, and cells reported as bad values are left alone.
     """
     src = str(scenario.path)
-    tables = {"parks": (parks, "park_id"), "projects": (projects, "project_id")}
+    sources = {"parks": str(scenario.settings["layers"].get("parks")),
+               "projects": str(scenario.settings["tables"].get("projects"))}
+    tables = {name: (frame, id_col) for name, frame, id_col in (("parks", parks, "park_id"),
+                                                                 ("projects", projects, "project_id"))
+              if frame is not None and id_col in frame.columns}
     fields = {"parks": PARK_FIELDS, "projects": PROJECT_FIELDS}
     for key, value in scenario.settings["overrides"].items():
         key = str(key)
@@ -309,11 +410,13 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame, projects: pd.DataF
             table_name, target, column = "parks", "*", OVERRIDE_SHORTHANDS[key]
         else:
             parts = key.split(".")
-            if len(parts) != 3 or parts[0] not in tables:
+            if len(parts) != 3 or parts[0] not in fields:
                 problems.add(src, "", f"overrides.{key}", "expected parks.<ID or *>.<field>, projects.<ID or *>.<field>, "
                              f"or one of {', '.join(OVERRIDE_SHORTHANDS)}", "e.g. parks.P07.land_available_ha: +200")
                 continue
             table_name, target, column = parts
+        if table_name not in tables:
+            continue  # the table could not be read: its own problems are reported
         table, id_col = tables[table_name]
         if column not in table.columns or column == id_col:
             problems.add(src, "", f"overrides.{key}", f"{table_name} have no field '{column}'",
@@ -323,6 +426,8 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame, projects: pd.DataF
         if target != "*" and not len(rows):
             problems.add(src, "", f"overrides.{key}", f"no {table_name[:-1]} with ID {target!r}", "check the ID")
             continue
+        bad = problems.bad_rows(sources[table_name], column)
+        rows = rows[[table.index.get_loc(r) not in bad for r in rows]]
         numeric = pd.api.types.is_float_dtype(table[column]) or column in {"max_chains", "jobs"}
         if not numeric:
             spec = next((f for f in fields[table_name] if f.name == column), None)
@@ -365,73 +470,108 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame, projects: pd.DataF
 
 
 def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments, chains, problems: Problems) -> None:
-    park_ids = set(parks["park_id"])
-    project_ids = set(projects["project_id"])
-    counties = set(parks["county"])
-    psrc = str(scenario.settings["tables"]["projects"])
-    chain_fix = f"use one of: {', '.join(sorted(chains))}, or declare it under 'chains:' in the scenario"
-    for _, p in parks.iterrows():
-        for column in ("leading_chains", "allowed_chains"):
-            for c in p[column]:
-                if c not in chains:
-                    problems.add(str(scenario.settings["layers"]["parks"]), f"park_id {p['park_id']}", column,
-                                 f"unknown chain {c!r}", chain_fix)
-    for _, c in corridors.iterrows():
-        for chain in c["chains"]:
-            if chain not in chains:
-                problems.add(str(scenario.settings["layers"]["corridors"]), f"corridor_id {c['corridor_id']}",
-                             "chains", f"unknown chain {chain!r}", chain_fix)
-    for n, p in enumerate(projects.itertuples(index=False)):
-        where = f"row {n + 2} (project_id {p.project_id})"
-        if p.chain not in chains:
-            problems.add(psrc, where, "chain", f"unknown chain {p.chain!r}", chain_fix)
-        if p.needs_hub and (p.max_hub_minutes is None or math.isnan(p.max_hub_minutes)):
-            problems.add(psrc, where, "max_hub_minutes", f"needs_hub is {p.needs_hub!r} but no limit is given",
-                         "give the most minutes allowed to the nearest such hub")
-        if p.needs_hub and p.needs_hub not in set(hubs["kind"]):
-            problems.add(psrc, where, "needs_hub", f"no hub of kind {p.needs_hub!r} in the hubs layer",
-                         "add such a hub or clear needs_hub")
-        if p.fixed_park and p.fixed_park not in park_ids:
-            problems.add(psrc, where, "fixed_park", f"unknown park {p.fixed_park!r}", "use a park_id of the parks layer")
-        for q in p.forbidden_parks:
-            if q not in park_ids:
-                problems.add(psrc, where, "forbidden_parks", f"unknown park {q!r}", "use park_ids of the parks layer")
-        if p.fixed_park and p.fixed_park in p.forbidden_parks:
-            problems.add(psrc, where, "fixed_park", f"park {p.fixed_park} is both fixed and forbidden", "drop one")
-        if p.source_county and p.source_county not in counties:
-            problems.add(psrc, where, "source_county", f"county {p.source_county!r} hosts no park in the parks layer",
-                         f"use one of: {', '.join(sorted(counties))}")
-    lsrc = str(scenario.settings["tables"].get("links"))
-    seen: set[tuple[str, str]] = set()
-    for n, link in enumerate(links.itertuples(index=False)):
-        where = f"row {n + 2}"
-        for column in ("supplier_id", "customer_id"):
-            if getattr(link, column) not in project_ids:
-                problems.add(lsrc, where, column, f"unknown project {getattr(link, column)!r}",
-                             "use a project_id of the project library, or delete the link")
-        if link.supplier_id == link.customer_id:
-            problems.add(lsrc, where, "customer_id", "a project cannot supply itself", "delete the row")
-        if (link.supplier_id, link.customer_id) in seen:
-            problems.add(lsrc, where, "supplier_id", f"link {link.supplier_id}→{link.customer_id} is listed twice",
-                         "merge the rows (add their values)")
-        seen.add((link.supplier_id, link.customer_id))
-    asrc = str(scenario.settings["tables"].get("pair_adjustments"))
-    for n, adj in enumerate(adjustments.itertuples(index=False)):
-        if adj.project_id not in project_ids:
-            problems.add(asrc, f"row {n + 2}", "project_id", f"unknown project {adj.project_id!r}", "check the ID")
-        if adj.park_id not in park_ids:
-            problems.add(asrc, f"row {n + 2}", "park_id", f"unknown park {adj.park_id!r}", "check the ID")
-    fixed = dict(zip(projects["project_id"], projects["fixed_park"].fillna(""), strict=True))
-    for n, entry in enumerate(scenario.settings["locks"], 1):
-        if fixed.get(entry["project"]) and fixed[entry["project"]] != entry["park"]:
-            problems.add(str(scenario.path), f"locks entry {n}", "park", f"project {entry['project']} is fixed to "
-                         f"{fixed[entry['project']]} in the project library but locked to {entry['park']} here",
-                         "drop the lock or change the project's fixed_park")
+    """References between the inputs: chains, hub kinds, park and project IDs, counties, locks and forbids.
+
+    A table that could not be read (``None``, or without the column a check needs) skips the checks against
+    it; so does an ID column with an empty or repeated ID. A cell already reported as a bad value is not
+    checked again, so one bad value gives one problem.
+    """
+    s = scenario.settings
+    layer, table = s["layers"], s["tables"]
+    parks_src, psrc = str(layer.get("parks")), str(table.get("projects"))
+    # None: an empty or repeated ID leaves the IDs unknown (which row was meant to be which?), so references
+    # to them are not checked until the IDs are fixed
+    park_ids = (set(parks["park_id"]) if _has(parks, "park_id") and not problems.reported(parks_src, "park_id")
+                else None)
+    project_ids = (set(projects["project_id"]) if _has(projects, "project_id")
+                   and not problems.reported(psrc, "project_id") else None)
+    counties = (set(parks["county"]) if _has(parks, "county") and not problems.bad_rows(parks_src, "county")
+                else None)
+    hub_kinds = set(hubs["kind"]) if _has(hubs, "kind") and not problems.bad_rows(str(layer.get("hubs")), "kind") else None
+    chain_fix = (f"use one of: {', '.join(sorted(chains))}, or declare it under 'chains:' in the scenario"
+                 if chains is not None else "")
+    if chains is not None and _has(parks, "park_id", "leading_chains"):
+        for _, p in parks.iterrows():
+            for column in ("leading_chains", "allowed_chains"):
+                for c in p[column]:
+                    if c not in chains:
+                        problems.add(parks_src, f"park_id {p['park_id']}", column, f"unknown chain {c!r}", chain_fix)
+    if chains is not None and _has(corridors, "corridor_id", "chains"):
+        for _, c in corridors.iterrows():
+            for chain in c["chains"]:
+                if chain not in chains:
+                    problems.add(str(layer.get("corridors")), f"corridor_id {c['corridor_id']}",
+                                 "chains", f"unknown chain {chain!r}", chain_fix)
+    if _has(projects, "project_id"):  # the optional columns are filled in when read; 'chain' is required
+        bad_chain, bad_hub = problems.bad_rows(psrc, "chain"), problems.bad_rows(psrc, "needs_hub")
+        bad_minutes = problems.bad_rows(psrc, "max_hub_minutes")
+        check_chain = chains is not None and "chain" in projects.columns
+        for n, p in enumerate(projects.itertuples(index=False)):
+            where = f"row {n + 2} (project_id {p.project_id})"
+            if check_chain and n not in bad_chain and p.chain not in chains:
+                problems.add(psrc, where, "chain", f"unknown chain {p.chain!r}", chain_fix)
+            if (p.needs_hub and n not in bad_hub | bad_minutes
+                    and (p.max_hub_minutes is None or math.isnan(p.max_hub_minutes))):
+                problems.add(psrc, where, "max_hub_minutes", f"needs_hub is {p.needs_hub!r} but no limit is given",
+                             "give the most minutes allowed to the nearest such hub")
+            if p.needs_hub and n not in bad_hub and hub_kinds is not None and p.needs_hub not in hub_kinds:
+                problems.add(psrc, where, "needs_hub", f"no hub of kind {p.needs_hub!r} in the hubs layer",
+                             "add such a hub or clear needs_hub")
+            if park_ids is not None:
+                if p.fixed_park and p.fixed_park not in park_ids:
+                    problems.add(psrc, where, "fixed_park", f"unknown park {p.fixed_park!r}",
+                                 "use a park_id of the parks layer")
+                for q in p.forbidden_parks:
+                    if q not in park_ids:
+                        problems.add(psrc, where, "forbidden_parks", f"unknown park {q!r}",
+                                     "use park_ids of the parks layer")
+            if p.fixed_park and p.fixed_park in p.forbidden_parks:
+                problems.add(psrc, where, "fixed_park", f"park {p.fixed_park} is both fixed and forbidden", "drop one")
+            if counties is not None and p.source_county and p.source_county not in counties:
+                problems.add(psrc, where, "source_county", f"county {p.source_county!r} hosts no park in the parks "
+                             "layer", f"use one of: {', '.join(sorted(counties))}")
+    lsrc = str(table.get("links"))
+    if _has(links, "supplier_id", "customer_id"):
+        bad = {c: problems.bad_rows(lsrc, c) for c in ("supplier_id", "customer_id")}
+        seen: set[tuple[str, str]] = set()
+        for n, link in enumerate(links.itertuples(index=False)):
+            where = f"row {n + 2}"
+            if n in bad["supplier_id"] | bad["customer_id"]:
+                continue
+            for column in ("supplier_id", "customer_id"):
+                if project_ids is not None and getattr(link, column) not in project_ids:
+                    problems.add(lsrc, where, column, f"unknown project {getattr(link, column)!r}",
+                                 "use a project_id of the project library, or delete the link")
+            if link.supplier_id == link.customer_id:
+                problems.add(lsrc, where, "customer_id", "a project cannot supply itself", "delete the row")
+            if (link.supplier_id, link.customer_id) in seen:
+                problems.add(lsrc, where, "supplier_id", f"link {link.supplier_id}→{link.customer_id} is listed twice",
+                             "merge the rows (add their values)")
+            seen.add((link.supplier_id, link.customer_id))
+    asrc = str(table.get("pair_adjustments"))
+    if _has(adjustments, "project_id", "park_id"):
+        for n, adj in enumerate(adjustments.itertuples(index=False)):
+            if (project_ids is not None and n not in problems.bad_rows(asrc, "project_id")
+                    and adj.project_id not in project_ids):
+                problems.add(asrc, f"row {n + 2}", "project_id", f"unknown project {adj.project_id!r}", "check the ID")
+            if park_ids is not None and n not in problems.bad_rows(asrc, "park_id") and adj.park_id not in park_ids:
+                problems.add(asrc, f"row {n + 2}", "park_id", f"unknown park {adj.park_id!r}", "check the ID")
+    entries = {key: [(n, e) for n, e in enumerate(s[key] if isinstance(s[key], list) else [], 1)
+                     if isinstance(e, dict) and set(e) == {"project", "park"}]  # others were reported
+               for key in ("locks", "forbids")}
+    if _has(projects, "project_id", "fixed_park"):
+        fixed = dict(zip(projects["project_id"], projects["fixed_park"].fillna(""), strict=True))
+        for n, entry in entries["locks"]:
+            if fixed.get(entry["project"]) and fixed[entry["project"]] != entry["park"]:
+                problems.add(str(scenario.path), f"locks entry {n}", "park", f"project {entry['project']} is fixed to "
+                             f"{fixed[entry['project']]} in the project library but locked to {entry['park']} here",
+                             "drop the lock or change the project's fixed_park")
     for key in ("locks", "forbids"):
-        for n, entry in enumerate(scenario.settings[key], 1):
-            if entry["project"] not in project_ids:
+        for n, entry in entries[key]:
+            if project_ids is not None and entry["project"] not in project_ids:
                 problems.add(str(scenario.path), f"{key} entry {n}", "project", f"unknown project {entry['project']!r}",
                              "use a project_id of the project library")
-            if entry["park"] not in park_ids:
+            if park_ids is not None and entry["park"] not in park_ids:
                 problems.add(str(scenario.path), f"{key} entry {n}", "park", f"unknown park {entry['park']!r}",
                              "use a park_id of the parks layer")
+

@@ -35,7 +35,7 @@ from .maps import build_map, write_map
 from .plan import Plan, make_plan
 from .region import Region, load_region
 from .report import write_report
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, read_scenario
 from .styles import write_gpkg_styles, write_shapefile_styles
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,18 @@ def solver_options(scenario: Scenario, *, solver: str | None = None, time_limit:
 
 
 def prepare(scenario_path: str | Path) -> tuple[Region, Eligibility]:
-    """Load and check everything, and apply the eligibility rules; raises InputError on bad input."""
-    region = load_region(load_scenario(scenario_path))
-    eligibility = assess(region)
+    """Load and check everything, and apply the eligibility rules; raises InputError on bad input.
+
+    The scenario's own problems do not stop its inputs from being read and checked: every problem that can
+    be found is raised at once.
+    """
     problems = Problems()
+    scenario = read_scenario(scenario_path, problems)
+    if scenario is None:
+        problems.raise_if_any()  # the scenario file could not be read: nothing names the inputs
+    assert scenario is not None
+    region = load_region(scenario, problems=problems)
+    eligibility = assess(region)
     placeable = set(eligibility.pairs["project_id"])
     for project_id in eligibility.mandatory:
         if project_id not in placeable:

@@ -86,12 +86,29 @@ def load_scenario(path: str | Path) -> Scenario:
         With every problem found: missing files, unknown keys, wrong types.
     """
     problems = Problems()
-    path = Path(path).resolve()
-    merged, files = _load_chain(path, problems, seen=())
+    scenario = read_scenario(path, problems)
     problems.raise_if_any()
+    assert scenario is not None  # no problem means the file was read
+    return scenario
+
+
+def read_scenario(path: str | Path, problems: Problems) -> Scenario | None:
+    """Read, merge (``extends:``) and check a scenario file, adding every problem found to ``problems``.
+
+    Returns
+    -------
+    Scenario or None
+        ``None`` when the file (or one it extends) could not be read as a scenario at all. Otherwise the
+        scenario, even with problems in its values, so that the inputs it names can be checked in the same
+        run; each problem names the key (``field``) it is about, e.g. ``crs.work`` or ``weights.tax``.
+    """
+    path = Path(path).resolve()
+    before = len(problems.items)
+    merged, files = _load_chain(path, problems, seen=())
+    if len(problems.items) > before:
+        return None
     settings = _merge(copy.deepcopy(DEFAULTS), merged)
     _check(settings, path, problems)
-    problems.raise_if_any()
     name = str(settings["name"] or path.stem)
     settings["name"] = name
     return Scenario(path=path, name=name, settings=settings, files=tuple(files))

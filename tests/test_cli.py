@@ -300,3 +300,46 @@ def test_a_raster_that_covers_no_park_is_refused(tiny, capsys):
     scenario.write_text(text.replace("layers:\n", "layers:\n  rasters: {slope: {file: far.tif, suitable_below: 3}}\n", 1))
     code, _, err = siting("validate", scenario, capsys=capsys)
     assert code == 2 and "far.tif: raster 'slope' covers none of the parks" in err
+
+
+def test_problems_of_every_stage_are_reported_in_one_run(tiny, capsys):
+    """A bad scenario value, a bad table value, dangling references and an unusable raster: one run, one list."""
+    scenario = small(tiny).project("C", land_ha="lots").link("A", "ZZZ", 10).write()
+    folder = scenario.parent
+    (folder / "fake.tif").write_text("not a raster")
+    text = scenario.read_text().replace("  tax: 0.0\n", "  tax: -1\n").replace(
+        "layers:\n", "layers:\n  rasters: {slope: fake.tif}\n", 1)
+    scenario.write_text(text + "locks: [{project: A, park: P9}]\n")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert f"{scenario}: field 'weights.tax': expected a number ≥ 0, got -1" in err  # the scenario's own value
+    assert f"{folder / 'projects.csv'}: row 4 (project_id C): field 'land_ha': value 'lots' is not a number" in err
+    assert f"{folder / 'links.csv'}: row 3: field 'customer_id': unknown project 'ZZZ'" in err
+    assert f"{scenario}: locks entry 1: field 'park': unknown park 'P9' (fix: use a park_id of the parks layer)" in err
+    assert f"{folder / 'fake.tif'}: raster 'slope' could not be used" in err
+    assert "5 problem(s)" in err
+
+
+def test_one_bad_value_gives_one_problem(tiny, capsys):
+    """A cell reported as a bad value is not checked again against the other tables (no follow-on problems)."""
+    small(tiny).project("C", needs_hub="spaceport", max_hub_minutes=30).project("D", needs_hub="highway",
+                                                                                 max_hub_minutes="soon")
+    tiny.link("", "A", 10)  # an empty supplier: reported once, not also as an unknown project
+    tiny.project("A2", chain="")  # an empty chain: reported once, not also as an unknown chain
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 2
+    assert "row 4 (project_id C): field 'needs_hub': value 'spaceport' is not allowed" in err
+    assert "row 5 (project_id D): field 'max_hub_minutes': value 'soon' is not a number" in err
+    assert "links.csv: row 3: field 'supplier_id': value is empty" in err
+    assert "row 6 (project_id A2): field 'chain': value is empty" in err
+    assert "4 problem(s)" in err and "no hub of kind" not in err and "no limit is given" not in err
+    assert "unknown project" not in err and "unknown chain" not in err
+
+
+def test_a_repeated_id_does_not_make_references_to_it_unknown(tiny, capsys):
+    small(tiny).project("A", land_ha=5)  # a second A (perhaps meant as C): which row is which is not known
+    tiny.link("B", "C", 10)
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 2
+    assert "rows 2, 4: field 'project_id': duplicate ID 'A'" in err and "1 problem(s)" in err
+
