@@ -41,6 +41,7 @@ from .schema import (
     COUNTY_FIELDS,
     EXCLUSION_FIELDS,
     HUB_FIELDS,
+    HUB_KINDS,
     LINK_FIELDS,
     PARK_FIELDS,
     PROJECT_FIELDS,
@@ -139,6 +140,7 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
 
     chains = ({**CHAINS, **{str(k): str(v) for k, v in s["chains"].items()}} if isinstance(s["chains"], dict)
               else None)  # None: the scenario's chains are not readable (reported), so chain IDs are not checked
+    _check_hub_limits(str(projects_path), projects, problems)
     if isinstance(s["overrides"], dict):
         _apply_overrides(scenario, parks, projects, problems)
     _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments, chains, problems)
@@ -182,7 +184,7 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
     return Region(
         scenario=scenario, parks=parks, hubs=hubs, corridors=corridors, exclusions=exclusions,
         projects=projects, links=links, adjustments=adjustments, counties=counties, chains=chains, work_crs=work_crs,
-        travel=travel, belts=parks_on_belts(parks, corridors), notes=notes,
+        travel=travel, belts=parks_on_belts(parks, corridors), notes=notes + _ignored_hub_limits(projects),
         inputs={str(p): _sha256(p) for p in files},
     )
 
@@ -460,7 +462,7 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame | None, projects: p
         elif op == "-":
             new = current - num
         else:
-            new = current * 0 + num
+            new = pd.Series(num, index=current.index)  # also where the cell was empty
         spec = next((f for f in fields[table_name] if f.name == column), None)
         minimum = 0.0 if spec is None or spec.minimum is None else spec.minimum
         if (new < minimum).any():
@@ -575,3 +577,31 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
                 problems.add(str(scenario.path), f"{key} entry {n}", "park", f"unknown park {entry['park']!r}",
                              "use a park_id of the parks layer")
 
+
+def _check_hub_limits(source: str, projects: pd.DataFrame | None, problems: Problems) -> None:
+    """A ``max_hub_minutes`` without ``needs_hub`` limits nothing (the limit is to the nearest hub of the
+    needed kind), so a project library that gives one is refused rather than silently half-read.
+
+    Checked on the table as read, before the scenario's overrides: an override that clears ``needs_hub``
+    is a deliberate change, and :func:`_ignored_hub_limits` notes it instead.
+    """
+    if not _has(projects, "project_id", "needs_hub", "max_hub_minutes"):
+        return
+    bad = problems.bad_rows(source, "needs_hub") | problems.bad_rows(source, "max_hub_minutes")
+    for n, p in enumerate(projects.itertuples(index=False)):
+        if n not in bad and not p.needs_hub and not math.isnan(p.max_hub_minutes):
+            problems.add(source, f"row {n + 2} (project_id {p.project_id})", "max_hub_minutes",
+                         f"a limit of {p.max_hub_minutes:g} minutes is given but needs_hub is empty, so no hub kind "
+                         "says what the limit is to (it would be ignored)",
+                         f"set needs_hub to the kind of hub it is for ({', '.join(HUB_KINDS)}), or clear "
+                         "max_hub_minutes")
+
+
+def _ignored_hub_limits(projects: pd.DataFrame) -> list[str]:
+    """A note for the projects whose ``max_hub_minutes`` the scenario's overrides left without a ``needs_hub``."""
+    ignored = projects.loc[(projects["needs_hub"].fillna("") == "") & projects["max_hub_minutes"].notna(),
+                           "project_id"].tolist()
+    if not ignored:
+        return []
+    return [f"max_hub_minutes ignored for {len(ignored)} project(s) that need no hub after the scenario's "
+            f"overrides: {', '.join(ignored)}"]

@@ -343,3 +343,33 @@ def test_a_repeated_id_does_not_make_references_to_it_unknown(tiny, capsys):
     assert code == 2
     assert "rows 2, 4: field 'project_id': duplicate ID 'A'" in err and "1 problem(s)" in err
 
+
+def test_hub_minutes_without_a_hub_kind_is_refused(tiny, capsys):
+    small(tiny).project("C", max_hub_minutes=45)  # needs_hub empty: a limit to which hub?
+    scenario = tiny.write()
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2
+    assert (f"{scenario.parent / 'projects.csv'}: row 4 (project_id C): field 'max_hub_minutes': a limit of 45 minutes "
+            "is given but needs_hub is empty") in err
+    assert "set needs_hub to the kind of hub it is for (airport_cargo, rail_freight, hsr, inland_port, highway), " \
+           "or clear max_hub_minutes" in err
+
+
+def test_overrides_that_change_hub_needs(tiny, capsys):
+    small(tiny).project("C", needs_hub="highway", max_hub_minutes=45)
+    scenario = tiny.write()
+    text = scenario.read_text()
+    # clearing needs_hub in a scenario is deliberate: accepted, and the run notes say the limit is ignored
+    scenario.write_text(text + "overrides: {projects.C.needs_hub: ''}\n")
+    code, out, err = siting("validate", scenario, capsys=capsys)
+    assert code == 0, err
+    assert "note       max_hub_minutes ignored for 1 project(s) that need no hub after the scenario's overrides: C" in out
+    # a project without hub needs given one by the scenario: the limit set on an empty cell is kept
+    scenario.write_text(text + "overrides: {projects.A.needs_hub: highway, projects.A.max_hub_minutes: 1}\n")
+    import siting as package
+
+    region, eligibility = package.prepare(scenario)
+    assert region.projects.set_index("project_id").at["A", "max_hub_minutes"] == 1
+    removed = eligibility.removed
+    assert set(removed.loc[(removed["project_id"] == "A") & (removed["rule"] == "hub"), "park_id"]) == {"P1", "P2"}
+
