@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -42,19 +44,108 @@ def read_run_file(path: Path, read):
                                   "the run folder is damaged or was edited; run the scenario again")]) from None
 
 
-def read_run_json(path: Path, keys: tuple[str, ...]) -> dict:
-    """A JSON object of a run folder that must have ``keys``."""
+@dataclass(frozen=True)
+class RunKey:
+    """A key that a JSON file of a run folder must hold (``key`` dotted: ``settings.weights.tax``)."""
+
+    key: str
+    expected: str  # in words, for the message
+    test: Callable[[object], bool]
+    required: bool = True
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _pairs(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(e, dict) and isinstance(e.get("project"), str)
+                                           and isinstance(e.get("park"), str) for e in value)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _chain_caps(value: object) -> bool:
+    return value is None or _whole(value) or (isinstance(value, dict) and all(_whole(v) for v in value.values()))
+
+
+MAPPING = ("a mapping", lambda v: isinstance(v, dict))
+NUMBER = ("a number", _is_number)
+NUMBER_OR_NULL = ("a number or null", lambda v: v is None or _is_number(v))
+FLAG = ("true or false", lambda v: isinstance(v, bool))
+TEXT = ("text", lambda v: isinstance(v, str))
+PAIRS = ("a list of {project: ID, park: ID}", _pairs)
+COUNT = ("a whole number ≥ 1", lambda v: _whole(v) and v >= 1)
+
+# what check_run reads from manifest.json and summary.json
+CHECKED_MANIFEST = (
+    RunKey("settings", *MAPPING),
+    RunKey("settings.locks", *PAIRS), RunKey("settings.forbids", *PAIRS),
+    RunKey("settings.eligibility", *MAPPING),
+    RunKey("settings.eligibility.standard_land", *FLAG), RunKey("settings.eligibility.hub_access", *FLAG),
+    RunKey("settings.weights", *MAPPING),
+    *(RunKey(f"settings.weights.{w}", *NUMBER) for w in ("output", "tax", "jobs")),
+    *(RunKey(f"settings.weights.{w}", *NUMBER, required=False) for w in ("affinity", "chain_open")),
+    RunKey("settings.model", *MAPPING),
+    RunKey("settings.model.links", *FLAG, required=False), RunKey("settings.model.max_chains", *FLAG, required=False),
+    RunKey("settings.model.max_parks_per_chain", "null, a whole number or a mapping chain: whole number", _chain_caps,
+           required=False),
+    RunKey("settings.benefit_sharing", *MAPPING, required=False),
+    RunKey("settings.benefit_sharing.floor", *NUMBER_OR_NULL, required=False),
+    RunKey("settings.benefit_sharing.host_share", *NUMBER, required=False),
+    RunKey("files", "a list of file names", lambda v: isinstance(v, list) and all(isinstance(f, str) for f in v),
+           required=False),
+)
+CHECKED_SUMMARY = (
+    RunKey("solution", *MAPPING), RunKey("kpis", *MAPPING),
+    RunKey("solution.status", *TEXT),
+    *(RunKey(f"solution.{k}", *NUMBER_OR_NULL) for k in ("objective", "bound", "gap")),
+    RunKey("solution.gap_limit", *NUMBER),
+    *(RunKey(f"kpis.{k}", *NUMBER) for k in ("candidate_projects", "placed_projects", "investment", "output", "tax",
+                                             "jobs", "land_used_ha")),
+)
+DAMAGED = "the run folder is damaged or was edited; run the scenario again"
+
+
+def read_run_json(path: Path, keys: tuple[RunKey, ...]) -> dict:
+    """A JSON object of a run folder that must hold ``keys``; every missing or wrong key is reported at once."""
     data = read_run_file(path, lambda p: json.loads(p.read_text(encoding="utf-8")))
-    missing = [k for k in keys if not isinstance(data, dict) or k not in data]
-    if missing:
-        raise InputError([Problem(str(path), "", ", ".join(missing), "is not the JSON object a run writes "
-                                  f"(missing {', '.join(missing)})",
-                                  "the run folder is damaged or was edited; run the scenario again")])
+    if not isinstance(data, dict):
+        top = ", ".join(k.key for k in keys if "." not in k.key and k.required)
+        raise InputError([Problem(str(path), "", "", f"is not the JSON object a run writes (missing {top})", DAMAGED)])
+    problems = []
+    for k in keys:  # parents come before their keys: a key under a missing or wrong parent is not reported again
+        parent, _, name = k.key.rpartition(".")
+        container = _lookup(data, parent)
+        if not isinstance(container, dict):
+            continue
+        if name not in container:
+            if k.required:
+                problems.append(Problem(str(path), "", k.key, f"is missing; expected {k.expected}", DAMAGED))
+        elif not k.test(container[name]):
+            problems.append(Problem(str(path), "", k.key, f"expected {k.expected}, got {_short(container[name])}",
+                                    DAMAGED))
+    if problems:
+        raise InputError(problems)
     return data
 
 
-def read_manifest(folder: Path, keys: tuple[str, ...]) -> dict:
-    """The run folder's manifest.json, which must have ``keys``; a path without one is not a run folder."""
+def _lookup(data: dict, dotted: str) -> object:
+    """``data["a"]["b"]`` for ``"a.b"`` (``data`` itself for ``""``); ``None`` where a key is missing."""
+    for part in dotted.split(".") if dotted else ():
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def read_manifest(folder: Path, keys: tuple[RunKey, ...]) -> dict:
+    """The run folder's manifest.json, which must hold ``keys``; a path without one is not a run folder."""
     if not (folder / "manifest.json").is_file():
         raise InputError([Problem(str(folder), "", "", "is not a run folder (no manifest.json)",
                                   "name a folder written by 'siting run'")])
@@ -67,12 +158,12 @@ def check_run(folder: str | Path) -> list[str]:
     A path that is not a run folder, or a run file that cannot be read, raises :class:`layers.InputError`.
     """
     folder = Path(folder)
-    manifest = read_manifest(folder, ("settings",))
+    manifest = read_manifest(folder, CHECKED_MANIFEST)
     missing = [f for f in REQUIRED_FILES if not (folder / f).exists()]
     if missing:
         return [f"missing output file: {f}" for f in missing]
     out: list[str] = []
-    summary = read_run_json(folder / "summary.json", ("solution", "kpis"))
+    summary = read_run_json(folder / "summary.json", CHECKED_SUMMARY)
     settings = manifest["settings"]
     out += [f"the manifest lists {f}, which is not in the run folder" for f in manifest.get("files", [])
             if not (folder / f).is_file()]

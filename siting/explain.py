@@ -19,11 +19,22 @@ from layers import InputError, Problem
 from optimize import SolverOptions, pair_indices, solve
 from optimize.diagnose import amount
 
-from .check import read_manifest, read_run_file
+from .check import COUNT, MAPPING, NUMBER, NUMBER_OR_NULL, TEXT, RunKey, read_manifest, read_run_file
 from .eligibility import RESOURCES, assess
 from .plan import build_problem
 from .region import load_region
 from .scenario import load_scenario
+
+# what explain reads from a run's manifest.json
+EXPLAINED_MANIFEST = (
+    RunKey("scenario_file", *TEXT),
+    RunKey("inputs", "a mapping of file: sha256",
+           lambda v: isinstance(v, dict) and all(isinstance(h, str) for h in v.values())),
+    RunKey("solution", *MAPPING),
+    RunKey("solution.solver", "cbc or highs", lambda v: v in ("cbc", "highs")),
+    RunKey("solution.time_limit", *NUMBER_OR_NULL), RunKey("solution.gap_limit", *NUMBER),
+    RunKey("solution.threads", *COUNT),
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,7 @@ class Explanation:
 def explain(run: Path, project: str, park: str | None = None, *, time_limit: float | None = None) -> Explanation:
     """Force ``project`` into ``park`` (or out of its current park) and explain the consequences."""
     run = Path(run)
-    manifest = read_manifest(run, ("scenario_file", "inputs", "solution"))
+    manifest = read_manifest(run, EXPLAINED_MANIFEST)
     region = load_region(load_scenario(manifest["scenario_file"]))
     changed = sorted(f for f, digest in manifest["inputs"].items() if region.inputs.get(f) != digest)
     if changed:

@@ -373,3 +373,46 @@ def test_overrides_that_change_hub_needs(tiny, capsys):
     removed = eligibility.removed
     assert set(removed.loc[(removed["project_id"] == "A") & (removed["rule"] == "hub"), "park_id"]) == {"P1", "P2"}
 
+
+def test_check_and_explain_name_a_damaged_key_of_the_manifest(tmp_path, tiny, capsys):
+    import json
+    import shutil
+
+    assert siting("run", small(tiny).write(), "--out", tmp_path / "run", "--solver", "highs", capsys=capsys)[0] == 0
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
+
+    def damaged(name: str, change) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(tmp_path / "run", folder)
+        data = json.loads(json.dumps(manifest))
+        change(data)
+        (folder / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+        return folder
+
+    folder = damaged("empty-settings", lambda m: m.update(settings={}))
+    code, out, err = siting("check", folder, capsys=capsys)
+    assert code == 2 and "Traceback" not in err and out == ""
+    for key, expected in (("settings.locks", "a list of {project: ID, park: ID}"), ("settings.eligibility", "a mapping"),
+                          ("settings.weights", "a mapping"), ("settings.model", "a mapping")):
+        assert f"{folder / 'manifest.json'}: field '{key}': is missing; expected {expected}" in err
+    assert "run the scenario again" in err and "5 problem(s)" in err  # and settings.forbids
+
+    folder = damaged("bad-values", lambda m: (m["settings"]["weights"].update(tax="lots"),
+                                              m["settings"]["locks"].append({"project": "A"})))
+    code, _, err = siting("check", folder, capsys=capsys)
+    assert code == 2
+    assert "manifest.json: field 'settings.weights.tax': expected a number, got \"lots\"" in err
+    assert "manifest.json: field 'settings.locks': expected a list of {project: ID, park: ID}, got [{\"project\": \"A\"}]" in err
+
+    folder = damaged("empty-solution", lambda m: m.update(solution={"solver": "cbc"}))
+    code, _, err = siting("explain", folder, "--project", "A", capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert f"{folder / 'manifest.json'}: field 'solution.gap_limit': is missing; expected a number" in err
+    assert "field 'solution.threads': is missing; expected a whole number ≥ 1" in err
+
+    summary = tmp_path / "run" / "summary.json"
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    del data["kpis"]["candidate_projects"]
+    summary.write_text(json.dumps(data), encoding="utf-8")
+    code, _, err = siting("check", tmp_path / "run", capsys=capsys)
+    assert code == 2 and f"{summary}: field 'kpis.candidate_projects': is missing; expected a number" in err
