@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from optimize.diagnose import amount
+
 from .region import Region
 from .schema import MU_PER_HA, TIER_NAMES, TIERS
 
@@ -137,6 +139,60 @@ def assess(region: Region) -> Eligibility:
     mandatory = tuple(sorted(set(projects.loc[projects["status"] == "committed", "project_id"]) | set(locked)))
     return Eligibility(pairs=pairs, removed=removed.sort_values(["project_id", "park_id", "rule"], kind="stable")
                        .reset_index(drop=True), mandatory=mandatory)
+
+
+CAPACITY_RULES = frozenset(RESOURCES)
+
+
+def unplaceable_lines(region: Region, eligibility: Eligibility, *, shown: int = 5) -> list[str]:
+    """Why each committed (or locked) project with no eligible park cannot be placed, and what would let it in.
+
+    A park that only the capacity rules removed (the project alone overflows its free land, energy or
+    emission quota) would take the project if those quotas grew: such parks are listed first, the one that
+    needs the smallest growth (as a share of its quotas) first, with the amounts. Parks that a rule removed
+    (chain, tier, a fixed park, ...) are summarised by rule; the first ``shown`` are given in full.
+    """
+    parks = region.parks.set_index("park_id")
+    projects = region.projects.set_index("project_id")
+    placeable = set(eligibility.pairs["project_id"])
+    out = []
+    for project_id in eligibility.mandatory:
+        if project_id in placeable:
+            continue
+        reasons = eligibility.reasons_for(project_id)
+        rules_of_park = reasons.groupby("park_id", sort=True)["rule"].agg(frozenset)
+        growth = []
+        for park_id, rules in rules_of_park.items():
+            if not rules <= CAPACITY_RULES:
+                continue
+            short = []
+            for resource in sorted(rules):
+                need_col, cap_col, unit = RESOURCES[resource]
+                need, cap = float(projects.at[project_id, need_col]), float(parks.at[park_id, cap_col])
+                short.append((resource, need, cap, unit))
+            share = sum((need - cap) / max(cap, 1e-9) for _, need, cap, _ in short)
+            growth.append((share, park_id, short))
+        head = f"committed (or locked) project {project_id} fits no park alone"
+        if growth:
+            growth.sort(key=lambda g: (g[0], g[1]))
+            for _, park_id, short in growth[:shown]:
+                amounts = "; ".join(f"{resource} short by {amount(need - cap)} {unit} (needs {amount(need)}, has "
+                                    f"{amount(cap)} free)" for resource, need, cap, unit in short)
+                out.append(f"{head}; park {park_id} ({parks.at[park_id, 'name']}) would take it if it had more: {amounts}")
+            if len(growth) > shown:
+                out.append(f"{head}; {len(growth) - shown} more park(s) would take it with larger quotas")
+        ruled = reasons[~reasons["park_id"].isin([g[1] for g in growth])]
+        if len(ruled):
+            first = ruled.drop_duplicates("park_id").head(shown)
+            detail = "; ".join(f"{r.park_id}: {r.reason}" for r in first.itertuples(index=False))
+            more = ruled["park_id"].nunique() - len(first)
+            counts = ", ".join(f"{rule} {n}" for rule, n in ruled.drop_duplicates(["park_id", "rule"])["rule"]
+                               .value_counts().sort_index().items())
+            out.append(f"{head}; {ruled['park_id'].nunique()} park(s) ruled out by a rule ({counts}) — {detail}"
+                       + (f"; and {more} more" if more > 0 else "")
+                       + ("" if growth else "; correct the project's data, change its fixed_park or lock, or set "
+                          "its status to candidate"))
+    return out
 
 
 def _hub_access(region: Region, parks: pd.DataFrame, projects: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -47,6 +47,17 @@ class Infeasible(Exception):  # noqa: N818 - a domain outcome, not a programming
         return self.diagnosis.lines(items="committed or locked projects", bin_word="park")
 
 
+class Unplaceable(Infeasible):
+    """Committed (or locked) projects that no park can take even alone; carries what would let each in."""
+
+    def __init__(self, lines: list[str]):
+        self._lines = list(lines)
+        Exception.__init__(self, "\n".join(self._lines))
+
+    def lines(self) -> list[str]:
+        return self._lines
+
+
 def build_problem(region: Region, eligibility: Eligibility) -> AssignmentProblem:
     """The engine's tables, every family switchable in the scenario's ``model:`` section.
 

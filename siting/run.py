@@ -28,11 +28,11 @@ from shapely.geometry import LineString
 from layers import CGCS2000, Problems, crs_label, park_points
 from optimize import SolverOptions, shadow_prices
 
-from .eligibility import Eligibility, assess
+from .eligibility import Eligibility, assess, unplaceable_lines
 from .exports import join_lists, write_gpkg, write_shapefiles
 from .kpis import county_table, link_table, network_priorities, park_table, summary
 from .maps import build_map, write_map
-from .plan import Plan, make_plan
+from .plan import Plan, Unplaceable, make_plan
 from .region import Region, load_region
 from .report import write_report
 from .scenario import Scenario, read_scenario
@@ -78,15 +78,10 @@ def prepare(scenario_path: str | Path) -> tuple[Region, Eligibility]:
     assert scenario is not None
     region = load_region(scenario, problems=problems)
     eligibility = assess(region)
-    placeable = set(eligibility.pairs["project_id"])
-    for project_id in eligibility.mandatory:
-        if project_id not in placeable:
-            reasons = eligibility.reasons_for(project_id)
-            text = "; ".join(f"{r.park_id}: {r.reason}" for r in reasons.itertuples(index=False))
-            problems.add(str(region.scenario.settings["tables"]["projects"]), f"project_id {project_id}", "status",
-                         f"committed (or locked) project has no eligible park — {text[:1500]}",
-                         "correct the project's data, change its fixed_park, or set its status to candidate")
     problems.raise_if_any()
+    unplaceable = unplaceable_lines(region, eligibility)
+    if unplaceable:
+        raise Unplaceable(unplaceable)
     return region, eligibility
 
 

@@ -117,11 +117,30 @@ def test_committed_projects_that_cannot_all_fit(tmp_path, tiny, capsys):
 
 
 def test_committed_project_with_no_eligible_park(tiny, capsys):
-    tiny.park("P1", land_available_ha=10)
-    tiny.project("A", land_ha=60, status="committed")
+    # P1 would take A with 50 ha more land; P2 (too small too) needs less growth but does not accept A's chain
+    tiny.park("P1", land_available_ha=10).park("P2", land_available_ha=40, allowed_chains="food")
+    tiny.park("P3", land_available_ha=5, energy_quota_tce=100)
+    tiny.project("A", land_ha=60, energy_tce=500, status="committed")
+    tiny.project("B", land_ha=5, status="committed")
     code, _, err = siting("validate", tiny.write(), capsys=capsys)
-    assert code == 2
-    assert "project_id A" in err and "no eligible park" in err and "needs 60 ha of land" in err
+    assert code == 3  # the committed set cannot be placed: not bad input
+    lines = [line for line in err.splitlines() if line.startswith("  - ")]
+    assert lines[0] == "  - committed (or locked) project A fits no park alone; park P1 (园区P1) would take it if it had more: land short by 50 ha (needs 60, has 10 free)"
+    # P3 needs 11 times its land and 4 times its energy: listed after P1 (5 times its land)
+    assert lines[1] == ("  - committed (or locked) project A fits no park alone; park P3 (园区P3) would take it if it had more: energy short by 400 tce/yr "
+                        "(needs 500, has 100 free); land short by 55 ha (needs 60, has 5 free)")
+    assert lines[2].startswith("  - committed (or locked) project A fits no park alone; 1 park(s) ruled out by a rule "
+                               "(chain 1, land 1) — P2: park accepts only food")
+    assert len(lines) == 3 and "project B" not in err  # B fits
+
+
+def test_committed_project_ruled_out_everywhere(tiny, capsys):
+    tiny.park("P1", allowed_chains="food").park("P2", allowed_chains="food")
+    tiny.project("A", status="committed")
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 3
+    assert "project A fits no park alone; 2 park(s) ruled out by a rule (chain 2) — P1: park accepts only food" in err
+    assert "set its status to candidate" in err
 
 
 def test_usage_errors_exit_2(capsys):
