@@ -14,6 +14,7 @@ import shapely
 
 from ._errors import Problems
 from ._validate import Field, parse_table
+from .crs import crs_label
 
 VECTOR_SUFFIXES = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON"}
 
@@ -73,6 +74,8 @@ def read_layer(
     if frame.crs is None:
         problems.add(src, "", "", "has no coordinate reference system (CRS)",
                      "define it (QGIS: Layer Properties > Source > Set CRS, or add a .prj beside a shapefile)")
+    else:
+        _check_units(frame, src, problems)
     row_offset = 1  # features are numbered from 1, as QGIS does
     for pos, geom in enumerate(frame.geometry):
         rid = frame[id_field].iloc[pos] if id_field in frame.columns else ""
@@ -90,6 +93,45 @@ def read_layer(
     return gpd.GeoDataFrame(parsed, geometry=frame.geometry.values, crs=frame.crs)
 
 
+def _check_units(frame: gpd.GeoDataFrame, src: str, problems: Problems) -> None:
+    """The coordinates must fit the CRS's units: a layer of longitudes and latitudes tagged with a CRS in
+    metres (or the reverse) would measure parks in millionths of a hectare (or not at all)."""
+    shapes = frame.geometry[frame.geometry.notna() & ~frame.geometry.is_empty]
+    if not len(shapes):
+        return
+    x0, y0, x1, y1 = shapes.total_bounds
+    in_degrees = -180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90
+    label = crs_label(frame.crs)
+    if frame.crs.is_projected and in_degrees:
+        problems.add(src, "", "crs", f"the coordinates look like longitude and latitude in degrees (all within "
+                     f"±180, ±90: x {x0:g} to {x1:g}, y {y0:g} to {y1:g}), but the CRS is {label}, in metres",
+                     "set the CRS the coordinates are really in (e.g. EPSG:4490, CGCS2000 degrees; QGIS: Layer "
+                     "Properties > Source > Set CRS), without reprojecting")
+    elif frame.crs.is_geographic and not in_degrees:
+        problems.add(src, "", "crs", f"the coordinates do not fit degrees (x {x0:g} to {x1:g}, y {y0:g} to "
+                     f"{y1:g}), but the CRS is {label}, in degrees: they look like metres",
+                     "set the projected CRS the coordinates are really in (e.g. EPSG:4547, CGCS2000 / 3-degree "
+                     "Gauss-Kruger CM 114E), without reprojecting")
+
+
+_SEPARATORS = {";": "semicolons (';')", "\t": "tabs", "|": "bars ('|')"}
+
+
+def _other_separator(path: Path) -> str:
+    """How the header line is separated when it has no comma but semicolons, tabs or bars (Excel in a
+    locale with a decimal comma writes ';'); empty when it looks comma-separated or cannot be read."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except (UnicodeDecodeError, OSError):
+        return ""  # reported by the reading below
+    if "," in first:
+        return ""
+    counts = {sep: first.count(sep) for sep in _SEPARATORS}
+    best = max(counts, key=lambda sep: counts[sep])
+    return _SEPARATORS[best] if counts[best] else ""
+
+
 def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Problems) -> pd.DataFrame | None:
     """Read and check a CSV table (UTF-8, with or without BOM, comma-separated, header row)."""
     src = str(path)
@@ -98,6 +140,11 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
         return None
     if not path.is_file():
         problems.add(src, "", "", "is a folder, not a CSV file", "point the scenario at the CSV file inside it")
+        return None
+    separator = _other_separator(path)
+    if separator:
+        problems.add(src, "line 1", "", f"the columns are separated by {separator}, not by commas",
+                     "save it as 'CSV UTF-8 (comma delimited)' (Excel), or export it with ',' as the separator")
         return None
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True,

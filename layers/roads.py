@@ -290,7 +290,10 @@ def _check_inputs(parks: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, road_file: Pa
                          f"from the parks' {crs.to_string() if crs else 'missing'}",
                          "reproject hubs with hubs.to_crs(parks.crs)")
     kind = _file_kind(road_file)
-    if not kind:
+    if road_file.is_dir():
+        problems.add(str(road_file), "", "", "is a folder, not a road file",
+                     "give the path of the OSM XML (.osm) or GraphML (.graphml) file inside it")
+    elif not kind:
         problems.add(str(road_file), "", "", "unknown road file type",
                      "give OSM XML (.osm) or an osmnx GraphML file (.graphml)")
     elif not road_file.is_file():

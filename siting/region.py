@@ -200,8 +200,9 @@ def _has(frame: pd.DataFrame | None, *columns: str) -> bool:
 
 
 def _measurable(frame: gpd.GeoDataFrame | None, source: str, problems: Problems) -> bool:
-    """Whether a layer can be measured: read, with a CRS, and no geometry reported as bad."""
-    return frame is not None and frame.crs is not None and not problems.reported(source, "geometry")
+    """Whether a layer can be measured: read, with a CRS that fits its coordinates, and no geometry reported as bad."""
+    return (frame is not None and frame.crs is not None and not problems.reported(source, "geometry")
+            and not problems.reported(source, "crs"))
 
 
 def _sound(frame: gpd.GeoDataFrame | None, source: str, id_field: str, problems: Problems) -> bool:
@@ -285,7 +286,8 @@ def _rasters(scenario: Scenario, parks: gpd.GeoDataFrame, problems: Problems) ->
     s, src = scenario.settings, str(scenario.path)
     rasters = s["layers"].get("rasters") or {}
     parks_src = str(s["layers"].get("parks"))
-    if not isinstance(rasters, dict) or not _has(parks, "park_id") or problems.reported(parks_src, "geometry"):
+    if (not isinstance(rasters, dict) or not _has(parks, "park_id") or problems.reported(parks_src, "geometry")
+            or problems.reported(parks_src, "crs")):
         return parks
     for name, entry in rasters.items():
         if any(p.source == src and p.field.startswith(f"layers.rasters.{name}") for p in problems.items):

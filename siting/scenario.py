@@ -119,12 +119,21 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple
         problems.add(str(path), "", "extends", "scenarios extend each other in a cycle: "
                      + " → ".join(p.name for p in (*seen, path)), "remove one of the 'extends' keys")
         return {}, []
+    if path.is_dir():
+        problems.add(str(path), "", "", "is a folder, not a scenario file", "give the path of the scenario's .yaml file")
+        return {}, []
     if not path.is_file():
         problems.add(str(path), "", "", "scenario file not found", "check the path")
         return {}, []
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader) or {}  # noqa: S506 - safe loader
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        problems.add(str(path), "", "", "is not UTF-8 text",
+                     "save it as UTF-8 (in Notepad: Save as… → Encoding UTF-8), or convert it from GBK")
+        return {}, []
+    try:
+        data = yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 - safe loader
+    except yaml.YAMLError as exc:
         problems.add(str(path), "", "", f"not valid YAML: {exc}", "fix the YAML syntax")
         return {}, []
     if not isinstance(data, dict):

@@ -435,3 +435,43 @@ def test_check_and_explain_name_a_damaged_key_of_the_manifest(tmp_path, tiny, ca
     summary.write_text(json.dumps(data), encoding="utf-8")
     code, _, err = siting("check", tmp_path / "run", capsys=capsys)
     assert code == 2 and f"{summary}: field 'kpis.candidate_projects': is missing; expected a number" in err
+
+
+def test_semicolons_gbk_scenario_and_folders_are_named(tiny, capsys):
+    scenario = small(tiny).write()
+    folder = scenario.parent
+    projects = folder / "projects.csv"
+    original = projects.read_text()
+    projects.write_text(original.replace(",", ";"))  # Excel in a locale with a decimal comma
+    (folder / "roads").mkdir()
+    text = scenario.read_text()
+    scenario.write_text(text.replace("layers:", "layers:\n  roads: roads", 1))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "projects.csv: line 1: the columns are separated by semicolons (';'), not by commas" in err
+    assert "roads: is a folder, not a road file" in err
+    projects.write_text(original)
+    scenario.write_bytes(("# 情景\n" + text).encode("gbk"))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "is not UTF-8 text" in err and "convert it from GBK" in err
+    code, _, err = siting("validate", folder, capsys=capsys)
+    assert code == 2 and "is a folder, not a scenario file" in err
+
+
+def test_coordinates_that_do_not_fit_the_crs_units(tiny, capsys):
+    import geopandas as gpd
+
+    scenario = small(tiny).write()
+    parks_file = scenario.parent / "parks.gpkg"
+    parks = gpd.read_file(parks_file)
+    degrees = parks.to_crs("EPSG:4490").set_crs("EPSG:4547", allow_override=True)  # lon/lat tagged as metres
+    degrees.to_file(parks_file, engine="pyogrio")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "parks.gpkg: field 'crs': the coordinates look like longitude and latitude in degrees" in err
+    assert "but the CRS is EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E), in metres" in err
+    assert err.count("\n  - ") == 1  # no follow-on problems from parks measured in millionths of a hectare
+    parks.set_crs("EPSG:4490", allow_override=True).to_file(parks_file, engine="pyogrio")  # metres tagged as degrees
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "the coordinates do not fit degrees" in err and "they look like metres" in err
+    assert err.count("\n  - ") == 1
