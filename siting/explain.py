@@ -94,11 +94,18 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     in_plan = np.array([plan.get(variant.items[i]) == variant.bins[b]
                         for i, b in zip(variant.pair_item.tolist(), variant.pair_bin.tolist(), strict=True)])
     steady = replace(variant, pair_score=variant.pair_score + in_plan * 1e-6 * max(1.0, abs(variant.pair_score).max()))
-    found = solve(steady, options, start=_repaired_start(steady, plan, project, park))
+    start, start_park, evicted = _repaired_start(steady, plan, project, park)
+    found = solve(steady, options, start=start)
     result = replace(found, objective=variant.objective_of(found.chosen_pairs) if found.has_plan else None)
     what = (f"forcing {project} into {park} (强制落地 {park})" if park else
             f"banning {project} from {current} (禁止落地 {current})" if current else
             f"forcing {project} to be placed (强制落地)")
+    if start is not None:
+        simplest = variant.objective_of(start)
+        move = f"{project} into {start_park}" if start_park else f"{project} left out"
+        out = (", evicting " + ", ".join(f"{e} (from {plan[e]})" for e in evicted)) if evicted else ", nothing else moved"
+        lines.append(f"simplest change 最小调整: {move}{out}: objective {base_objective:,.1f} → {simplest:,.1f} "
+                     f"({simplest - base_objective:+,.1f})")
     if not result.has_plan:
         lines.append(f"{what}: no feasible plan — the committed projects and this choice cannot all fit (无可行方案)")
         return Explanation(lines, base_objective, None)
@@ -145,26 +152,54 @@ def _variant(problem, project: str, park: str | None, current: str | None):
                    mandatory=mandatory, classes=classes, side_rows=tuple(side))
 
 
-def _repaired_start(variant, plan: dict[str, str], project: str, park: str | None) -> list[int] | None:
-    """The run's plan made feasible for the variant: the project moved (or dropped), lowest scorers evicted.
+def _repaired_start(variant, plan: dict[str, str], project: str, park: str | None
+                    ) -> tuple[list[int] | None, str | None, list[str]]:
+    """The run's plan made feasible for the variant with the fewest changes: the project moved into ``park`` (or,
+    when it must be placed and no park is given, into whichever of its eligible parks gives the best plan) or
+    dropped, and the lowest scorers of that park evicted until everything fits; then the evicted ones that
+    fit again (the best first) are put back.
 
+    Returns the plan (``None`` when no repair fits), the project's park in it and the evicted projects.
     Starting from it, the solver and the neighbourhood search look for the best plan *near* the run's
-    one, so the comparison shows the effect of the change rather than solver noise.
+    one, so the comparison shows the effect of the change rather than solver noise; and the repair itself
+    is the simplest answer to "what would it take?".
     """
     keep = {p: b for p, b in plan.items() if p != project}
     lookup = {(variant.items[i], variant.bins[b]): k
               for k, (i, b) in enumerate(zip(variant.pair_item.tolist(), variant.pair_bin.tolist(), strict=True))}
-    chosen = [lookup[(p, b)] for p, b in keep.items() if (p, b) in lookup]
+    base = [lookup[(p, b)] for p, b in keep.items() if (p, b) in lookup]
+    i = variant.items.index(project)
     if park is not None:
-        chosen.append(lookup[(project, park)])
-        target = variant.bins.index(park)
+        targets = [park]
+    elif variant.mandatory[i]:  # placed somewhere: try every park it may go to
+        targets = [variant.bins[b] for b in sorted(set(variant.pair_bin[variant.pair_item == i].tolist()))]
+    else:
+        return (None if variant.violations(base) else sorted(base)), None, []
+    best: tuple[float, list[int], str, list[str]] | None = None
+    for target_park in targets:
+        chosen = [*base, lookup[(project, target_park)]]
+        target = variant.bins.index(target_park)
+        evicted = []
         while variant.violations(chosen):
             evictable = [k for k in chosen if variant.pair_bin[k] == target and variant.items[variant.pair_item[k]]
                          != project and not variant.mandatory[variant.pair_item[k]]]
             if not evictable:
-                return None
-            chosen.remove(min(evictable, key=lambda k: (variant.pair_score[k], k)))
-    return None if variant.violations(chosen) else sorted(chosen)
+                break
+            out = min(evictable, key=lambda k: (variant.pair_score[k], k))
+            chosen.remove(out)
+            evicted.append(out)
+        if variant.violations(chosen):
+            continue
+        for k in sorted(evicted, key=lambda k: (-variant.pair_score[k], k)):  # back in, best first, where it still fits
+            if not variant.violations([*chosen, k]):
+                chosen.append(k)
+        evicted = [variant.items[variant.pair_item[k]] for k in evicted if k not in chosen]
+        value = variant.objective_of(chosen)
+        if best is None or value > best[0] + 1e-9:
+            best = (value, sorted(chosen), target_park, evicted)
+    if best is None:
+        return None, None, []
+    return best[1], best[2], best[3]
 
 
 def _kpi_changes(region, before: dict[str, str], after: dict[str, str]) -> list[str]:

@@ -175,6 +175,11 @@ def test_explain_forces_bans_and_refuses(tmp_path, tiny, capsys):
     # banning A from P1: A has nowhere else to go (P2 has 30 ha), B + C take P1: 220, A out
     code, out, _ = siting("explain", tmp_path / "r", "--project", "A", capsys=capsys)
     assert "banning A from P1" in out and "230.0 → 220.0" in out
+    # forcing B to be placed: only P1 can take it (50 ha); evicting C (the lowest scorer) is not enough, so A goes
+    # too, and C comes back: B + C in P1, D in P2 = 220
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "B", capsys=capsys)
+    assert "simplest change 最小调整: B into P1, evicting A (from P1): objective 230.0 → 220.0 (-10.0)" in out
+    assert "forcing B to be placed (强制落地): objective 230.0 → 220.0 (-10.0; proven)" in out
     # an ineligible pair is explained by its rule, without solving
     code, out, _ = siting("explain", tmp_path / "r", "--project", "A", "--park", "P2", capsys=capsys)
     assert "cannot go to P2" in out and "land: needs 60 ha of land; the park has 30 ha free" in out
