@@ -152,6 +152,32 @@ def read_manifest(folder: Path, keys: tuple[RunKey, ...]) -> dict:
     return read_run_json(folder / "manifest.json", keys)
 
 
+# columns of the run's tables that must hold numbers (the hub columns may be empty: no hub needed)
+NUMERIC = {"assignments.csv": ("score", "total", "affinity", "land_ha", "energy_tce", "emission_t", "investment",
+                               "output", "tax", "jobs", "hub_minutes", "max_hub_minutes"),
+           "parks.csv": ("min_invest_intensity", "min_tax_per_mu", "max_chains",
+                         *(f"{r}_{k}" for _, r in RESOURCES for k in ("quota", "used")))}
+MAY_BE_EMPTY = {"hub_minutes", "max_hub_minutes", "min_tax_per_mu", "max_chains"}
+
+
+def _numbers(folder: Path, assignments: pd.DataFrame, parks: pd.DataFrame) -> None:
+    """Turn the numeric columns into numbers in place; raise :class:`layers.InputError` naming every cell that
+    is not one (a damaged or hand-edited file: sums over it would mean nothing)."""
+    problems = []
+    for name, table, key in (("assignments.csv", assignments, "project_id"), ("parks.csv", parks, None)):
+        for column in NUMERIC[name]:
+            text = table[column].astype("string").fillna("").str.strip()
+            values = pd.to_numeric(text.mask(text == ""), errors="coerce").astype(float)
+            bad = values.isna() & ((text != "") | (column not in MAY_BE_EMPTY))
+            for position in [int(n) for n in (bad.to_numpy().nonzero()[0])][:20]:
+                rid = table[key].iat[position] if key else table.index[position]
+                problems.append(Problem(str(folder / name), f"row {position + 2} ({key or 'park_id'} {rid})", column,
+                                        f"expected a number, got {text.iat[position]!r}", DAMAGED))
+            table[column] = values
+    if problems:
+        raise InputError(problems)
+
+
 def check_run(folder: str | Path) -> list[str]:
     """Every violation found in a run folder, in plain words; an empty list means the run is sound.
 
@@ -189,6 +215,7 @@ def check_run(folder: str | Path) -> list[str]:
                        if c not in table.columns]
     if missing_columns:
         return missing_columns
+    _numbers(folder, a, parks)
     bad_tiers = sorted({str(t) for t in [*parks["tier"], *a["min_tier"]] if str(t) not in TIER_ORDER and str(t)})
     if bad_tiers:
         return [f"unknown tier(s) {', '.join(bad_tiers)} in parks.csv or assignments.csv"]

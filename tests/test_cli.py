@@ -289,6 +289,15 @@ def test_check_and_explain_refuse_what_is_not_a_sound_run_folder(tmp_path, tiny,
         code, out, err = siting("check", broken, capsys=capsys)
         assert code == 2, (name, out, err)
         assert f"{target}: " in err and "run the scenario again" in err and "Traceback" not in err
+    edited = tmp_path / "edited"
+    shutil.copytree(tmp_path / "run", edited)
+    table = (edited / "assignments.csv").read_text(encoding="utf-8").splitlines()
+    header = table[0].split(",")
+    cells = table[1].split(",")
+    cells[header.index("land_ha")] = "lots"
+    (edited / "assignments.csv").write_text("\n".join([table[0], ",".join(cells), *table[2:]]) + "\n", encoding="utf-8")
+    code, _, err = siting("check", edited, capsys=capsys)
+    assert code == 2 and "assignments.csv: row 2 (project_id " in err and "field 'land_ha': expected a number, got 'lots'" in err
     code, _, err = siting("explain", tmp_path / "broken-manifest.json", "--project", "A", capsys=capsys)
     assert code == 2 and "missing scenario_file, inputs, solution" in err
     code, _, err = siting("explain", tmp_path / "broken-assignments.csv", "--project", "A", capsys=capsys)
