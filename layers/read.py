@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -75,7 +76,7 @@ def read_layer(
         problems.add(src, "", "", "has no coordinate reference system (CRS)",
                      "define it (QGIS: Layer Properties > Source > Set CRS, or add a .prj beside a shapefile)")
     else:
-        _check_units(frame, src, problems)
+        _check_units(frame, src, id_field, problems)
     row_offset = 1  # features are numbered from 1, as QGIS does
     for pos, geom in enumerate(frame.geometry):
         rid = frame[id_field].iloc[pos] if id_field in frame.columns else ""
@@ -93,43 +94,58 @@ def read_layer(
     return gpd.GeoDataFrame(parsed, geometry=frame.geometry.values, crs=frame.crs)
 
 
-def _check_units(frame: gpd.GeoDataFrame, src: str, problems: Problems) -> None:
+def _check_units(frame: gpd.GeoDataFrame, src: str, id_field: str, problems: Problems) -> None:
     """The coordinates must fit the CRS's units: a layer of longitudes and latitudes tagged with a CRS in
-    metres (or the reverse) would measure parks in millionths of a hectare (or not at all)."""
-    shapes = frame.geometry[frame.geometry.notna() & ~frame.geometry.is_empty]
-    if not len(shapes):
+    metres would measure parks in millionths of a hectare, and metres tagged as degrees cannot be measured.
+
+    Degrees in a CRS in metres: every feature within China's longitudes and latitudes (73–136°E, 3–54°N;
+    projected coordinates there would lie within 150 m of the CRS's origin, which no Chinese CRS in
+    metres has). Metres in a CRS in degrees: every feature outside ±180°, ±90°; when only some are, those
+    features are named instead (a typing slip, not a wrong CRS).
+    """
+    geoms = frame.geometry.values
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
         return
-    x0, y0, x1, y1 = shapes.total_bounds
-    in_degrees = -180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90
+    bounds = shapely.bounds(geoms[present])  # x0, y0, x1, y1 per feature
     label = crs_label(frame.crs)
-    if frame.crs.is_projected and in_degrees:
-        problems.add(src, "", "crs", f"the coordinates look like longitude and latitude in degrees (all within "
-                     f"±180, ±90: x {x0:g} to {x1:g}, y {y0:g} to {y1:g}), but the CRS is {label}, in metres",
+    x0, y0, x1, y1 = bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()
+    if frame.crs.is_projected and 73 <= x0 and x1 <= 136 and 3 <= y0 and y1 <= 54:
+        problems.add(src, "", "crs", f"the coordinates look like longitude and latitude in degrees (x {x0:g} to "
+                     f"{x1:g}, y {y0:g} to {y1:g}), but the CRS is {label}, in metres",
                      "set the CRS the coordinates are really in (e.g. EPSG:4490, CGCS2000 degrees; QGIS: Layer "
                      "Properties > Source > Set CRS), without reprojecting")
-    elif frame.crs.is_geographic and not in_degrees:
-        problems.add(src, "", "crs", f"the coordinates do not fit degrees (x {x0:g} to {x1:g}, y {y0:g} to "
-                     f"{y1:g}), but the CRS is {label}, in degrees: they look like metres",
-                     "set the projected CRS the coordinates are really in (e.g. EPSG:4547, CGCS2000 / 3-degree "
-                     "Gauss-Kruger CM 114E), without reprojecting")
+    elif frame.crs.is_geographic:
+        outside = ((bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90))
+        if outside.all():
+            problems.add(src, "", "crs", f"the coordinates do not fit degrees (x {x0:g} to {x1:g}, y {y0:g} to "
+                         f"{y1:g}), but the CRS is {label}, in degrees: they look like metres",
+                         "set the projected CRS the coordinates are really in (e.g. EPSG:4547, CGCS2000 / "
+                         "3-degree Gauss-Kruger CM 114E), without reprojecting")
+            return
+        for pos in np.flatnonzero(present)[outside]:
+            rid = frame[id_field].iloc[pos] if id_field in frame.columns else ""
+            where = f"feature {pos + 1}" + (f" ({id_field} {rid})" if rid not in ("", None) else "")
+            problems.add(src, where, "geometry", f"coordinates outside ±180° longitude, ±90° latitude in {label}",
+                         "correct the feature's coordinates", row=int(pos))
 
 
 _SEPARATORS = {";": "semicolons (';')", "\t": "tabs", "|": "bars ('|')"}
 
 
 def _other_separator(path: Path) -> str:
-    """How the header line is separated when it has no comma but semicolons, tabs or bars (Excel in a
-    locale with a decimal comma writes ';'); empty when it looks comma-separated or cannot be read."""
+    """How the header line is separated when semicolons, tabs or bars split it into at least three names and
+    into more than twice as many as commas do (Excel in a locale with a decimal comma writes ';'); empty when
+    it looks comma-separated or cannot be read."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             first = handle.readline()
     except (UnicodeDecodeError, OSError):
         return ""  # reported by the reading below
-    if "," in first:
-        return ""
-    counts = {sep: first.count(sep) for sep in _SEPARATORS}
-    best = max(counts, key=lambda sep: counts[sep])
-    return _SEPARATORS[best] if counts[best] else ""
+    fields = {sep: len(next(csv.reader([first], delimiter=sep), [])) for sep in (",", *_SEPARATORS)}
+    best = max(_SEPARATORS, key=lambda sep: fields[sep])
+    # a comma may sit inside a column name ("name, full"): the separator is the one that splits the header most
+    return _SEPARATORS[best] if fields[best] >= 3 and fields[best] > 2 * fields[","] else ""
 
 
 def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Problems) -> pd.DataFrame | None:

@@ -149,8 +149,10 @@ def unplaceable_lines(region: Region, eligibility: Eligibility, *, shown: int = 
 
     A park that only the capacity rules removed (the project alone overflows its free land, energy or
     emission quota) would take the project if those quotas grew: such parks are listed first, the one that
-    needs the smallest growth (as a share of its quotas) first, with the amounts. Parks that a rule removed
-    (chain, tier, a fixed park, ...) are summarised by rule; the first ``shown`` are given in full.
+    needs the smallest growth (as a share of its quotas) first, with the amounts (and the park's usable area
+    when that, not the quota, limits its land). A project fixed to a park (``fixed_park`` or a lock) is
+    explained by that park's own reasons; otherwise the parks a rule removed (chain, tier, ...) are
+    counted by rule and the first ``shown`` given in full.
     """
     parks = region.parks.set_index("park_id")
     projects = region.projects.set_index("project_id")
@@ -159,7 +161,14 @@ def unplaceable_lines(region: Region, eligibility: Eligibility, *, shown: int = 
     for project_id in eligibility.mandatory:
         if project_id in placeable:
             continue
+        head = f"committed (or locked) project {project_id} fits no park alone"
         reasons = eligibility.reasons_for(project_id)
+        fixed = reasons[reasons["rule"] == "fixed"]
+        if len(fixed):  # only its fixed park counts: the other parks are out because it is fixed elsewhere
+            fixed_park = str(next(iter(set(parks.index) - set(fixed["park_id"])), ""))
+            reasons = reasons[reasons["park_id"] == fixed_park]
+            by = "a scenario lock" if "scenario lock" in fixed["reason"].iat[0] else "its fixed_park"
+            head = f"{head}; it is fixed to park {fixed_park} by {by}"
         rules_of_park = reasons.groupby("park_id", sort=True)["rule"].agg(frozenset)
         growth = []
         for park_id, rules in rules_of_park.items():
@@ -172,27 +181,38 @@ def unplaceable_lines(region: Region, eligibility: Eligibility, *, shown: int = 
                 short.append((resource, need, cap, unit))
             share = sum((need - cap) / max(cap, 1e-9) for _, need, cap, _ in short)
             growth.append((share, park_id, short))
-        head = f"committed (or locked) project {project_id} fits no park alone"
         if growth:
             growth.sort(key=lambda g: (g[0], g[1]))
             for _, park_id, short in growth[:shown]:
-                amounts = "; ".join(f"{resource} short by {amount(need - cap)} {unit} (needs {amount(need)}, has "
-                                    f"{amount(cap)} free)" for resource, need, cap, unit in short)
-                out.append(f"{head}; park {park_id} ({parks.at[park_id, 'name']}) would take it if it had more: {amounts}")
+                amounts = "; ".join(_shortfall(parks, park_id, *entry) for entry in short)
+                out.append(f"{head}; park {park_id} ({parks.at[park_id, 'name']}) would take it if it had more: "
+                           f"{amounts}")
             if len(growth) > shown:
                 out.append(f"{head}; {len(growth) - shown} more park(s) would take it with larger quotas")
-        ruled = reasons[~reasons["park_id"].isin([g[1] for g in growth])]
+        ruled = reasons[~reasons["park_id"].isin([g[1] for g in growth]) & ~reasons["rule"].isin(CAPACITY_RULES)]
         if len(ruled):
-            first = ruled.drop_duplicates("park_id").head(shown)
-            detail = "; ".join(f"{r.park_id}: {r.reason}" for r in first.itertuples(index=False))
-            more = ruled["park_id"].nunique() - len(first)
-            counts = ", ".join(f"{rule} {n}" for rule, n in ruled.drop_duplicates(["park_id", "rule"])["rule"]
-                               .value_counts().sort_index().items())
-            out.append(f"{head}; {ruled['park_id'].nunique()} park(s) ruled out by a rule ({counts}) — {detail}"
-                       + (f"; and {more} more" if more > 0 else "")
+            parks_ruled = ruled["park_id"].nunique()
+            first = ruled.drop_duplicates("park_id").head(shown)["park_id"]
+            detail = "; ".join(f"{park_id}: " + ", ".join(ruled.loc[ruled["park_id"] == park_id, "reason"])
+                               for park_id in first)
+            counts = ", ".join(f"{rule} {n}" for rule, n in ruled["rule"].value_counts().sort_index().items())
+            what = (f"and {first.iat[0]} rules it out" if len(fixed) else
+                    f"{parks_ruled} park(s) ruled out by a rule ({counts})")
+            out.append(f"{head}{',' if len(fixed) else ';'} {what} — {detail}"
+                       + (f"; and {parks_ruled - len(first)} more" if parks_ruled > len(first) else "")
                        + ("" if growth else "; correct the project's data, change its fixed_park or lock, or set "
                           "its status to candidate"))
     return out
+
+
+def _shortfall(parks: pd.DataFrame, park_id: str, resource: str, need: float, cap: float, unit: str) -> str:
+    """``land short by 50 ha (needs 60, has 10 free)``, saying when the park's usable area, not its quota, limits."""
+    text = f"{resource} short by {amount(need - cap)} {unit} (needs {amount(need)}, has {amount(cap)} free"
+    if resource == "land" and "usable_ha" in parks.columns:
+        usable = float(parks.at[park_id, "usable_ha"])
+        if abs(usable - cap) <= 1e-6 * max(1.0, usable):
+            text += ": its whole usable area outside exclusions, so a larger quota would not help"
+    return text + ")"
 
 
 def _hub_access(region: Region, parks: pd.DataFrame, projects: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

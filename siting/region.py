@@ -605,5 +605,5 @@ def _ignored_hub_limits(projects: pd.DataFrame) -> list[str]:
                            "project_id"].tolist()
     if not ignored:
         return []
-    return [f"max_hub_minutes ignored for {len(ignored)} project(s) that need no hub after the scenario's "
-            f"overrides: {', '.join(ignored)}"]
+    return [f"max_hub_minutes ignored for {len(ignored)} project(s) left with a limit but no needs_hub by the "
+            f"scenario's overrides: {', '.join(ignored)}"]

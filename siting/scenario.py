@@ -108,7 +108,8 @@ def read_scenario(path: str | Path, problems: Problems) -> Scenario | None:
     if len(problems.items) > before:
         return None
     settings = _merge(copy.deepcopy(DEFAULTS), merged)
-    _check(settings, path, problems)
+    if not _check(settings, path, problems):
+        return None  # a section that should be a mapping is not one: its values were never checked
     name = str(settings["name"] or path.stem)
     settings["name"] = name
     return Scenario(path=path, name=name, settings=settings, files=tuple(files))
@@ -197,7 +198,9 @@ def _merge(base: dict, child: Mapping) -> dict:
     return out
 
 
-def _check(settings: dict, path: Path, problems: Problems) -> None:
+def _check(settings: dict, path: Path, problems: Problems) -> bool:
+    """Add every problem of the merged settings to ``problems``; ``False`` when a section that should be a
+    mapping is not one (the other sections are still checked, as if that one had its defaults)."""
     src = str(path)
     for key in settings:
         if key not in DEFAULTS:
@@ -208,6 +211,7 @@ def _check(settings: dict, path: Path, problems: Problems) -> None:
         if not isinstance(section, dict):
             problems.add(src, "", group, "expected a mapping", f"write '{group}:' followed by indented keys")
             shape_ok = False
+            settings = {**settings, group: copy.deepcopy(DEFAULTS[group])}  # a local view: the rest is still checked
             continue
         for key in section:
             if key not in DEFAULTS[group]:
@@ -217,11 +221,10 @@ def _check(settings: dict, path: Path, problems: Problems) -> None:
         if not isinstance(settings[key], dict):
             problems.add(src, "", key, "expected a mapping", f"write '{key}:' followed by indented keys")
             shape_ok = False
+            settings = {**settings, key: copy.deepcopy(DEFAULTS[key])}
     for key in ("name", "title", "description", "region"):
         if settings[key] is not None and not isinstance(settings[key], (str, int, float)):
             problems.add(src, "", key, f"expected text, got {settings[key]!r}", "write plain text")
-    if not shape_ok:
-        return  # the checks below read inside the sections
     for group in ("eligibility", "model"):
         for key, value in settings[group].items():
             if key in DEFAULTS[group] and isinstance(DEFAULTS[group][key], bool) and not isinstance(value, bool):
@@ -318,3 +321,4 @@ def _check(settings: dict, path: Path, problems: Problems) -> None:
                 problems.add(src, f"locks entry {n}", "locks", f"project {entry['project']} is locked twice "
                              f"({seen[entry['project']]} and {entry['park']})", "keep one lock per project")
             seen[entry["project"]] = entry["park"]
+    return shape_ok

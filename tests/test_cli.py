@@ -130,8 +130,22 @@ def test_committed_project_with_no_eligible_park(tiny, capsys):
     assert lines[1] == ("  - committed (or locked) project A fits no park alone; park P3 (园区P3) would take it if it had more: energy short by 400 tce/yr "
                         "(needs 500, has 100 free); land short by 55 ha (needs 60, has 5 free)")
     assert lines[2].startswith("  - committed (or locked) project A fits no park alone; 1 park(s) ruled out by a rule "
-                               "(chain 1, land 1) — P2: park accepts only food")
+                               "(chain 1) — P2: park accepts only food")
     assert len(lines) == 3 and "project B" not in err  # B fits
+
+
+def test_committed_project_fixed_to_a_park_that_rules_it_out(tiny, capsys):
+    tiny.park("P1", allowed_chains="food").park("P2", land_available_ha=10)
+    tiny.project("A", status="committed", fixed_park="P1")
+    tiny.project("B", land_ha=20, status="committed", fixed_park="P2")
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 3
+    # only the fixed park's reasons count: the others are out because the project is fixed elsewhere
+    assert ("project A fits no park alone; it is fixed to park P1 by its fixed_park, and P1 rules it out — P1: park "
+            "accepts only food; project chain is equipment") in err
+    assert ("project B fits no park alone; it is fixed to park P2 by its fixed_park; park P2 (园区P2) would take it "
+            "if it had more: land short by 10 ha (needs 20, has 10 free)") in err
+    assert err.count("\n  - ") == 2
 
 
 def test_committed_project_ruled_out_everywhere(tiny, capsys):
@@ -396,7 +410,7 @@ def test_overrides_that_change_hub_needs(tiny, capsys):
     scenario.write_text(text + "overrides: {projects.C.needs_hub: ''}\n")
     code, out, err = siting("validate", scenario, capsys=capsys)
     assert code == 0, err
-    assert "note       max_hub_minutes ignored for 1 project(s) that need no hub after the scenario's overrides: C" in out
+    assert "note       max_hub_minutes ignored for 1 project(s) left with a limit but no needs_hub by the scenario's overrides: C" in out
     # a project without hub needs given one by the scenario: the limit set on an empty cell is kept
     scenario.write_text(text + "overrides: {projects.A.needs_hub: highway, projects.A.max_hub_minutes: 1}\n")
     import siting as package
@@ -474,6 +488,7 @@ def test_semicolons_gbk_scenario_and_folders_are_named(tiny, capsys):
 
 def test_coordinates_that_do_not_fit_the_crs_units(tiny, capsys):
     import geopandas as gpd
+    import shapely
 
     scenario = small(tiny).write()
     parks_file = scenario.parent / "parks.gpkg"
@@ -489,3 +504,14 @@ def test_coordinates_that_do_not_fit_the_crs_units(tiny, capsys):
     code, _, err = siting("validate", scenario, capsys=capsys)
     assert code == 2 and "the coordinates do not fit degrees" in err and "they look like metres" in err
     assert err.count("\n  - ") == 1
+    parks.to_file(parks_file, engine="pyogrio")
+    # one hub typed wrong in a layer in degrees: the feature is named, the CRS is not blamed
+    tiny.hubs.append({"hub_id": "H2", "name": "枢纽2", "kind": "highway", "x": 5.0, "y": 5.0})
+    scenario = tiny.write()
+    hubs_file = scenario.parent / "hubs.gpkg"
+    hubs = gpd.read_file(hubs_file).to_crs("EPSG:4490")
+    hubs.loc[1, "geometry"] = shapely.Point(1126.5, 34.7)
+    hubs.to_file(hubs_file, engine="pyogrio")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "hubs.gpkg: feature 2 (hub_id H2): field 'geometry': coordinates outside ±180° longitude" in err
+    assert "look like metres" not in err
