@@ -184,7 +184,15 @@ def check_run(folder: str | Path) -> list[str]:
     A path that is not a run folder, or a run file that cannot be read, raises :class:`layers.InputError`.
     """
     folder = Path(folder)
-    manifest = read_manifest(folder, CHECKED_MANIFEST)
+    try:
+        manifest = read_manifest(folder, CHECKED_MANIFEST)
+    except InputError as exc:  # a damaged summary.json is named in the same run
+        if (folder / "manifest.json").is_file() and (folder / "summary.json").is_file():
+            try:
+                read_run_json(folder / "summary.json", CHECKED_SUMMARY)
+            except InputError as more:
+                raise InputError([*exc.problems, *more.problems]) from None
+        raise
     missing = [f for f in REQUIRED_FILES if not (folder / f).exists()]
     if missing:
         return [f"missing output file: {f}" for f in missing]

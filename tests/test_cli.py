@@ -463,6 +463,9 @@ def test_check_and_explain_name_a_damaged_key_of_the_manifest(tmp_path, tiny, ca
     summary.write_text(json.dumps(data), encoding="utf-8")
     code, _, err = siting("check", tmp_path / "run", capsys=capsys)
     assert code == 2 and f"{summary}: field 'kpis.candidate_projects': is missing; expected a number" in err
+    both = damaged("manifest-and-summary", lambda m: m.update(settings={}))  # copied with the damaged summary
+    code, _, err = siting("check", both, capsys=capsys)
+    assert code == 2 and "6 problem(s)" in err and "summary.json: field 'kpis.candidate_projects'" in err
 
 
 def test_semicolons_gbk_scenario_and_folders_are_named(tiny, capsys):
