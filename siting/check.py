@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -26,7 +27,8 @@ RESOURCES = (("land_ha", "land"), ("energy_tce", "energy"), ("emission_t", "emis
 
 
 def _close(a: float, b: float, rel: float = 1e-6) -> bool:
-    return abs(a - b) <= rel * max(1.0, abs(a), abs(b))
+    """Equal within ``rel``; never for a value that is not finite (inf − inf is no check)."""
+    return math.isfinite(a) and math.isfinite(b) and abs(a - b) <= rel * max(1.0, abs(a), abs(b))
 
 
 def _split(value: object) -> list[str]:
@@ -152,28 +154,36 @@ def read_manifest(folder: Path, keys: tuple[RunKey, ...]) -> dict:
     return read_run_json(folder / "manifest.json", keys)
 
 
-# columns of the run's tables that must hold numbers (the hub columns may be empty: no hub needed)
-NUMERIC = {"assignments.csv": ("score", "total", "affinity", "land_ha", "energy_tce", "emission_t", "investment",
+# columns of the run's tables that must hold finite numbers; those that may be empty (no hub needed, no tax
+# threshold, a link with an end left out, no county cap); those that must be whole numbers
+NUMERIC = {"assignments.csv": ("score", "total", "affinity", "value", "leading_bonus", "hub_bonus", "belt_bonus",
+                               "raster_bonus", "adjustment", "land_ha", "energy_tce", "emission_t", "investment",
                                "output", "tax", "jobs", "hub_minutes", "max_hub_minutes"),
            "parks.csv": ("min_invest_intensity", "min_tax_per_mu", "max_chains",
-                         *(f"{r}_{k}" for _, r in RESOURCES for k in ("quota", "used")))}
-MAY_BE_EMPTY = {"hub_minutes", "max_hub_minutes", "min_tax_per_mu", "max_chains"}
+                         *(f"{r}_{k}" for _, r in RESOURCES for k in ("quota", "used"))),
+           "links.csv": ("value", "max_minutes", "minutes"),
+           "counties.csv": ("energy_cap_tce", "emission_cap_t")}
+MAY_BE_EMPTY = {"hub_minutes", "max_hub_minutes", "min_tax_per_mu", "minutes", "energy_cap_tce", "emission_cap_t"}
+WHOLE = {"max_chains"}
 
 
-def _numbers(folder: Path, assignments: pd.DataFrame, parks: pd.DataFrame) -> None:
-    """Turn the numeric columns into numbers in place; raise :class:`layers.InputError` naming every cell that
-    is not one (a damaged or hand-edited file: sums over it would mean nothing)."""
+def _numbers(folder: Path, name: str, table: pd.DataFrame, key: str | None) -> None:
+    """Turn the numeric columns of one run table into numbers in place; raise :class:`layers.InputError` naming
+    every cell that is not a finite number (a damaged or hand-edited file: sums over it would mean nothing, and
+    an infinite output would compare equal to any recomputed infinity)."""
     problems = []
-    for name, table, key in (("assignments.csv", assignments, "project_id"), ("parks.csv", parks, None)):
-        for column in NUMERIC[name]:
-            text = table[column].astype("string").fillna("").str.strip()
-            values = pd.to_numeric(text.mask(text == ""), errors="coerce").astype(float)
-            bad = values.isna() & ((text != "") | (column not in MAY_BE_EMPTY))
-            for position in [int(n) for n in (bad.to_numpy().nonzero()[0])][:20]:
-                rid = table[key].iat[position] if key else table.index[position]
-                problems.append(Problem(str(folder / name), f"row {position + 2} ({key or 'park_id'} {rid})", column,
-                                        f"expected a number, got {text.iat[position]!r}", DAMAGED))
-            table[column] = values
+    for column in (c for c in NUMERIC[name] if c in table.columns):
+        text = table[column].astype("string").fillna("").str.strip()
+        values = pd.to_numeric(text.mask(text == ""), errors="coerce").astype(float)
+        bad = (values.isna() & ((text != "") | (column not in MAY_BE_EMPTY))) | np.isinf(values)
+        if column in WHOLE:
+            bad |= values.notna() & ((values != values.round()) | (values < 1))
+        for position in [int(n) for n in (bad.to_numpy().nonzero()[0])][:20]:
+            rid = table[key].iat[position] if key else table.index[position]
+            expected = "a whole number ≥ 1" if column in WHOLE else "a finite number"
+            problems.append(Problem(str(folder / name), f"row {position + 2} ({key or table.index.name} {rid})",
+                                    column, f"expected {expected}, got {text.iat[position]!r}", DAMAGED))
+        table[column] = values
     if problems:
         raise InputError(problems)
 
@@ -223,7 +233,8 @@ def check_run(folder: str | Path) -> list[str]:
                        if c not in table.columns]
     if missing_columns:
         return missing_columns
-    _numbers(folder, a, parks)
+    _numbers(folder, "assignments.csv", a, "project_id")
+    _numbers(folder, "parks.csv", parks, None)
     bad_tiers = sorted({str(t) for t in [*parks["tier"], *a["min_tier"]] if str(t) not in TIER_ORDER and str(t)})
     if bad_tiers:
         return [f"unknown tier(s) {', '.join(bad_tiers)} in parks.csv or assignments.csv"]
@@ -345,6 +356,7 @@ def _check_links(folder: Path, a: pd.DataFrame, settings: dict) -> list[str]:
     links = read_run_file(folder / "links.csv", lambda p: pd.read_csv(
         p, keep_default_na=False,
         dtype={"supplier_id": str, "customer_id": str, "supplier_park": str, "customer_park": str}))
+    _numbers(folder, "links.csv", links, "link_id" if "link_id" in links.columns else None)
     where = dict(zip(a["project_id"], a["park_id"], strict=True))
     affinity = dict.fromkeys(a["project_id"], 0.0)
     weight = float(settings["weights"].get("affinity", 0.0)) if settings["model"].get("links", True) else 0.0
@@ -394,13 +406,14 @@ def _check_counties(folder: Path, a: pd.DataFrame, parks: pd.DataFrame) -> list[
     if "county" not in counties.columns:
         return ["counties.csv lacks column 'county'"]
     counties = counties.set_index("county")
+    _numbers(folder, "counties.csv", counties, None)
     county_of = parks["county"].to_dict()
     for column, cap_column in (("energy_tce", "energy_cap_tce"), ("emission_t", "emission_cap_t")):
         if cap_column not in counties.columns:
             continue
         used = a.assign(county=a["park_id"].map(county_of)).groupby("county")[column].sum()
         for county, cap in counties[cap_column].items():
-            if cap != "" and float(used.get(county, 0.0)) > float(cap) + 1e-6 * max(1.0, float(cap)):
+            if not math.isnan(cap) and float(used.get(county, 0.0)) > float(cap) + 1e-6 * max(1.0, float(cap)):
                 out.append(f"county {county}: {column} {used.get(county, 0.0):g} exceeds its cap {cap}")
     return out
 

@@ -9,6 +9,7 @@ the parks concerned, in plain words (中文 and English).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -86,6 +87,17 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
             return Explanation(lines, base_objective, None)
 
     variant = _variant(problem, project, park, current)
+    i = variant.items.index(project)
+    if park is None and current is not None and variant.mandatory[i] and not (variant.pair_item == i).any():
+        reasons = eligibility.reasons_for(project)
+        others = reasons[reasons["park_id"] != current]
+        counts = ", ".join(f"{rule} {n}" for rule, n in others.drop_duplicates(["park_id", "rule"])["rule"]
+                           .value_counts().sort_index().items())
+        fixed = others.loc[others["rule"] == "fixed", "reason"]
+        lines.append(f"{project} must be placed and no park but {current} may take it, so it cannot be banned there "
+                     f"(只能位于 {current}): the other parks are ruled out ({counts})"
+                     + (f" — {fixed.iat[0]}" if len(fixed) else ""))
+        return Explanation(lines, base_objective, None)
     options = SolverOptions(solver=manifest["solution"]["solver"],
                             time_limit=time_limit or manifest["solution"]["time_limit"],
                             gap=manifest["solution"]["gap_limit"], threads=manifest["solution"]["threads"])
@@ -100,7 +112,11 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     what = (f"forcing {project} into {park} (强制落地 {park})" if park else
             f"banning {project} from {current} (禁止落地 {current})" if current else
             f"forcing {project} to be placed (强制落地)")
-    if start is not None:
+    if start is None:
+        where = f"park {park}" if park else "any one park"
+        lines.append(f"simplest change 最小调整: none by evicting projects from {where} alone (a limit across parks "
+                     "binds, e.g. max_parks_per_chain, a county cap or a benefit floor); the re-solve starts afresh")
+    else:
         simplest = variant.objective_of(start)
         move = f"{project} into {start_park}" if start_park else f"{project} left out"
         out = (", evicting " + ", ".join(f"{e} (from {plan[e]})" for e in evicted)) if evicted else ", nothing else moved"
@@ -154,15 +170,14 @@ def _variant(problem, project: str, park: str | None, current: str | None):
 
 def _repaired_start(variant, plan: dict[str, str], project: str, park: str | None
                     ) -> tuple[list[int] | None, str | None, list[str]]:
-    """The run's plan made feasible for the variant with the fewest changes: the project moved into ``park`` (or,
-    when it must be placed and no park is given, into whichever of its eligible parks gives the best plan) or
-    dropped, and the lowest scorers of that park evicted until everything fits; then the evicted ones that
-    fit again (the best first) are put back.
+    """The run's plan made feasible for the variant by changing one park only: the project moved into ``park``
+    (or, when it must be placed and no park is given, into whichever of its eligible parks gives the best plan)
+    or dropped, and the fewest-cost evictions from that park (:func:`_evict`).
 
-    Returns the plan (``None`` when no repair fits), the project's park in it and the evicted projects.
-    Starting from it, the solver and the neighbourhood search look for the best plan *near* the run's
-    one, so the comparison shows the effect of the change rather than solver noise; and the repair itself
-    is the simplest answer to "what would it take?".
+    Returns the plan (``None`` when no repair within the park fits), the project's park in it and the evicted
+    projects. Starting from it, the solver and the neighbourhood search look for the best plan *near* the
+    run's one, so the comparison shows the effect of the change rather than solver noise; and the repair
+    itself is the simplest answer to "what would it take?".
     """
     keep = {p: b for p, b in plan.items() if p != project}
     lookup = {(variant.items[i], variant.bins[b]): k
@@ -177,29 +192,53 @@ def _repaired_start(variant, plan: dict[str, str], project: str, park: str | Non
         return (None if variant.violations(base) else sorted(base)), None, []
     best: tuple[float, list[int], str, list[str]] | None = None
     for target_park in targets:
-        chosen = [*base, lookup[(project, target_park)]]
-        target = variant.bins.index(target_park)
-        evicted = []
-        while variant.violations(chosen):
-            evictable = [k for k in chosen if variant.pair_bin[k] == target and variant.items[variant.pair_item[k]]
-                         != project and not variant.mandatory[variant.pair_item[k]]]
-            if not evictable:
-                break
-            out = min(evictable, key=lambda k: (variant.pair_score[k], k))
-            chosen.remove(out)
-            evicted.append(out)
-        if variant.violations(chosen):
-            continue
-        for k in sorted(evicted, key=lambda k: (-variant.pair_score[k], k)):  # back in, best first, where it still fits
-            if not variant.violations([*chosen, k]):
-                chosen.append(k)
-        evicted = [variant.items[variant.pair_item[k]] for k in evicted if k not in chosen]
-        value = variant.objective_of(chosen)
-        if best is None or value > best[0] + 1e-9:
-            best = (value, sorted(chosen), target_park, evicted)
+        found = _evict(variant, base, lookup[(project, target_park)])
+        if found is not None and (best is None or found[0] > best[0] + 1e-9):
+            best = (found[0], found[1], target_park, found[2])
     if best is None:
         return None, None, []
     return best[1], best[2], best[3]
+
+
+# evictions tried exhaustively up to this many projects (when the park holds at most EXHAUSTIVE_POOL of them)
+EXHAUSTIVE_EVICTIONS = 3
+EXHAUSTIVE_POOL = 20
+
+
+def _evict(variant, base: list[int], pair: int) -> tuple[float, list[int], list[str]] | None:
+    """The best plan from ``base`` with ``pair`` added and projects evicted from its park only: every set of up to
+    ``EXHAUSTIVE_EVICTIONS`` of the park's optional projects, and the greedy one (lowest scorers out until it fits,
+    then those that fit again back, best first). Returns (objective, plan, evicted project IDs) or ``None``."""
+    target = int(variant.pair_bin[pair])
+    project = int(variant.pair_item[pair])
+    chosen = [*base, pair]
+    pool = sorted((k for k in base if variant.pair_bin[k] == target and not variant.mandatory[variant.pair_item[k]]
+                   and variant.pair_item[k] != project), key=lambda k: (variant.pair_score[k], k))
+    candidates: list[list[int]] = [[]]
+    largest = EXHAUSTIVE_EVICTIONS if len(pool) <= EXHAUSTIVE_POOL else 2
+    for size in range(1, min(largest, len(pool)) + 1):
+        candidates += [list(c) for c in itertools.combinations(pool, size)]
+    greedy, rest = [], list(chosen)
+    for k in pool:  # the greedy repair, for parks where more than a few must go
+        if not variant.violations(rest):
+            break
+        rest.remove(k)
+        greedy.append(k)
+    if not variant.violations(rest):
+        for k in sorted(greedy, key=lambda k: (-variant.pair_score[k], k)):
+            if not variant.violations([*rest, k]):
+                rest.append(k)
+        candidates.append([k for k in greedy if k not in rest])
+    best: tuple[float, list[int], list[str]] | None = None
+    for out in candidates:
+        gone = set(out)
+        plan = [k for k in chosen if k not in gone]
+        if variant.violations(plan):
+            continue
+        value = variant.objective_of(plan)
+        if best is None or value > best[0] + 1e-9:
+            best = (value, sorted(plan), [variant.items[variant.pair_item[k]] for k in out])
+    return best
 
 
 def _kpi_changes(region, before: dict[str, str], after: dict[str, str]) -> list[str]:

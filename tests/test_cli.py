@@ -204,6 +204,29 @@ def test_explain_forces_bans_and_refuses(tmp_path, tiny, capsys):
     assert code == 2 and "changed since the run" in err
 
 
+def test_explain_evicts_the_cheapest_set_not_the_lowest_scorers(tmp_path, tiny, capsys):
+    # P1 (100 ha) is full; X (30 ha) needs 30 ha freed. Evicting the lowest scorers (A, C, D, E, then A back)
+    # loses 205; evicting B alone loses 200
+    tiny.park("P1", land_available_ha=100).park("P2", land_available_ha=1)
+    for pid, land, output in [("A", 5, 50), ("C", 10, 60), ("D", 10, 70), ("E", 10, 75), ("B", 30, 200),
+                              ("F", 35, 1000), ("X", 30, 150)]:
+        tiny.project(pid, land_ha=land, output=output)
+    assert siting("run", tiny.write(), "--out", tmp_path / "r", capsys=capsys)[0] == 0
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "X", "--park", "P1", capsys=capsys)
+    assert code == 0
+    assert "simplest change 最小调整: X into P1, evicting B (from P1): objective" in out
+
+
+def test_explain_a_project_that_cannot_leave_its_park(tmp_path, tiny, capsys):
+    tiny.park("P1").park("P2")
+    tiny.project("A", status="committed", fixed_park="P1")
+    assert siting("run", tiny.write(), "--out", tmp_path / "r", capsys=capsys)[0] == 0
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "A", capsys=capsys)
+    assert code == 0
+    assert ("A must be placed and no park but P1 may take it, so it cannot be banned there (只能位于 P1): the other "
+            "parks are ruled out (fixed 1) — project is fixed to park P1") in out
+
+
 def test_unreadable_raster_and_empty_project_library(tiny, capsys):
     scenario = small(tiny).write()
     (scenario.parent / "fake.tif").write_text("not a raster")
@@ -311,7 +334,12 @@ def test_check_and_explain_refuse_what_is_not_a_sound_run_folder(tmp_path, tiny,
     cells[header.index("land_ha")] = "lots"
     (edited / "assignments.csv").write_text("\n".join([table[0], ",".join(cells), *table[2:]]) + "\n", encoding="utf-8")
     code, _, err = siting("check", edited, capsys=capsys)
-    assert code == 2 and "assignments.csv: row 2 (project_id " in err and "field 'land_ha': expected a number, got 'lots'" in err
+    assert code == 2 and "assignments.csv: row 2 (project_id " in err and "field 'land_ha': expected a finite number, got 'lots'" in err
+    cells[header.index("land_ha")] = table[1].split(",")[header.index("land_ha")]
+    cells[header.index("output")] = "inf"  # would compare equal to a recomputed infinity
+    (edited / "assignments.csv").write_text("\n".join([table[0], ",".join(cells), *table[2:]]) + "\n", encoding="utf-8")
+    code, _, err = siting("check", edited, capsys=capsys)
+    assert code == 2 and "field 'output': expected a finite number, got 'inf'" in err
     code, _, err = siting("explain", tmp_path / "broken-manifest.json", "--project", "A", capsys=capsys)
     assert code == 2 and "missing scenario_file, inputs, solution" in err
     code, _, err = siting("explain", tmp_path / "broken-assignments.csv", "--project", "A", capsys=capsys)
