@@ -137,6 +137,7 @@ def parse_table(
                 problems.add(source, f"rows {', '.join(rows)}", id_field, f"duplicate ID {dup!r}; IDs must be unique",
                              "give each row its own ID")
         out[id_field] = ids
+    out.attrs["line_numbers"] = numbers  # what users see, for later messages about the same rows
     return out
 
 

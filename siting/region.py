@@ -380,7 +380,7 @@ def _read_keyed_csv(path: str | None, fields, id_field: str, prefix: str, proble
     if frame is None:
         return pd.DataFrame({f.name: pd.Series(dtype=object) for f in fields})
     if id_field not in frame.columns:
-        frame.insert(0, id_field, [f"{prefix}{n + 2}" for n in range(len(frame))])
+        frame.insert(0, id_field, [f"{prefix}{_line(frame, n)}" for n in range(len(frame))])
     return frame
 
 
@@ -511,7 +511,7 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
         bad_minutes = problems.bad_rows(psrc, "max_hub_minutes")
         check_chain = chains is not None and "chain" in projects.columns
         for n, p in enumerate(projects.itertuples(index=False)):
-            where = f"row {n + 2} (project_id {p.project_id})"
+            where = f"row {_line(projects, n)} (project_id {p.project_id})"
             if check_chain and n not in bad_chain and p.chain not in chains:
                 problems.add(psrc, where, "chain", f"unknown chain {p.chain!r}", chain_fix)
             if (p.needs_hub and n not in bad_hub | bad_minutes
@@ -539,7 +539,7 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
         bad = {c: problems.bad_rows(lsrc, c) for c in ("supplier_id", "customer_id")}
         seen: set[tuple[str, str]] = set()
         for n, link in enumerate(links.itertuples(index=False)):
-            where = f"row {n + 2}"
+            where = f"row {_line(links, n)}"
             if n in bad["supplier_id"] | bad["customer_id"]:
                 continue
             for column in ("supplier_id", "customer_id"):
@@ -557,9 +557,11 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
         for n, adj in enumerate(adjustments.itertuples(index=False)):
             if (project_ids is not None and n not in problems.bad_rows(asrc, "project_id")
                     and adj.project_id not in project_ids):
-                problems.add(asrc, f"row {n + 2}", "project_id", f"unknown project {adj.project_id!r}", "check the ID")
+                problems.add(asrc, f"row {_line(adjustments, n)}", "project_id", f"unknown project {adj.project_id!r}",
+                             "check the ID")
             if park_ids is not None and n not in problems.bad_rows(asrc, "park_id") and adj.park_id not in park_ids:
-                problems.add(asrc, f"row {n + 2}", "park_id", f"unknown park {adj.park_id!r}", "check the ID")
+                problems.add(asrc, f"row {_line(adjustments, n)}", "park_id", f"unknown park {adj.park_id!r}",
+                             "check the ID")
     entries = {key: [(n, e) for n, e in enumerate(s[key] if isinstance(s[key], list) else [], 1)
                      if isinstance(e, dict) and set(e) == {"project", "park"}]  # others were reported
                for key in ("locks", "forbids")}
@@ -580,6 +582,12 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
                              "use a park_id of the parks layer")
 
 
+def _line(table: pd.DataFrame, position: int) -> int:
+    """The line of a CSV table that row ``position`` came from (blank lines skipped), as its reader numbered it."""
+    numbers = table.attrs.get("line_numbers")
+    return int(numbers[position]) if numbers is not None and position < len(numbers) else position + 2
+
+
 def _check_hub_limits(source: str, projects: pd.DataFrame | None, problems: Problems) -> None:
     """A ``max_hub_minutes`` without ``needs_hub`` limits nothing (the limit is to the nearest hub of the
     needed kind), so a project library that gives one is refused rather than silently half-read.
@@ -592,7 +600,7 @@ def _check_hub_limits(source: str, projects: pd.DataFrame | None, problems: Prob
     bad = problems.bad_rows(source, "needs_hub") | problems.bad_rows(source, "max_hub_minutes")
     for n, p in enumerate(projects.itertuples(index=False)):
         if n not in bad and not p.needs_hub and not math.isnan(p.max_hub_minutes):
-            problems.add(source, f"row {n + 2} (project_id {p.project_id})", "max_hub_minutes",
+            problems.add(source, f"row {_line(projects, n)} (project_id {p.project_id})", "max_hub_minutes",
                          f"a limit of {p.max_hub_minutes:g} minutes is given but needs_hub is empty, so no hub kind "
                          "says what the limit is to (it would be ignored)",
                          f"set needs_hub to the kind of hub it is for ({', '.join(HUB_KINDS)}), or clear "

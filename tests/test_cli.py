@@ -546,3 +546,20 @@ def test_coordinates_that_do_not_fit_the_crs_units(tiny, capsys):
     code, _, err = siting("validate", scenario, capsys=capsys)
     assert code == 2 and "hubs.gpkg: feature 2 (hub_id H2): field 'geometry': coordinates outside ±180° longitude" in err
     assert "look like metres" not in err
+
+
+def test_rows_are_numbered_as_the_file_is_with_blank_lines(tiny, capsys):
+    scenario = small(tiny).write()
+    links = scenario.parent / "links.csv"
+    lines = links.read_text(encoding="utf-8").splitlines()
+    links.write_text("\n".join([lines[0], "", lines[1], "", "A,Z9,5"]) + "\n", encoding="utf-8")
+    projects = scenario.parent / "projects.csv"
+    rows = projects.read_text(encoding="utf-8").splitlines()
+    header = rows[0].split(",")
+    bad = rows[2].split(",")
+    bad[header.index("chain")] = "no_such_chain"
+    projects.write_text("\n".join([rows[0], "", "", rows[1], ",".join(bad)]) + "\n", encoding="utf-8")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2
+    assert "links.csv: row 5: field 'customer_id': unknown project 'Z9'" in err  # line 5 of the file, not row 3
+    assert "projects.csv: row 5 (project_id B): field 'chain': unknown chain 'no_such_chain'" in err
