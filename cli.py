@@ -19,6 +19,16 @@ EXIT_OK, EXIT_REFUSED, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 
 
+def _steps(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of steps, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
+    return value
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -48,7 +58,10 @@ def _parser() -> argparse.ArgumentParser:
                        "under --runs-dir")
     solve.add_argument("--runs-dir", type=Path, default=Path("outputs"), help="where new run folders go")
     solve.add_argument("--solver", choices=("cbc", "highs"), help="MILP solver (default: the scenario's, else cbc)")
-    solve.add_argument("--time-limit", type=_positive, metavar="S", help="solver time limit in seconds")
+    budget = solve.add_mutually_exclusive_group()
+    budget.add_argument("--time-limit", type=_positive, metavar="S", help="solver time limit in seconds")
+    budget.add_argument("--steps", type=_steps, metavar="N", help="a reproducible solve (highs): N search steps "
+                        "instead of a time limit, the same plan on any machine")
     solve.add_argument("--gap", type=_gap, metavar="G", help="relative MIP gap at which to stop, e.g. 0.001")
 
     parser = argparse.ArgumentParser(prog="siting", description="Cluster siting optimizer: assign candidate "
@@ -66,7 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=Path)
     p.add_argument("--project", required=True, help="project ID")
     p.add_argument("--park", help="park to force the project into; without it, its current park is banned")
-    p.add_argument("--time-limit", type=_positive, metavar="S", help="solver time limit (default: the run's)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--time-limit", type=_positive, metavar="S", help="solver time limit (default: the run's)")
+    budget.add_argument("--steps", type=_steps, metavar="N", help="search steps of a reproducible re-solve "
+                        "(default: the run's)")
     return parser
 
 
@@ -104,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "explain":
             from siting.explain import explain
 
-            print("\n".join(explain(args.run, args.project, args.park, time_limit=args.time_limit).lines))
+            print("\n".join(explain(args.run, args.project, args.park, time_limit=args.time_limit,
+                                     steps=args.steps).lines))
             return EXIT_OK
         scenario = siting.DEMO_SCENARIO if args.command == "demo" else args.scenario
         return _run(scenario, args)
@@ -146,7 +163,7 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     import siting
 
     result = siting.execute(scenario, out=args.out, runs_dir=args.runs_dir, solver=args.solver,
-                            time_limit=args.time_limit, gap=args.gap)
+                            time_limit=args.time_limit, gap=args.gap, steps=args.steps)
     sol, k = result.summary["solution"], result.summary["kpis"]
     gap = f"{sol['gap']:.4%}" if sol["gap"] is not None else "unknown"
     print(f"run folder   {result.folder}")

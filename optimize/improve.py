@@ -91,6 +91,18 @@ EXPLORE_SHARE = 0.05
 ITEMS_FREED = 60
 ITEMS_SUB_SECONDS = 2.0
 ITEMS_MIN_SECONDS = 30.0  # the shortest search that uses them
+# reproducible search (``steps``): a sub-MIP's seconds become this many HiGHS interrupt callbacks (a park
+# neighbourhood's sub-MIP on the demo makes 170–700 a second). Item neighbourhoods and local branching are left
+# out of it: their sub-MIPs are whole models, whose root makes a callback only every half second or so
+CALLBACKS_PER_SECOND = 500
+FINAL_SECONDS_COUNTED = 20.0  # the last solve of everything, in a reproducible search
+
+
+def _limit(seconds: float, counted: bool) -> dict:
+    """A sub-solve's limit for :func:`solve_matrix`: seconds, or (``counted``, a reproducible search) callbacks."""
+    if counted:
+        return {"time_limit": None, "callbacks": max(1, int(seconds * CALLBACKS_PER_SECOND))}
+    return {"time_limit": seconds}
 
 
 def improve(
@@ -101,6 +113,7 @@ def improve(
     size: int | None = None,
     threads: int = 1,
     model: MatrixModel | None = None,
+    steps: int | None = None,
 ) -> list[int]:
     """Improve a feasible plan (chosen pair indices) by adaptive large-neighbourhood search.
 
@@ -128,13 +141,18 @@ def improve(
         HiGHS threads for the sub-MIPs.
     model
         The problem's :func:`build_matrix` model when the caller has it (built here otherwise).
+    steps
+        A reproducible search instead of a timed one: exactly this many steps (fewer if every operator is
+        done), each sub-MIP limited by HiGHS callbacks rather than seconds and the operators weighed by gain
+        per step, so the plan does not depend on the machine or its load; ``seconds`` is then ignored.
 
     Returns
     -------
     list of int
         A plan at least as good, still feasible.
     """
-    deadline = time.perf_counter() + seconds
+    counted = steps is not None
+    deadline = np.inf if counted else time.perf_counter() + seconds
     plan = sorted(int(k) for k in chosen)
     value = problem.objective_of(plan)
     if size is None:
@@ -142,15 +160,23 @@ def improve(
     operators: list[_Parks | _Items | _Branching] = [_Parks(problem, size, threads)]
     # with every item mandatory (OR-Library GAP) local branching does this better; in a short search a sub-MIP of
     # 2 s is too large a share (the demo's 8 s search ended at 7.10-7.11 M with it, 7.13 M without)
-    if not problem.mandatory.all() and seconds >= ITEMS_MIN_SECONDS:
+    if not problem.mandatory.all() and not counted and seconds >= ITEMS_MIN_SECONDS:
         operators.append(_Items(problem, threads))
     model = model if model is not None else build_matrix(problem)
-    if model.matrix.shape[0] <= LOCAL_BRANCHING_ROWS:
+    # a reproducible search counts HiGHS callbacks, and a whole model's root makes one every half second or so
+    # (a park's sub-MIP hundreds a second): local branching only where every item is mandatory (OR-Library GAP)
+    if model.matrix.shape[0] <= LOCAL_BRANCHING_ROWS and (not counted or problem.mandatory.all()):
         # a sub-MIP may take a quarter of a short search at most (the demo's search has about 8 s)
-        operators.append(_Branching(problem, model, sub_seconds=min(10.0, max(0.5, 0.25 * seconds)), threads=threads))
-    rate = [np.inf] * len(operators)  # gain per second; untried operators first
+        short = min(10.0, max(0.5, 0.25 * (steps / 10 if counted else seconds)))
+        operators.append(_Branching(problem, model, sub_seconds=short, threads=threads))
+    for operator in operators:
+        operator.counted = counted
+    rate = [np.inf] * len(operators)  # gain per second (per step when counted); untried operators first
     spent = [0.0] * len(operators)
-    while (remaining := deadline - time.perf_counter()) > 0.05:
+    done_steps = 0
+    while ((done_steps < steps) if counted else (remaining := deadline - time.perf_counter()) > 0.05):
+        if counted:
+            remaining, done_steps = np.inf, done_steps + 1
         live = [n for n, op in enumerate(operators) if not op.done]
         if not live:
             break
@@ -165,7 +191,7 @@ def improve(
             better = problem.objective_of(candidate)
             if better > value + 1e-6 * max(1.0, abs(value)) and not problem.violations(candidate):
                 gain, plan, value = better - value, sorted(candidate), better
-        took = time.perf_counter() - t0
+        took = 1.0 if counted else time.perf_counter() - t0
         spent[pick] += took
         speed = gain / max(took, 1e-3)
         rate[pick] = speed if not np.isfinite(rate[pick]) else 0.7 * rate[pick] + 0.3 * speed
@@ -188,6 +214,7 @@ class _Parks:
         self.position = 0
         self.improved = False
         self.done = not len(problem.bins)
+        self.counted = False  # set by improve(): sub-MIPs limited by callbacks, not seconds
 
     def step(self, plan: list[int], value: float, remaining: float) -> list[int] | None:
         n_bins = len(self.problem.bins)
@@ -197,7 +224,9 @@ class _Parks:
             elif self.current >= n_bins:
                 self.done = True
                 if remaining > 1.0:  # nothing left to widen: one solve of everything with the time left
-                    better = _reoptimise(self.problem, set(plan), set(range(n_bins)), remaining, self.threads)
+                    better = _reoptimise(self.problem, set(plan), set(range(n_bins)),
+                                         FINAL_SECONDS_COUNTED if self.counted else remaining, self.threads,
+                                         counted=self.counted)
                     return None if better is None else sorted(better)
                 return None
             else:
@@ -208,7 +237,8 @@ class _Parks:
         self.position += 1
         limit = max(0.05, min(remaining, SUB_SECONDS_PER_BIN * self.current))  # larger neighbourhoods: longer sub-solves
         better = _reoptimise(self.problem, set(plan), set(group), limit, self.threads,
-                             max_unplaced=None if PARK_UNPLACED is None else PARK_UNPLACED * self.current)
+                             max_unplaced=None if PARK_UNPLACED is None else PARK_UNPLACED * self.current,
+                             counted=self.counted)
         if better is None:
             return None
         self.improved = True
@@ -237,6 +267,7 @@ class _Items:
         self.rng = np.random.default_rng(0)  # fixed: the same plan and budget give the same neighbourhoods
         self.turn = 0
         self.done = not len(problem.bins) or not problem.n_pairs
+        self.counted = False  # set by improve(): sub-MIPs limited by callbacks, not seconds
 
     def step(self, plan: list[int], value: float, remaining: float) -> list[int] | None:
         deadline = time.perf_counter() + min(self.sub_seconds, remaining)  # building counts against the time too
@@ -266,8 +297,9 @@ class _Items:
         position = np.full(problem.n_pairs, -1, dtype=np.int64)
         position[keep] = np.arange(len(keep))
         with quiet_stdout():
-            result = solve_matrix(model, time_limit=max(0.05, deadline - time.perf_counter()), gap=1e-4,
-                                  threads=self.threads, start=model.start_vector(sub, position[placed].tolist()))
+            limit = _limit(self.sub_seconds if self.counted else max(0.05, deadline - time.perf_counter()), self.counted)
+            result = solve_matrix(model, gap=1e-4, threads=self.threads,
+                                  start=model.start_vector(sub, position[placed].tolist()), **limit)
         if result.values is None:
             return None
         # improve() keeps the candidate only if it scores better and violates nothing
@@ -322,6 +354,7 @@ class _Branching:
         self.problem, self.model, self.threads = problem, model, threads
         self.radius, self.r, self.sub_seconds = radius, radius, sub_seconds
         self.done = False
+        self.counted = False  # set by improve(): sub-MIPs limited by callbacks, not seconds
 
     def step(self, plan: list[int], value: float, remaining: float) -> list[int] | None:
         model = self.model
@@ -332,8 +365,8 @@ class _Branching:
         sub = replace(model, matrix=sparse.vstack([model.matrix, sparse.csr_matrix(coef[None, :])]).tocsr(),
                       row_lower=np.r_[model.row_lower, -np.inf], row_upper=np.r_[model.row_upper, self.r - len(centre)])
         with quiet_stdout():
-            result = solve_matrix(sub, time_limit=min(self.sub_seconds, remaining), gap=1e-6, threads=self.threads,
-                                  start=model.start_vector(self.problem, centre))
+            result = solve_matrix(sub, gap=1e-6, threads=self.threads, start=model.start_vector(self.problem, centre),
+                                  **_limit(min(self.sub_seconds, remaining), self.counted))
         if result.values is None:
             self.done = True
             return None
@@ -503,15 +536,15 @@ def _half_link_bonus(problem: AssignmentProblem, keep: np.ndarray, free_mask: np
 
 
 def _reoptimise(problem: AssignmentProblem, chosen: set[int], group: set[int], seconds: float,
-                threads: int = 1, max_unplaced: int | None = None) -> set[int] | None:
+                threads: int = 1, max_unplaced: int | None = None, counted: bool = False) -> set[int] | None:
     deadline = time.perf_counter() + seconds  # restricting and building count against the seconds too
     sub, keep, current, fixed = restrict(problem, chosen, group, max_unplaced=max_unplaced)
     if not sub.n_pairs:
         return None
     model = build_matrix(sub)
     with quiet_stdout():
-        result = solve_matrix(model, time_limit=max(0.01, deadline - time.perf_counter()), gap=1e-4, threads=threads,
-                              start=model.start_vector(sub, current))
+        limit = _limit(seconds if counted else max(0.01, deadline - time.perf_counter()), counted)
+        result = solve_matrix(model, gap=1e-4, threads=threads, start=model.start_vector(sub, current), **limit)
     if result.values is None:
         return None
     picked = np.flatnonzero(result.values[: model.n_x] > 0.5).tolist()

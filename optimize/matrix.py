@@ -279,7 +279,8 @@ class HighsResult:
 
 def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1e-4, threads: int = 1,
                  start: np.ndarray | None = None, presolve: bool = True,
-                 highs_options: dict[str, object] | None = None, stall: float | None = None) -> HighsResult:
+                 highs_options: dict[str, object] | None = None, stall: float | None = None,
+                 callbacks: int | None = None) -> HighsResult:
     """Solve a :class:`MatrixModel` with HiGHS in memory, stopping at ``time_limit`` whatever the phase.
 
     ``highs_options`` are further HiGHS options, e.g. ``{"solver": "ipm", "run_crossover": "off"}``.
@@ -288,6 +289,10 @@ def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1
     near: the OR-Library b10200 and c10200 sit at 0.07 % for seconds before HiGHS proves them). On
     the S benchmark HiGHS spends its whole budget in root cut rounds that move the bound 0.2 % while
     neighbourhood search raises the plan several percent.
+
+    ``callbacks`` stops the solve at HiGHS's that-many-th interrupt callback: a limit that, unlike seconds, does
+    not depend on the machine or its load (HiGHS on one thread makes the same calls in the same order), for
+    reproducible solves (``SolverOptions.steps``); pass ``time_limit=None`` with it.
     """
     if model.n_cols == 0:  # HiGHS answers "Empty" with no solution; the empty plan is optimal if rows allow 0
         if ((model.row_lower <= 0) & (model.row_upper >= 0)).all():
@@ -310,9 +315,12 @@ def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1
     history: collections.deque[tuple[float, float]] = collections.deque()
     received: list[int] = []  # SIGINT or SIGTERM noted while HiGHS runs (_stop_on_signals)
 
+    calls = [0]
+
     def interrupt(kind, _message, data_out, data_in, _user) -> None:
         now = time.perf_counter()
-        if received or now > deadline:
+        calls[0] += 1
+        if received or now > deadline or (callbacks is not None and calls[0] >= callbacks):
             data_in.user_interrupt = True
         elif stall is not None and kind == highspy.cb.HighsCallbackType.kCallbackMipInterrupt:
             gap_now = float(data_out.mip_gap)

@@ -68,6 +68,12 @@ class SolverOptions:
     search
         Share of ``time_limit`` kept for neighbourhood search (:mod:`optimize.improve`) after the solver,
         used only when the solver stops without proving its plan optimal. 0 turns it off.
+    steps
+        A reproducible solve (HiGHS only): no decision depends on the clock, so the same problem gives the
+        same plan on any machine under any load. The relaxation runs up to ``RELAX_ROUNDS_COUNTED`` rounds
+        in this process, HiGHS's whole-model MIP stops at its ``WHOLE_MODEL_CALLBACKS``-th interrupt
+        callback, and the neighbourhood search makes ``steps`` steps (:func:`optimize.improve.improve`);
+        ``time_limit`` is ignored, so the time taken depends on the machine.
     """
 
     solver: str = "cbc"
@@ -75,6 +81,7 @@ class SolverOptions:
     gap: float = 1e-4
     threads: int = 1
     search: float = 0.4
+    steps: int | None = None
 
     @property
     def solver_seconds(self) -> float | None:
@@ -89,6 +96,12 @@ class SolverOptions:
             raise ValueError(f"gap is a relative gap in [0, 1), got {self.gap}")
         if not 0 <= self.search < 1:
             raise ValueError(f"search is a share of the time limit in [0, 1), got {self.search}")
+        if self.steps is not None:
+            if self.solver != "highs" or self.threads != 1:
+                raise ValueError("steps (a reproducible solve) needs the highs solver on one thread")
+            if self.steps < 0:
+                raise ValueError(f"steps must be a whole number ≥ 0, got {self.steps}")
+            object.__setattr__(self, "time_limit", None)  # no decision may depend on the clock
 
 
 @dataclass(frozen=True)
@@ -221,11 +234,12 @@ def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[i
         proven = False
 
     search_seconds = 0.0
-    if not proven and chosen_pairs and options.time_limit is not None and options.search > 0:
+    if not proven and chosen_pairs and options.search > 0 and (options.time_limit is not None or options.steps):
         t2 = time.perf_counter()
-        budget = options.time_limit - (t2 - t1)
-        if budget > 0.1:
-            better = improve(problem, chosen_pairs, seconds=budget, threads=options.threads, model=outcome.model)
+        budget = 0.0 if options.time_limit is None else options.time_limit - (t2 - t1)
+        if budget > 0.1 or options.steps:
+            better = improve(problem, chosen_pairs, seconds=budget, threads=options.threads, model=outcome.model,
+                             steps=options.steps)
             if problem.objective_of(better) > (objective or 0.0) + 1e-9:
                 notes.append(f"neighbourhood search raised the objective from {objective:,.6g} to "
                              f"{problem.objective_of(better):,.6g}")
@@ -280,20 +294,25 @@ BACKGROUND_MIN_SECONDS = 30.0
 BACKGROUND_WAIT_SHARE = 0.2
 # the whole-model MIP stops when its gap shrank by less than a tenth over this share of the time limit
 STALL_SHARE = 0.1
+# a reproducible solve (SolverOptions.steps): the relaxation's rounds at most, and the interrupt callbacks after
+# which the whole-model MIP stops (the demo's root, 7,800 rows, makes 18 in 10 s; a node takes a few ms)
+RELAX_ROUNDS_COUNTED = 10
+WHOLE_MODEL_CALLBACKS = 20
 
 
 def _relaxes_in_background(problem: AssignmentProblem, options: SolverOptions) -> bool:
     """Whether the relaxation runs in a second process (:mod:`optimize._background`) beside the solve."""
-    return (options.time_limit is not None and options.time_limit >= BACKGROUND_MIN_SECONDS
+    return (options.steps is None and options.time_limit is not None and options.time_limit >= BACKGROUND_MIN_SECONDS
             and problem.n_pairs >= BACKGROUND_MIN_PAIRS)
 
 
 def _relaxation(problem: AssignmentProblem, options: SolverOptions, share: float = RELAXATION_SHARE) -> Relaxation:
     """The LP relaxation of :mod:`optimize.relax` within ``share`` of the time limit (errors are not fatal)."""
     limit = None if options.time_limit is None else share * options.time_limit
+    rounds = RELAX_ROUNDS_COUNTED if options.steps is not None else 30
     try:
         with quiet_stdout():
-            return relax(problem, time_limit=limit, threads=options.threads)
+            return relax(problem, time_limit=limit, threads=options.threads, max_rounds=rounds)
     except Exception as exc:  # noqa: BLE001 - a by-product: the solve goes on without it
         log.warning("LP relaxation failed: %s", exc)
         return Relaxation(None, 0.0, f"LP relaxation failed: {exc}")
@@ -326,7 +345,7 @@ def _skips_whole_model(model: MatrixModel, options: SolverOptions, *, has_start:
     """Whether HiGHS's whole-model MIP is skipped: the model is too large for it, and the neighbourhood search
     can spend the time from a start plan instead."""
     return (model.matrix.shape[0] > WHOLE_MODEL_ROWS and has_start and options.search > 0
-            and options.time_limit is not None)
+            and (options.time_limit is not None or options.steps is not None))
 
 
 def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequence[int] | None,
@@ -347,6 +366,8 @@ def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequ
     settings = {"gap": options.gap, "threads": options.threads, "start": warm}
     if options.search > 0 and options.solver_seconds is not None:  # stop early when the gap stalls
         settings["stall"] = max(5.0, STALL_SHARE * options.time_limit)
+    if options.steps is not None and options.search > 0:  # reproducible: a count, not seconds
+        settings["callbacks"] = WHOLE_MODEL_CALLBACKS
     with quiet_stdout():
         if model.matrix.nnz > GUARD_NONZEROS and options.solver_seconds is not None:
             result = solve_matrix_guarded(model, time_limit=options.solver_seconds, **settings)

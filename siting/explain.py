@@ -34,6 +34,8 @@ EXPLAINED_MANIFEST = (
     RunKey("solution", *MAPPING),
     RunKey("solution.solver", "cbc or highs", lambda v: v in ("cbc", "highs")),
     RunKey("solution.time_limit", *NUMBER_OR_NULL), RunKey("solution.gap_limit", *NUMBER),
+    RunKey("solution.steps", "a whole number of steps or null", lambda v: v is None or (isinstance(v, int)
+           and not isinstance(v, bool) and v >= 0), required=False),
     RunKey("solution.threads", *COUNT),
 )
 
@@ -45,8 +47,12 @@ class Explanation:
     objective_after: float | None
 
 
-def explain(run: Path, project: str, park: str | None = None, *, time_limit: float | None = None) -> Explanation:
-    """Force ``project`` into ``park`` (or out of its current park) and explain the consequences."""
+def explain(run: Path, project: str, park: str | None = None, *, time_limit: float | None = None,
+            steps: int | None = None) -> Explanation:
+    """Force ``project`` into ``park`` (or out of its current park) and explain the consequences.
+
+    The re-solve has the run's budget: its time limit, or its steps for a reproducible run; ``time_limit`` or
+    ``steps`` replaces it."""
     run = Path(run)
     manifest = read_manifest(run, EXPLAINED_MANIFEST)
     region = load_region(load_scenario(manifest["scenario_file"]))
@@ -98,9 +104,11 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
                      f"(只能位于 {current}): the other parks are ruled out ({counts})"
                      + (f" — {fixed.iat[0]}" if len(fixed) else ""))
         return Explanation(lines, base_objective, None)
+    if steps is None and time_limit is None:
+        steps = manifest["solution"].get("steps")
     options = SolverOptions(solver=manifest["solution"]["solver"],
                             time_limit=time_limit or manifest["solution"]["time_limit"],
-                            gap=manifest["solution"]["gap_limit"], threads=manifest["solution"]["threads"])
+                            gap=manifest["solution"]["gap_limit"], threads=manifest["solution"]["threads"], steps=steps)
     # a tiny bonus for every pair of the run's plan: among equally good answers, prefer the one that moves
     # the fewest other projects, so the report shows the effect of the question, not a reshuffle
     in_plan = np.array([plan.get(variant.items[i]) == variant.bins[b]
@@ -131,8 +139,10 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
                  f"{'proven' if result.status.value == 'optimal' else 'not proven optimal, gap ' + _pct(result.gap)})")
     lines.append(f"目标值变化 {delta:+,.1f}" + ("（原方案更优）" if delta < 0 else "（新方案不更差）"))
     if delta > 1e-6 * max(1.0, abs(base_objective)):
-        lines.append("note: the variant scores higher, so the run's plan was not optimal (it stopped at the time "
-                     "limit); re-run with a longer --time-limit · 原方案未达最优，可延长求解时间")
+        budget = ("its steps; re-run with more --steps" if manifest["solution"].get("steps") is not None
+                  else "the time limit; re-run with a longer --time-limit")
+        lines.append(f"note: the variant scores higher, so the run's plan was not optimal (it stopped at {budget}) · "
+                     "原方案未达最优，可延长求解时间")
     lines += _kpi_changes(region, plan, after)
     lines.append(f"  {project}: {current or 'not placed'} → {after.get(project) or 'not placed'}")
     moved = sorted(p for p in set(plan) | set(after) if plan.get(p) != after.get(p) and p != project)

@@ -25,7 +25,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString
 
-from layers import CGCS2000, Problems, crs_label, park_points
+from layers import CGCS2000, InputError, Problem, Problems, crs_label, park_points
 from optimize import SolverOptions, shadow_prices
 
 from .eligibility import Eligibility, assess, unplaceable_lines
@@ -53,15 +53,27 @@ class RunResult:
 
 
 def solver_options(scenario: Scenario, *, solver: str | None = None, time_limit: float | None = None,
-                   gap: float | None = None) -> SolverOptions:
-    """Solver settings from the scenario, with command-line values taking precedence."""
+                   gap: float | None = None, steps: int | None = None) -> SolverOptions:
+    """Solver settings from the scenario, with command-line values taking precedence.
+
+    A reproducible solve (``steps``, :class:`optimize.SolverOptions`) comes from ``--steps`` or the scenario's
+    ``solver.steps``; a ``--time-limit`` on the command line asks for a timed solve instead.
+    """
     s = scenario.settings["solver"]
     limit = time_limit if time_limit is not None else s["time_limit"]
+    if steps is None and time_limit is None:
+        steps = s.get("steps")
+    name = solver or s["name"]
+    if steps is not None and (name != "highs" or int(s["threads"]) != 1):
+        raise InputError([Problem(str(scenario.path), "", "solver.steps", f"a reproducible solve (steps) needs the "
+                                  f"highs solver on one thread, not {name} on {s['threads']}",
+                                  "use --solver highs, or --time-limit for a timed solve")])
     return SolverOptions(
-        solver=solver or s["name"],
+        solver=name,
         time_limit=float(limit) if limit is not None else None,
         gap=float(gap if gap is not None else s["gap"]),
         threads=int(s["threads"]),
+        steps=steps,
     )
 
 
@@ -110,7 +122,8 @@ def _sweep_stale_partials(folder: Path, *, hours: float = 6.0) -> None:
 
 
 def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Path = Path("outputs"),
-            solver: str | None = None, time_limit: float | None = None, gap: float | None = None) -> RunResult:
+            solver: str | None = None, time_limit: float | None = None, gap: float | None = None,
+            steps: int | None = None) -> RunResult:
     """Run a scenario and write a new run folder.
 
     Parameters
@@ -121,8 +134,8 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
         The run folder to create; it must not exist. By default a new dated folder under ``runs_dir``.
     runs_dir
         Where dated run folders go.
-    solver, time_limit, gap
-        Override the scenario's solver settings.
+    solver, time_limit, gap, steps
+        Override the scenario's solver settings (:func:`solver_options`).
 
     Raises
     ------
@@ -137,7 +150,7 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     started = dt.datetime.now(dt.UTC)
     _check_destination(out, runs_dir)  # before the solve, so a wrong --out costs no solving time
     region, eligibility = prepare(scenario_path)
-    options = solver_options(region.scenario, solver=solver, time_limit=time_limit, gap=gap)
+    options = solver_options(region.scenario, solver=solver, time_limit=time_limit, gap=gap, steps=steps)
     plan = make_plan(region, eligibility, options)
 
     parent = Path(out).parent if out is not None else Path(runs_dir)
@@ -209,6 +222,7 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
         "solver_message": sol.solver_message,
         "notes": list(sol.notes),
         "time_limit": options.time_limit,
+        "steps": options.steps,
         "gap_limit": options.gap,
         "threads": options.threads,
         "pairs": plan.problem.n_pairs,

@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "overrides": {},
     "locks": [],
     "forbids": [],
-    "solver": {"name": "cbc", "time_limit": 60.0, "gap": 1e-4, "threads": 1},
+    "solver": {"name": "cbc", "time_limit": 60.0, "gap": 1e-4, "threads": 1, "steps": None},
 }
 PATH_KEYS = {("layers", "parks"), ("layers", "hubs"), ("layers", "corridors"), ("layers", "exclusions"), ("layers", "roads"),
              ("tables", "projects"), ("tables", "links"), ("tables", "pair_adjustments"), ("tables", "counties")}
@@ -306,6 +306,14 @@ def _check(settings: dict, path: Path, problems: Problems) -> bool:
         gap = solver.get("gap")
         if not isinstance(gap, (int, float)) or isinstance(gap, bool) or not 0 <= gap < 1:
             problems.add(src, "", "solver.gap", "expected a relative gap in [0, 1)", "e.g. gap: 0.0001")
+        steps = solver.get("steps")
+        if steps is not None:
+            if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+                problems.add(src, "", "solver.steps", f"expected a whole number of search steps ≥ 0, got {steps!r}",
+                             "e.g. steps: 200, or leave it out to solve within time_limit")
+            elif solver.get("name") != "highs" or solver.get("threads") != 1:
+                problems.add(src, "", "solver.steps", "a reproducible solve (steps) needs the highs solver on one "
+                             "thread", "set solver.name: highs and threads: 1, or leave steps out")
     for key in ("locks", "forbids"):
         entries = settings[key]
         if not isinstance(entries, list):

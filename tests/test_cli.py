@@ -563,3 +563,26 @@ def test_rows_are_numbered_as_the_file_is_with_blank_lines(tiny, capsys):
     assert code == 2
     assert "links.csv: row 5: field 'customer_id': unknown project 'Z9'" in err  # line 5 of the file, not row 3
     assert "projects.csv: row 5 (project_id B): field 'chain': unknown chain 'no_such_chain'" in err
+
+
+def test_steps_give_a_reproducible_run(tmp_path, tiny, capsys):
+    import json
+
+    scenario = small(tiny).write()
+    for name in ("a", "b"):
+        code, _, err = siting("run", scenario, "--out", tmp_path / name, "--solver", "highs", "--steps", "5",
+                              capsys=capsys)
+        assert code == 0, err
+    assert (tmp_path / "a" / "assignments.csv").read_bytes() == (tmp_path / "b" / "assignments.csv").read_bytes()
+    solution = json.loads((tmp_path / "a" / "summary.json").read_text(encoding="utf-8"))["solution"]
+    assert solution["steps"] == 5 and solution["time_limit"] is None
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", str(scenario), "--steps", "5", "--time-limit", "10"])
+    assert exc.value.code == 2  # one budget or the other
+    code, _, err = siting("run", scenario, "--out", tmp_path / "c", "--solver", "cbc", "--steps", "5", capsys=capsys)
+    assert code == 2 and "field 'solver.steps': a reproducible solve (steps) needs the highs solver" in err
+    assert not (tmp_path / "c").exists()
+    scenario.write_text(scenario.read_text().replace("solver:", "solver:\n  steps: -1", 1)
+                        if "solver:" in scenario.read_text() else scenario.read_text() + "solver:\n  steps: -1\n")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "field 'solver.steps': expected a whole number of search steps ≥ 0, got -1" in err

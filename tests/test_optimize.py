@@ -405,3 +405,25 @@ def test_a_park_neighbourhood_frees_the_densest_unplaced_items():
     assert fixed == set() and [int(keep[k]) for k in current] == [3]
     everything, *_ = restrict(problem, plan, {0})
     assert everything.n_pairs == 4
+
+
+def test_a_reproducible_solve_does_not_depend_on_the_clock(monkeypatch):
+    """``steps``: the same plan whatever the clock says. A second solve runs under a clock that jumps 7 s at every
+    reading (any decision taken on seconds, a deadline or a stall, would change the plan) and gives the same."""
+    import importlib.util
+    import time
+
+    spec = importlib.util.spec_from_file_location("synthetic", Path(__file__).resolve().parents[1] / "bench" / "synthetic.py")
+    synthetic = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synthetic)
+    problem = synthetic.make_instance("QS")  # 75 projects × 10 parks, 150 links: not proven in this budget
+    options = SolverOptions(solver="highs", steps=30)
+    assert options.time_limit is None
+    first = solve(problem, options)
+    assert first.status is Status.FEASIBLE and "neighbourhood search raised" in " ".join(first.notes)
+    ticks = iter(range(0, 10**9, 7))
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
+    second = solve(problem, options)
+    assert second.chosen_pairs == first.chosen_pairs and second.objective == first.objective
+    with pytest.raises(ValueError, match="needs the highs solver"):
+        SolverOptions(solver="cbc", steps=30)
