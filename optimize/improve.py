@@ -95,7 +95,10 @@ ITEMS_MIN_SECONDS = 30.0  # the shortest search that uses them
 # neighbourhood's sub-MIP on the demo makes 170–700 a second). Item neighbourhoods and local branching are left
 # out of it: their sub-MIPs are whole models, whose root makes a callback only every half second or so
 CALLBACKS_PER_SECOND = 500
-FINAL_SECONDS_COUNTED = 20.0  # the last solve of everything, in a reproducible search
+# and in a reproducible search a park neighbourhood's sub-MIP gets at most this many nominal seconds (a 7-park
+# one of 3.5 s took 8-9 s on QS), the last solve of everything (a whole model: slow callbacks) 40 callbacks
+COUNTED_PARK_SECONDS = 2.0
+FINAL_SECONDS_COUNTED = 40 / CALLBACKS_PER_SECOND
 
 
 def _limit(seconds: float, counted: bool) -> dict:
@@ -236,6 +239,8 @@ class _Parks:
         group = self.groups[self.position]
         self.position += 1
         limit = max(0.05, min(remaining, SUB_SECONDS_PER_BIN * self.current))  # larger neighbourhoods: longer sub-solves
+        if self.counted:
+            limit = min(limit, COUNTED_PARK_SECONDS)
         better = _reoptimise(self.problem, set(plan), set(group), limit, self.threads,
                              max_unplaced=None if PARK_UNPLACED is None else PARK_UNPLACED * self.current,
                              counted=self.counted)

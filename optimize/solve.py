@@ -226,7 +226,8 @@ def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[i
             return _no_plan(problem, Status.NO_SOLUTION, options, greedy_objective, build_seconds, solve_seconds,
                             f"{options.solver} stopped without a plan ({outcome.message})")
         chosen_pairs, source, objective = list(start), start_label, problem.objective_of(start)
-        notes.append(f"{options.solver} returned no plan within the time limit; the start plan ({start_label}) is reported")
+        budget = "its callback limit" if options.steps is not None else "the time limit"
+        notes.append(f"{options.solver} returned no plan within {budget}; the start plan ({start_label}) is reported")
         proven = False
     elif start is not None and problem.objective_of(start) > (objective or 0.0) + 1e-9:
         chosen_pairs, source, objective = list(start), start_label, problem.objective_of(start)
@@ -256,7 +257,8 @@ def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[i
             notes.append(f"the LP relaxation's bound {lp.bound:,.6g} is below the plan's objective; it is not reported")
         else:
             bound = max(lp.bound, objective)  # the relaxation's bound is proven too, and here the tighter one
-            notes.append(f"the proven bound {bound:,.6g} comes from the LP relaxation ({lp.seconds:.1f} s): {lp.message}")
+            took = "" if options.steps is not None else f" ({lp.seconds:.1f} s)"  # a reproducible run's notes do not vary
+            notes.append(f"the proven bound {bound:,.6g} comes from the LP relaxation{took}: {lp.message}")
     gap = _relative_gap(objective, bound)
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     if status is Status.FEASIBLE and gap is not None and gap <= options.gap:
@@ -366,7 +368,7 @@ def _solve_highs(problem: AssignmentProblem, options: SolverOptions, start: Sequ
     settings = {"gap": options.gap, "threads": options.threads, "start": warm}
     if options.search > 0 and options.solver_seconds is not None:  # stop early when the gap stalls
         settings["stall"] = max(5.0, STALL_SHARE * options.time_limit)
-    if options.steps is not None and options.search > 0:  # reproducible: a count, not seconds
+    if options.steps is not None:  # reproducible: a count, not seconds (with no search, the model alone has it)
         settings["callbacks"] = WHOLE_MODEL_CALLBACKS
     with quiet_stdout():
         if model.matrix.nnz > GUARD_NONZEROS and options.solver_seconds is not None:

@@ -106,6 +106,10 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
         return Explanation(lines, base_objective, None)
     if steps is None and time_limit is None:
         steps = manifest["solution"].get("steps")
+    elif steps is not None and (manifest["solution"]["solver"] != "highs" or manifest["solution"]["threads"] != 1):
+        raise InputError([Problem(str(run), "", "--steps", f"a reproducible re-solve needs a run made with highs on one "
+                                  f"thread; this one used {manifest['solution']['solver']} on "
+                                  f"{manifest['solution']['threads']}", "use --time-limit instead")])
     options = SolverOptions(solver=manifest["solution"]["solver"],
                             time_limit=time_limit or manifest["solution"]["time_limit"],
                             gap=manifest["solution"]["gap_limit"], threads=manifest["solution"]["threads"], steps=steps)

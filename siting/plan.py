@@ -234,7 +234,7 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
                          for r in RESOURCES if need[r] > left[r][park] + 1e-9]
                 won = ", ".join(winners.get(park, []))
                 notes.append(f"{park}: " + ("; ".join(short) if short else "would fit; leaving it out scores higher "
-                             "elsewhere or the time limit stopped the search") + (f" (won by {won})" if won else ""))
+                             "elsewhere or the search stopped before finding it") + (f" (won by {won})" if won else ""))
             reason = f"eligible in {len(parks)} park(s): " + " | ".join(notes)
         rows.append({"project_id": p.project_id, "name": p.name, "chain": p.chain, "status": p.status,
                      "land_ha": p.land_ha, "output": p.output, "eligible_parks": ";".join(parks),

@@ -57,13 +57,13 @@ def solver_options(scenario: Scenario, *, solver: str | None = None, time_limit:
     """Solver settings from the scenario, with command-line values taking precedence.
 
     A reproducible solve (``steps``, :class:`optimize.SolverOptions`) comes from ``--steps`` or the scenario's
-    ``solver.steps``; a ``--time-limit`` on the command line asks for a timed solve instead.
+    ``solver.steps``; a ``--time-limit``, or ``--solver cbc``, on the command line asks for a timed solve instead.
     """
     s = scenario.settings["solver"]
     limit = time_limit if time_limit is not None else s["time_limit"]
-    if steps is None and time_limit is None:
-        steps = s.get("steps")
     name = solver or s["name"]
+    if steps is None and time_limit is None and not (solver is not None and solver != "highs"):
+        steps = s.get("steps")  # the scenario's steps, unless the command line asked for another solver: then timed
     if steps is not None and (name != "highs" or int(s["threads"]) != 1):
         raise InputError([Problem(str(scenario.path), "", "solver.steps", f"a reproducible solve (steps) needs the "
                                   f"highs solver on one thread, not {name} on {s['threads']}",
@@ -238,7 +238,8 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
     }
     _write_json(folder / "summary.json", summary_doc)
     greedy = pd.DataFrame(sorted(plan.greedy_assignments.items()), columns=["project_id", "park_id"])
-    prices = shadow_prices(plan.problem, sol.chosen_pairs, threads=options.threads)
+    prices = shadow_prices(plan.problem, sol.chosen_pairs, threads=options.threads,
+                           time_limit=None if options.steps is not None else 60.0)  # reproducible: no clock
     tables = {"shadow_prices": prices, "network_priorities": priorities, "assignments": assignments, "parks": parks, "counties": counties, "unplaced": plan.unplaced,
               "links": links, "eligibility_removed": eligibility.removed, "greedy_assignments": greedy}
     for name, table in tables.items():

@@ -311,9 +311,7 @@ def _check(settings: dict, path: Path, problems: Problems) -> bool:
             if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
                 problems.add(src, "", "solver.steps", f"expected a whole number of search steps ≥ 0, got {steps!r}",
                              "e.g. steps: 200, or leave it out to solve within time_limit")
-            elif solver.get("name") != "highs" or solver.get("threads") != 1:
-                problems.add(src, "", "solver.steps", "a reproducible solve (steps) needs the highs solver on one "
-                             "thread", "set solver.name: highs and threads: 1, or leave steps out")
+            # the solver and threads it needs are checked with the command line's overrides (run.solver_options)
     for key in ("locks", "forbids"):
         entries = settings[key]
         if not isinstance(entries, list):

@@ -586,3 +586,12 @@ def test_steps_give_a_reproducible_run(tmp_path, tiny, capsys):
                         if "solver:" in scenario.read_text() else scenario.read_text() + "solver:\n  steps: -1\n")
     code, _, err = siting("validate", scenario, capsys=capsys)
     assert code == 2 and "field 'solver.steps': expected a whole number of search steps ≥ 0, got -1" in err
+    # the scenario's steps with cbc asked on the command line: a timed solve (the steps need highs)
+    tiny.settings["solver"] = {"name": "highs", "steps": 5, "time_limit": 10}
+    scenario = tiny.write()
+    code, _, err = siting("run", scenario, "--out", tmp_path / "d", "--solver", "cbc", capsys=capsys)
+    assert code == 0, err
+    solution = json.loads((tmp_path / "d" / "summary.json").read_text(encoding="utf-8"))["solution"]
+    assert solution["steps"] is None and solution["time_limit"] == 10 and solution["solver"] == "cbc"
+    code, _, err = siting("explain", tmp_path / "d", "--project", "A", "--steps", "5", capsys=capsys)
+    assert code == 2 and "a reproducible re-solve needs a run made with highs" in err
