@@ -79,8 +79,7 @@ def read_layer(
         _check_units(frame, src, id_field, problems)
     row_offset = 1  # features are numbered from 1, as QGIS does
     for pos, geom in enumerate(frame.geometry):
-        rid = frame[id_field].iloc[pos] if id_field in frame.columns else ""
-        where = f"feature {pos + row_offset}" + (f" ({id_field} {rid})" if rid not in ("", None) else "")
+        where = _feature(frame, pos, id_field)
         if geom is None or geom.is_empty:
             problems.add(src, where, "geometry", "geometry is empty", "draw the feature or delete the row", row=pos)
         elif geom.geom_type not in geometry:
@@ -92,6 +91,12 @@ def read_layer(
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     parsed = parse_table(attributes, fields, source=src, id_field=id_field, problems=problems, row_offset=row_offset)
     return gpd.GeoDataFrame(parsed, geometry=frame.geometry.values, crs=frame.crs)
+
+
+def _feature(frame: gpd.GeoDataFrame, pos: int, id_field: str) -> str:
+    """``feature 3 (park_id P03)``: features numbered from 1, as QGIS does."""
+    rid = frame[id_field].iloc[pos] if id_field in frame.columns else ""
+    return f"feature {pos + 1}" + (f" ({id_field} {rid})" if rid not in ("", None) else "")
 
 
 def _check_units(frame: gpd.GeoDataFrame, src: str, id_field: str, problems: Problems) -> None:
@@ -124,24 +129,26 @@ def _check_units(frame: gpd.GeoDataFrame, src: str, id_field: str, problems: Pro
                          "3-degree Gauss-Kruger CM 114E), without reprojecting")
             return
         for pos in np.flatnonzero(present)[outside]:
-            rid = frame[id_field].iloc[pos] if id_field in frame.columns else ""
-            where = f"feature {pos + 1}" + (f" ({id_field} {rid})" if rid not in ("", None) else "")
-            problems.add(src, where, "geometry", f"coordinates outside ±180° longitude, ±90° latitude in {label}",
+            problems.add(src, _feature(frame, int(pos), id_field), "geometry", f"coordinates outside ±180° longitude, ±90° latitude in {label}",
                          "correct the feature's coordinates", row=int(pos))
 
 
 _SEPARATORS = {";": "semicolons (';')", "\t": "tabs", "|": "bars ('|')"}
 
 
-def _other_separator(path: Path) -> str:
-    """How the header line is separated when semicolons, tabs or bars split it into at least three names and
-    into more than twice as many as commas do (Excel in a locale with a decimal comma writes ';'); empty when
-    it looks comma-separated or cannot be read."""
+def _first_line(path: Path) -> str | None:
+    """The file's header line, or ``None`` when it cannot be read as UTF-8 (the full read reports that)."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
+            return handle.readline()
     except (UnicodeDecodeError, OSError):
-        return ""  # reported by the reading below
+        return None
+
+
+def _other_separator(first: str) -> str:
+    """How the header line is separated when semicolons, tabs or bars split it into at least three names and
+    into more than twice as many as commas do (Excel in a locale with a decimal comma writes ';'); empty when
+    it looks comma-separated."""
     fields = {sep: len(next(csv.reader([first], delimiter=sep), [])) for sep in (",", *_SEPARATORS)}
     best = max(_SEPARATORS, key=lambda sep: fields[sep])
     # a comma may sit inside a column name ("name, full"): the separator is the one that splits the header most
@@ -157,7 +164,8 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
     if not path.is_file():
         problems.add(src, "", "", "is a folder, not a CSV file", "point the scenario at the CSV file inside it")
         return None
-    separator = _other_separator(path)
+    first = _first_line(path)
+    separator = _other_separator(first) if first is not None else ""
     if separator:
         problems.add(src, "line 1", "", f"the columns are separated by {separator}, not by commas",
                      "save it as 'CSV UTF-8 (comma delimited)' (Excel), or export it with ',' as the separator")
@@ -172,8 +180,8 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
         problems.add(src, "", "", f"could not be read as CSV: {exc}", "check the separators and quotes")
         return None
     raw.columns = [str(c).strip() for c in raw.columns]
-    with open(path, encoding="utf-8-sig", newline="") as handle:  # pandas renames a repeated header to "name.1"
-        header = [c.strip() for c in next(csv.reader(handle, skipinitialspace=True), [])]
+    # pandas renames a repeated header to "name.1": the names as written (the header line read above)
+    header = [c.strip() for c in next(csv.reader([first or ""], skipinitialspace=True), [])]
     repeated = sorted({c for c in header if c and header.count(c) > 1})  # blank names: Excel's trailing commas
     for name in repeated:
         problems.add(src, "line 1", name, f"the header names this column {header.count(name)} times",

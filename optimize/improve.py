@@ -170,7 +170,8 @@ def improve(
     # (a park's sub-MIP hundreds a second): local branching only where every item is mandatory (OR-Library GAP)
     if model.matrix.shape[0] <= LOCAL_BRANCHING_ROWS and (not counted or problem.mandatory.all()):
         # a sub-MIP may take a quarter of a short search at most (the demo's search has about 8 s)
-        short = min(10.0, max(0.5, 0.25 * (steps / 10 if counted else seconds)))
+        # counted (every item mandatory, e.g. OR-Library GAP), a step stands for a nominal 0.1 s
+        short = min(10.0, max(0.5, 0.25 * (0.1 * steps if counted else seconds)))
         operators.append(_Branching(problem, model, sub_seconds=short, threads=threads))
     for operator in operators:
         operator.counted = counted
@@ -272,7 +273,7 @@ class _Items:
         self.rng = np.random.default_rng(0)  # fixed: the same plan and budget give the same neighbourhoods
         self.turn = 0
         self.done = not len(problem.bins) or not problem.n_pairs
-        self.counted = False  # set by improve(): sub-MIPs limited by callbacks, not seconds
+        self.counted = False  # never True: a reproducible search leaves item neighbourhoods out (see improve)
 
     def step(self, plan: list[int], value: float, remaining: float) -> list[int] | None:
         deadline = time.perf_counter() + min(self.sub_seconds, remaining)  # building counts against the time too
@@ -302,9 +303,8 @@ class _Items:
         position = np.full(problem.n_pairs, -1, dtype=np.int64)
         position[keep] = np.arange(len(keep))
         with quiet_stdout():
-            limit = _limit(self.sub_seconds if self.counted else max(0.05, deadline - time.perf_counter()), self.counted)
-            result = solve_matrix(model, gap=1e-4, threads=self.threads,
-                                  start=model.start_vector(sub, position[placed].tolist()), **limit)
+            result = solve_matrix(model, time_limit=max(0.05, deadline - time.perf_counter()), gap=1e-4,
+                                  threads=self.threads, start=model.start_vector(sub, position[placed].tolist()))
         if result.values is None:
             return None
         # improve() keeps the candidate only if it scores better and violates nothing

@@ -80,6 +80,7 @@ FLAG = ("true or false", lambda v: isinstance(v, bool))
 TEXT = ("text", lambda v: isinstance(v, str))
 PAIRS = ("a list of {project: ID, park: ID}", _pairs)
 COUNT = ("a whole number ≥ 1", lambda v: _whole(v) and v >= 1)
+STEPS_OR_NULL = ("a whole number of steps or null", lambda v: v is None or (_whole(v) and v >= 0))
 
 # what check_run reads from manifest.json and summary.json
 CHECKED_MANIFEST = (

@@ -195,14 +195,19 @@ def unplaceable_lines(region: Region, eligibility: Eligibility, *, shown: int = 
             first = ruled.drop_duplicates("park_id").head(shown)["park_id"]
             detail = "; ".join(f"{park_id}: " + ", ".join(ruled.loc[ruled["park_id"] == park_id, "reason"])
                                for park_id in first)
-            counts = ", ".join(f"{rule} {n}" for rule, n in ruled["rule"].value_counts().sort_index().items())
             what = (f"and {first.iat[0]} rules it out" if len(fixed) else
-                    f"{parks_ruled} park(s) ruled out by a rule ({counts})")
+                    f"{parks_ruled} park(s) ruled out by a rule ({rule_counts(ruled)})")
             out.append(f"{head}{',' if len(fixed) else ';'} {what} — {detail}"
                        + (f"; and {parks_ruled - len(first)} more" if parks_ruled > len(first) else "")
                        + ("" if growth else "; correct the project's data, change its fixed_park or lock, or set "
                           "its status to candidate"))
     return out
+
+
+def rule_counts(reasons: pd.DataFrame) -> str:
+    """``chain 4, fixed 29``: how many parks each rule removed, from :meth:`Eligibility.reasons_for` rows."""
+    counted = reasons.drop_duplicates(["park_id", "rule"])["rule"].value_counts().sort_index()
+    return ", ".join(f"{rule} {n}" for rule, n in counted.items())
 
 
 def _shortfall(parks: pd.DataFrame, park_id: str, resource: str, need: float, cap: float, unit: str) -> str:

@@ -20,8 +20,8 @@ from layers import InputError, Problem
 from optimize import SolverOptions, pair_indices, solve
 from optimize.diagnose import amount
 
-from .check import COUNT, MAPPING, NUMBER, NUMBER_OR_NULL, TEXT, RunKey, read_manifest, read_run_file
-from .eligibility import RESOURCES, assess
+from .check import COUNT, MAPPING, NUMBER, NUMBER_OR_NULL, STEPS_OR_NULL, TEXT, RunKey, read_manifest, read_run_file
+from .eligibility import RESOURCES, assess, rule_counts
 from .plan import build_problem
 from .region import load_region
 from .scenario import load_scenario
@@ -34,8 +34,7 @@ EXPLAINED_MANIFEST = (
     RunKey("solution", *MAPPING),
     RunKey("solution.solver", "cbc or highs", lambda v: v in ("cbc", "highs")),
     RunKey("solution.time_limit", *NUMBER_OR_NULL), RunKey("solution.gap_limit", *NUMBER),
-    RunKey("solution.steps", "a whole number of steps or null", lambda v: v is None or (isinstance(v, int)
-           and not isinstance(v, bool) and v >= 0), required=False),
+    RunKey("solution.steps", *STEPS_OR_NULL, required=False),
     RunKey("solution.threads", *COUNT),
 )
 
@@ -97,11 +96,9 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     if park is None and current is not None and variant.mandatory[i] and not (variant.pair_item == i).any():
         reasons = eligibility.reasons_for(project)
         others = reasons[reasons["park_id"] != current]
-        counts = ", ".join(f"{rule} {n}" for rule, n in others.drop_duplicates(["park_id", "rule"])["rule"]
-                           .value_counts().sort_index().items())
         fixed = others.loc[others["rule"] == "fixed", "reason"]
         lines.append(f"{project} must be placed and no park but {current} may take it, so it cannot be banned there "
-                     f"(只能位于 {current}): the other parks are ruled out ({counts})"
+                     f"(只能位于 {current}): the other parks are ruled out ({rule_counts(others)})"
                      + (f" — {fixed.iat[0]}" if len(fixed) else ""))
         return Explanation(lines, base_objective, None)
     if steps is None and time_limit is None:

@@ -286,8 +286,7 @@ def _rasters(scenario: Scenario, parks: gpd.GeoDataFrame, problems: Problems) ->
     s, src = scenario.settings, str(scenario.path)
     rasters = s["layers"].get("rasters") or {}
     parks_src = str(s["layers"].get("parks"))
-    if (not isinstance(rasters, dict) or not _has(parks, "park_id") or problems.reported(parks_src, "geometry")
-            or problems.reported(parks_src, "crs")):
+    if not isinstance(rasters, dict) or not _has(parks, "park_id") or not _measurable(parks, parks_src, problems):
         return parks
     for name, entry in rasters.items():
         if any(p.source == src and p.field.startswith(f"layers.rasters.{name}") for p in problems.items):

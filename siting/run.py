@@ -62,7 +62,7 @@ def solver_options(scenario: Scenario, *, solver: str | None = None, time_limit:
     s = scenario.settings["solver"]
     limit = time_limit if time_limit is not None else s["time_limit"]
     name = solver or s["name"]
-    if steps is None and time_limit is None and not (solver is not None and solver != "highs"):
+    if steps is None and time_limit is None and solver in (None, "highs"):
         steps = s.get("steps")  # the scenario's steps, unless the command line asked for another solver: then timed
     if steps is not None and (name != "highs" or int(s["threads"]) != 1):
         raise InputError([Problem(str(scenario.path), "", "solver.steps", f"a reproducible solve (steps) needs the "
