@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
+from shapely.geometry.base import BaseGeometry
 
 from layers import InputError, Problem
 
@@ -339,10 +341,7 @@ def check_run(folder: str | Path) -> list[str]:
             out.append(f"KPI {key} is {k[key]}, recomputed {expected:g}")
 
     # outputs agree with each other
-    layer = read_run_file(folder / "results.gpkg",
-                          lambda p: pyogrio.read_dataframe(p, layer="projects", read_geometry=False))
-    if dict(zip(layer["project_id"], layer["park_id"])) != dict(zip(a["project_id"], a["park_id"])):
-        out.append("results.gpkg layer 'projects' disagrees with assignments.csv")
+    out += check_gis(folder, manifest.get("output_crs"))
     html = read_run_file(folder / "map.html", lambda p: p.read_text(encoding="utf-8"))
     remote = re.findall(r"""<(?:script|img|iframe|link|source|embed)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//"""
                         r"""|url\(\s*["']?(?:https?:)?//""", html, flags=re.IGNORECASE)
@@ -437,3 +436,204 @@ def _check_benefit_floors(a: pd.DataFrame, settings: dict) -> list[str]:
             out.append(f"county {county}: benefit {benefit:,.1f} below the floor {floor} × sourced {total:,.1f}")
     return out
 
+
+
+# GIS layers whose rows are those of a table (key column); the links layer holds the links with both ends placed
+GIS_TABLES = {"projects": ("assignments.csv", "project_id"), "parks": ("parks.csv", "park_id"),
+              "links": ("links.csv", "link_id")}
+SHOWN = 5  # IDs named in one message
+
+
+def _plain(value: object) -> object:
+    """A cell as a comparable value: a float for numbers, 'true'/'false' for flags, '' for empty, else text."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    text = str(value)
+    if text.lower() in ("true", "false"):
+        return text.lower()
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _same(a: object, b: object, *, cut: bool = False, flag: bool = False) -> bool:
+    """Cells equal as :func:`_plain` values; with ``cut``, text ``b`` may be ``a`` cut short (a shapefile's 254
+    bytes); with ``flag``, ``b`` is a flag written as 1/0."""
+    a, b = _plain(a), _plain(b)
+    if flag and b in (0.0, 1.0):
+        b = "true" if b else "false"
+    if isinstance(a, float) and isinstance(b, float):
+        return _close(a, b)
+    if cut and isinstance(a, str) and isinstance(b, str) and b:
+        return a.startswith(b)
+    return a == b
+
+
+def _differences(label: str, ours: pd.DataFrame, theirs: pd.DataFrame, key: str | None, *,
+                 cut: frozenset[str] = frozenset(), flags: frozenset[str] = frozenset()) -> list[str]:
+    """Where two tables of the same rows disagree: rows missing on either side (by ``key``, or by position when
+    ``key`` is None, rows numbered from 1), then each shared column with the rows that differ. ``cut`` names
+    text columns that ``theirs`` may hold cut short, ``flags`` flag columns that it holds as 1/0."""
+    out = []
+    if key is not None:
+        ours_ids = ours[key].map(str).tolist()
+        theirs_ids = theirs[key].map(str).tolist()
+        missing = [i for i in ours_ids if i not in set(theirs_ids)]
+        extra = [i for i in theirs_ids if i not in set(ours_ids)]
+        if missing:
+            out.append(f"{label}: {len(missing)} row(s) missing, e.g. {key} {', '.join(missing[:SHOWN])}")
+        if extra:
+            out.append(f"{label}: {len(extra)} row(s) not in the run's table, e.g. {key} {', '.join(extra[:SHOWN])}")
+        if len(set(theirs_ids)) != len(theirs_ids):
+            out.append(f"{label}: a {key} appears more than once")
+            return out
+        shared = [i for i in ours_ids if i in set(theirs_ids)]
+        ours = ours.set_index(ours[key].map(str)).loc[shared]
+        theirs = theirs.set_index(theirs[key].map(str)).loc[shared]
+    elif len(ours) != len(theirs):
+        return [f"{label}: {len(theirs)} rows, expected {len(ours)}"]
+    else:
+        ours, theirs = (t.set_axis(range(1, len(t) + 1)) for t in (ours, theirs))
+    for column in [c for c in ours.columns if c in theirs.columns and c not in (key, "geometry")]:
+        bad = [str(i) for i, x, y in zip(ours.index, ours[column], theirs[column], strict=True)
+               if not _same(x, y, cut=column in cut, flag=column in flags)]
+        if bad:
+            where = f"{key} {', '.join(bad[:SHOWN])}" if key else f"row(s) {', '.join(bad[:SHOWN])}"
+            out.append(f"{label}: field {column} differs in {len(bad)} row(s), e.g. {where}")
+    return out
+
+
+def _same_shape(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:
+    if a is None or b is None or a.is_empty or b.is_empty:
+        return (a is None or a.is_empty) == (b is None or b.is_empty)
+    return a.normalize().equals_exact(b.normalize(), 1e-7) or a.equals(b)
+
+
+def _crs_matches(found: object, expected: pyproj.CRS) -> bool:
+    try:
+        crs = pyproj.CRS.from_user_input(found)
+    except pyproj.exceptions.CRSError:
+        return False
+    return crs.equals(expected, ignore_axis_order=True) or (crs.to_epsg(min_confidence=70) == expected.to_epsg()
+                                                            and expected.to_epsg() is not None)
+
+
+def check_gis(folder: Path, output_crs: object) -> list[str]:
+    """The GeoPackage and the shapefiles agree with the run's tables and with each other, in the output CRS.
+
+    results.gpkg: the projects, parks and links layers hold the rows and values of assignments.csv, parks.csv
+    and the placed links of links.csv; every project's point lies in its park's polygon and a link's line runs
+    between its ends' points. shp/: one shapefile per layer of field_names.csv, with a UTF-8 ``.cpg``, whose
+    fields, mapped back by field_names.csv, and geometries are the GeoPackage layer's, row by row (text may
+    be cut at 254 bytes where the map says so; flags are 1/0). Every layer is in ``output_crs``
+    (CGCS2000 when the manifest has none).
+    """
+    gpkg = folder / "results.gpkg"
+    try:
+        expected = pyproj.CRS.from_user_input(output_crs if output_crs not in (None, "", "None") else "EPSG:4490")
+    except pyproj.exceptions.CRSError:
+        return [f"manifest.json: output_crs {output_crs!r} is not a CRS"]
+    out = []
+    names = {name for name, _ in read_run_file(gpkg, pyogrio.list_layers)} - {"layer_styles"}
+    layers = {}
+    for name in sorted(names):
+        layer = read_run_file(gpkg, lambda p, n=name: pyogrio.read_dataframe(p, layer=n))
+        if not _crs_matches(layer.crs, expected):
+            out.append(f"results.gpkg layer '{name}': CRS {layer.crs} is not the output CRS {output_crs}")
+        layers[name] = layer
+    for name, (table_name, key) in GIS_TABLES.items():
+        if name not in layers:
+            out.append(f"results.gpkg has no layer '{name}'")
+            continue
+        table = read_run_file(folder / table_name, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False))
+        if name == "links" and {"supplier_park", "customer_park"} <= set(table.columns):
+            table = table[(table["supplier_park"] != "") & (table["customer_park"] != "")]
+        if key not in table.columns or key not in layers[name].columns:
+            out.append(f"results.gpkg layer '{name}' or {table_name} lacks column '{key}'")
+            continue
+        out += _differences(f"results.gpkg layer '{name}' against {table_name}", table, layers[name], key)
+    out += _check_gis_geometry(layers)
+    out += _check_shapefiles(folder, layers, expected)
+    return out
+
+
+def _check_gis_geometry(layers: dict[str, pd.DataFrame]) -> list[str]:
+    """Projects are drawn in their park; a link's line joins the points of its ends' parks."""
+    if not {"parks", "projects"} <= set(layers) or "park_id" not in layers["projects"].columns:
+        return []
+    polygon = dict(zip(layers["parks"]["park_id"].map(str), layers["parks"].geometry, strict=True))
+    out = []
+    outside = [str(pid) for pid, park, point in zip(layers["projects"]["project_id"],
+                                                    layers["projects"]["park_id"].map(str),
+                                                    layers["projects"].geometry, strict=True)
+               if park in polygon and (point is None or polygon[park] is None
+                                       or polygon[park].distance(point) > 1e-7)]
+    if outside:
+        out.append(f"results.gpkg layer 'projects': {len(outside)} point(s) outside their park's polygon, e.g. "
+                   f"project_id {', '.join(outside[:SHOWN])}")
+    links = layers.get("links")
+    if links is not None and {"supplier_park", "customer_park", "link_id"} <= set(links.columns):
+        point = dict(zip(layers["projects"]["park_id"].map(str), layers["projects"].geometry))
+        wrong = []
+        for lid, a, b, line in zip(links["link_id"], links["supplier_park"].map(str),
+                                   links["customer_park"].map(str), links.geometry, strict=True):
+            if a == b:
+                if line is not None and not line.is_empty:
+                    wrong.append(str(lid))
+            elif a in point and b in point and (line is None or line.is_empty or not (
+                    line.boundary.geoms[0].distance(point[a]) <= 1e-7
+                    and line.boundary.geoms[-1].distance(point[b]) <= 1e-7)):
+                wrong.append(str(lid))
+        if wrong:
+            out.append(f"results.gpkg layer 'links': {len(wrong)} line(s) do not join their ends' parks, e.g. "
+                       f"link_id {', '.join(wrong[:SHOWN])}")
+    return out
+
+
+def _check_shapefiles(folder: Path, layers: dict[str, pd.DataFrame], expected: pyproj.CRS) -> list[str]:
+    shp = folder / "shp"
+    field_map = read_run_file(shp / "field_names.csv", lambda p: pd.read_csv(p, dtype=str, keep_default_na=False))
+    if not {"layer", "shp_field", "field", "note"} <= set(field_map.columns):
+        return ["shp/field_names.csv lacks one of the columns layer, shp_field, field, note"]
+    out = []
+    for name in sorted(set(layers) - set(field_map["layer"])):
+        out.append(f"shp/field_names.csv has no fields of layer '{name}' (no shapefile for it)")
+    for name, fields in field_map.groupby("layer", sort=True):
+        path = shp / f"{name}.shp"
+        if name not in layers:
+            out.append(f"shp/{name}.shp has no layer '{name}' in results.gpkg to agree with")
+            continue
+        if not path.is_file():
+            out.append(f"missing output file: shp/{name}.shp")
+            continue
+        cpg = path.with_suffix(".cpg")
+        if not cpg.is_file() or cpg.read_text(encoding="ascii", errors="replace").strip().upper() not in ("UTF-8", "UTF8"):
+            out.append(f"shp/{name}.cpg is missing or does not say UTF-8: GIS programs would misread Chinese text")
+        if fields["shp_field"].duplicated().any() or (fields["shp_field"].str.len() > 10).any():
+            out.append(f"shp/field_names.csv: the field names of layer '{name}' are not unique names of ≤ 10 characters")
+            continue
+        frame = read_run_file(path, lambda p: pyogrio.read_dataframe(p, encoding="UTF-8"))
+        if not _crs_matches(frame.crs, expected):
+            out.append(f"shp/{name}.shp: CRS {frame.crs} is not the output CRS {expected.to_string()}")
+        absent = [f for f in fields["shp_field"] if f not in frame.columns]
+        if absent:
+            out.append(f"shp/{name}.shp lacks field(s) {', '.join(absent[:SHOWN])} that field_names.csv lists")
+            continue
+        frame = frame.rename(columns=dict(zip(fields["shp_field"], fields["field"], strict=True)))
+        cut = frozenset(fields.loc[fields["note"].str.contains("cut"), "field"])
+        flags = frozenset(fields.loc[fields["note"].str.contains("1 = true"), "field"])
+        layer = layers[name].reset_index(drop=True)
+        out += _differences(f"shp/{name}.shp against results.gpkg", layer, frame.reset_index(drop=True), None,
+                            cut=cut, flags=flags)
+        if len(frame) == len(layer):
+            moved = [str(i + 1) for i, (x, y) in enumerate(zip(layer.geometry, frame.geometry, strict=True))
+                     if not _same_shape(x, y)]
+            if moved:
+                out.append(f"shp/{name}.shp: {len(moved)} geometry(ies) differ from results.gpkg, e.g. row(s) "
+                           f"{', '.join(moved[:SHOWN])}")
+    return out

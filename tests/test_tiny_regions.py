@@ -144,6 +144,36 @@ def test_checker_catches_tampered_outputs(tmp_path, tiny):
     assert any("KPI output" in p for p in check_run(result.folder))
 
 
+def test_checker_catches_gis_outputs_that_disagree_with_the_tables(tmp_path, tiny):
+    import geopandas as gpd
+    import pyogrio
+    from shapely.geometry import Point
+
+    result = run(tmp_path, knapsack(tiny).write())
+    folder = result.folder
+    gpkg = folder / "results.gpkg"
+    projects = gpd.read_file(gpkg, layer="projects")
+    projects.loc[projects["project_id"] == "D", "park_id"] = "P1"  # the layer puts D in P1, assignments.csv in P2
+    projects.loc[projects["project_id"] == "A", "geometry"] = Point(0, 0)  # A drawn far from its park
+    pyogrio.write_dataframe(projects, gpkg, layer="projects", driver="GPKG")
+    shp = gpd.read_file(folder / "shp" / "projects.shp", encoding="UTF-8")
+    shp.loc[shp["project_id"] == "C", "land_ha"] = 4.0  # 40 ha in the tables
+    shp.to_file(folder / "shp" / "projects.shp", encoding="UTF-8")
+    (folder / "shp" / "parks.cpg").unlink()
+    (folder / "shp" / "parks.prj").write_text(
+        'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],'
+        'UNIT["degree",0.0174532925199433]]')
+    problems = check_run(folder)
+    assert "results.gpkg layer 'projects' against assignments.csv: field park_id differs in 1 row(s), " \
+           "e.g. project_id D" in problems
+    # A's point was moved, D's park changed: neither is drawn in its park
+    assert any("'projects': 2 point(s) outside their park's polygon, e.g. project_id A, D" in p for p in problems)
+    assert any(p.startswith("shp/projects.shp against results.gpkg: field land_ha differs") for p in problems)
+    assert any(p.startswith("shp/parks.cpg is missing") for p in problems)
+    assert any(p.startswith("shp/parks.shp: CRS") for p in problems)
+    assert not any("hazardous" in p or "chemical_park" in p for p in problems)  # flags written as 1/0 agree
+
+
 def test_a_run_never_overwrites_and_a_failed_run_leaves_nothing(tmp_path, tiny, monkeypatch):
     scenario = knapsack(tiny).write()
     out = tmp_path / "mine"
