@@ -83,5 +83,5 @@ def write_shapefiles(folder: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> pd
         plain = plain.rename(columns=names)
         plain.to_file(folder / f"{layer}.shp", driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
     field_map = pd.DataFrame(rows, columns=["layer", "shp_field", "field", "note"])
-    field_map.to_csv(folder / "field_names.csv", index=False, encoding="utf-8")
+    field_map.to_csv(folder / "field_names.csv", index=False, encoding="utf-8-sig")  # a BOM: Excel reads it as UTF-8
     return field_map

@@ -242,8 +242,8 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
                            time_limit=None if options.steps is not None else 60.0)  # reproducible: no clock
     tables = {"shadow_prices": prices, "network_priorities": priorities, "assignments": assignments, "parks": parks, "counties": counties, "unplaced": plan.unplaced,
               "links": links, "eligibility_removed": eligibility.removed, "greedy_assignments": greedy}
-    for name, table in tables.items():
-        join_lists(table).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8")
+    for name, table in tables.items():  # with a BOM, Excel on Chinese Windows reads UTF-8 rather than GBK
+        join_lists(table).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
 
     layers = _gis_layers(region, assignments, parks, links, priorities)
     write_gpkg(folder / "results.gpkg", layers)

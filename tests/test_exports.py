@@ -79,6 +79,11 @@ def test_run_outputs_open_as_gis_layers(tmp_path, tiny):
     assert 113 < parks.geometry.get_coordinates()['x'].mean() < 115  # lon/lat degrees near 114°E, not metres
     for name in ("parks", "projects", "links", "hubs"):
         assert (result.folder / "shp" / f"{name}.cpg").exists()
+    # CSVs start with a UTF-8 BOM, so Excel on Chinese Windows does not read them as GBK; pandas drops it
+    for name in ("assignments.csv", "parks.csv", "unplaced.csv", "shp/field_names.csv"):
+        assert (result.folder / name).read_bytes().startswith(b"\xef\xbb\xbf")
+    assert pd.read_csv(result.folder / "assignments.csv").columns[0] == "project_id"
+    assert set(pd.read_csv(result.folder / "assignments.csv")["name"]) == {"年产20万辆新能源汽车整车项目", "传感器芯片"}
 
 
 def _attributes(qml: str) -> set[str]:
