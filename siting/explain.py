@@ -21,7 +21,7 @@ from optimize import SolverOptions, pair_indices, solve
 from optimize.diagnose import amount
 
 from .check import COUNT, MAPPING, NUMBER, NUMBER_OR_NULL, STEPS_OR_NULL, TEXT, RunKey, read_manifest, read_run_file
-from .eligibility import RESOURCES, assess, rule_counts
+from .eligibility import RESOURCES, SCORE_TERMS, assess, rule_counts
 from .plan import build_problem
 from .region import load_region
 from .scenario import load_scenario
@@ -139,6 +139,10 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     lines.append(f"{what}: objective {base_objective:,.1f} → {result.objective:,.1f} ({delta:+,.1f}; "
                  f"{'proven' if result.status.value == 'optimal' else 'not proven optimal, gap ' + _pct(result.gap)})")
     lines.append(f"目标值变化 {delta:+,.1f}" + ("（原方案更优）" if delta < 0 else "（新方案不更差）"))
+    slack = (result.bound - result.objective) if result.bound is not None and result.status.value != "optimal" else 0.0
+    if delta < 0 and -delta < slack:
+        lines.append(f"note: the difference ({-delta:,.1f}) is smaller than what the re-solve leaves unproven "
+                     f"({slack:,.1f}): a longer solve could narrow it · 差额小于未证明的间隙，仅供参考")
     if delta > 1e-6 * max(1.0, abs(base_objective)):
         budget = ("its steps; re-run with more --steps" if manifest["solution"].get("steps") is not None
                   else "the time limit; re-run with a longer --time-limit")
@@ -152,9 +156,39 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     if len(moved) > 15:
         lines.append(f"  … and {len(moved) - 15} more projects moved")
     target = park or after.get(project)
-    for p in [q for q in (target, current) if q]:
-        lines += _binding(problem, variant, result.chosen_pairs, p, region)
+    lines += _scores_side_by_side(eligibility, project, current, target)
+    for p, role in ((target, f"{project} goes here in the variant · 新方案所在园区"),
+                    (current, f"{project}'s park in the run · 原方案所在园区")):
+        if p:
+            lines.append(f"park {p} ({role}), in the variant's plan:")
+            lines += _binding(problem, variant, result.chosen_pairs, p, region)
     return Explanation(lines, base_objective, result.objective)
+
+
+def _scores_side_by_side(eligibility, project: str, current: str | None, other: str | None) -> list[str]:
+    """The project's score and its terms in its run's park and in the other park, and where each ranks among
+    the project's eligible parks: the plainest answer to "why here?" (the rest is what the parks have room
+    for)."""
+    pairs = eligibility.pairs[eligibility.pairs["project_id"] == project].set_index("park_id")
+    parks = [p for p in dict.fromkeys((current, other)) if p is not None and p in pairs.index]
+    if not parks:
+        return []
+    order = pairs["score"].sort_values(ascending=False, kind="stable")
+    rank = {p: int((order > pairs.at[p, "score"] + 1e-9).sum()) + 1 for p in parks}
+    label = {p: f"{p}{' (run)' if p == current else ''}" for p in parks}
+    width = max(12, *(len(label[p]) + 2 for p in parks))
+    best = [str(p) for p in order.index[order >= order.iat[0] - 1e-9]]
+    out = [f"score 得分 of {project} (objective points a year: the scenario's weights × output, tax, jobs, plus "
+           f"bonuses; supplier links come on top): eligible in {len(pairs)} parks, best {order.iat[0]:,.1f} in "
+           + ", ".join(best[:4]) + (f" and {len(best) - 4} more" if len(best) > 4 else ""),
+           f"  {'':16}" + "".join(f"{label[p]:>{width}}" for p in parks)]
+    for term in (*SCORE_TERMS, "score"):
+        values = [float(pairs.at[p, term]) for p in parks]
+        if term != "score" and not any(values):
+            continue
+        out.append(f"  {term:16}" + "".join(f"{v:>{width},.1f}" for v in values))
+    out.append(f"  {'rank 排名':15}" + "".join(f"{f'{rank[p]} of {len(pairs)}':>{width}}" for p in parks))
+    return out
 
 
 def _variant(problem, project: str, park: str | None, current: str | None):

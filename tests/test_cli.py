@@ -204,6 +204,27 @@ def test_explain_forces_bans_and_refuses(tmp_path, tiny, capsys):
     assert code == 2 and "changed since the run" in err
 
 
+def test_explain_shows_the_scores_here_and_there(tmp_path, tiny, capsys):
+    # weights: output 1, leading chain 0.5. A (nev, output 100) scores 150 in P1 (nev leads there), 100 in P2 and
+    # P3; the run puts it in P1. Forced into P2 it loses 50
+    tiny.park("P1", leading_chains="nev").park("P2").park("P3")
+    tiny.project("A", chain="nev", output=100)
+    tiny.settings["weights"] = {"output": 1.0, "tax": 0.0, "jobs": 0.0, "leading_chain": 0.5, "hub_access": 0.0,
+                                "belt": 0.0}
+    assert siting("run", tiny.write(), "--out", tmp_path / "r", capsys=capsys)[0] == 0
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "A", "--park", "P2", capsys=capsys)
+    assert code == 0
+    assert "150.0 → 100.0 (-50.0; proven)" in out
+    assert "eligible in 3 parks, best 150.0 in P1" in out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("  ")}
+    assert rows["value"] == ["100.0", "100.0"]
+    assert rows["leading_bonus"] == ["50.0", "0.0"]
+    assert rows["score"] == ["150.0", "100.0"]
+    assert rows["rank"] == ["排名", "1", "of", "3", "2", "of", "3"]
+    assert "park P2 (A goes here in the variant" in out and "park P1 (A's park in the run" in out
+    assert "hub_bonus" not in rows  # a term that is 0 everywhere is left out
+
+
 def test_explain_evicts_the_cheapest_set_not_the_lowest_scorers(tmp_path, tiny, capsys):
     # P1 (100 ha) is full; X (30 ha) needs 30 ha freed. Evicting the lowest scorers (A, C, D, E, then A back)
     # loses 205; evicting B alone loses 200
