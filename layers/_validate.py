@@ -127,7 +127,10 @@ def parse_table(
                 problems.add(source, where(pos), spec.name, f"{error}; expected {spec.expectation()}",
                              f"correct the value in row {numbers[pos]}", row=pos)
             values.append(value)
-        out[spec.name] = pd.Series(values, index=out.index, dtype=object if spec.kind != "number" else float)
+        dtype = float if spec.kind == "number" else object
+        if spec.kind == "integer" and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            dtype = "int64"  # whole numbers stay whole in the outputs (a GIS integer field, not text)
+        out[spec.name] = pd.Series(values, index=out.index, dtype=dtype)
 
     if id_field in out.columns:
         counts = pd.Series(ids).value_counts()

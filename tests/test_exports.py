@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import Point
 
 import siting
-from siting.exports import shapefile_names, write_gpkg, write_shapefiles
+from siting.exports import join_lists, shapefile_names, write_gpkg, write_shapefiles
 from siting.styles import layer_styles
 
 LONG = "郑州航空港经济综合实验区" * 12  # 144 characters, 432 bytes of UTF-8
@@ -24,6 +24,14 @@ def layer() -> gpd.GeoDataFrame:
         {"park_id": ["P1", "P2"], "name": ["郑州经开区", LONG], "leading_chains": [("nev", "equipment"), ()],
          "land_available_ha": [120.5, 30.0], "chemical_park": [True, False], "名称": ["甲", "乙"]},
         geometry=[Point(113.7, 34.7), Point(114.3, 34.8)], crs="EPSG:4490")
+
+
+def test_written_tables_have_no_floating_point_noise():
+    frame = pd.DataFrame({"total": [0.1 + 0.2, 11529.875000000002, 1.23456789012e-5, float("nan")],
+                          "chains": [("nev", "ev"), (), ("x",), ()]})
+    out = join_lists(frame)
+    assert out["total"].iloc[:3].tolist() == [0.3, 11529.875, 1.23456789012e-5] and out["total"].isna().iat[3]
+    assert out["chains"].tolist() == ["nev;ev", "", "x", ""]
 
 
 def test_shapefile_names_are_short_ascii_and_unique():
@@ -79,6 +87,10 @@ def test_run_outputs_open_as_gis_layers(tmp_path, tiny):
     assert 113 < parks.geometry.get_coordinates()['x'].mean() < 115  # lon/lat degrees near 114°E, not metres
     for name in ("parks", "projects", "links", "hubs"):
         assert (result.folder / "shp" / f"{name}.cpg").exists()
+    # whole numbers are integer fields for GIS programs, not text
+    for path in (gpkg, result.folder / "shp" / "parks.shp"):
+        info = pyogrio.read_info(path, layer="parks" if path.suffix == ".gpkg" else None)
+        assert dict(zip(info["fields"], info["dtypes"], strict=True))["max_chains"] == "int64"
     # CSVs start with a UTF-8 BOM, so Excel on Chinese Windows does not read them as GBK; pandas drops it
     for name in ("assignments.csv", "parks.csv", "unplaced.csv", "shp/field_names.csv"):
         assert (result.folder / name).read_bytes().startswith(b"\xef\xbb\xbf")
