@@ -190,13 +190,17 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
 def _check(run: Path) -> int:
     import siting
 
-    violations = siting.check_run(run)
+    scope: list[str] = []
+    violations = siting.check_run(run, scope)
     if violations:
         print(f"{len(violations)} violation(s) in {run}:")
         for v in violations:
             print(f"  - {v}")
         return EXIT_REFUSED
     print(f"OK: every constraint holds in {run}")
+    print("checked, from the output files alone:")
+    for line in scope:
+        print(f"  - {line}")
     return EXIT_OK
 
 

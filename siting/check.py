@@ -191,10 +191,11 @@ def _numbers(folder: Path, name: str, table: pd.DataFrame, key: str | None) -> N
         raise InputError(problems)
 
 
-def check_run(folder: str | Path) -> list[str]:
+def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
     """Every violation found in a run folder, in plain words; an empty list means the run is sound.
 
-    A path that is not a run folder, or a run file that cannot be read, raises :class:`layers.InputError`.
+    ``scope``, when given, receives what was checked, in plain words, for the user to see. A path that is
+    not a run folder, or a run file that cannot be read, raises :class:`layers.InputError`.
     """
     folder = Path(folder)
     try:
@@ -347,7 +348,29 @@ def check_run(folder: str | Path) -> list[str]:
                         r"""|url\(\s*["']?(?:https?:)?//""", html, flags=re.IGNORECASE)
     if remote:
         out.append(f"map.html references {len(remote)} remote resource(s)")
+    if scope is not None:
+        scope += _scope(folder, a, parks, unplaced, settings)
     return out
+
+
+def _scope(folder: Path, a: pd.DataFrame, parks: pd.DataFrame, unplaced: pd.DataFrame, settings: dict) -> list[str]:
+    """What :func:`check_run` verified, with the counts of this run."""
+    links = pd.read_csv(folder / "links.csv", dtype=str, keep_default_na=False)
+    counties = pd.read_csv(folder / "counties.csv", dtype=str, keep_default_na=False)
+    caps = [c for c in ("energy_cap_tce", "emission_cap_t") if c in counties.columns]
+    capped = int((counties[caps] != "").any(axis=1).sum()) if caps else 0
+    layers = len(pyogrio.list_layers(folder / "results.gpkg")) - 1  # without layer_styles
+    shapefiles = len(list((folder / "shp").glob("*.shp")))
+    floor = settings.get("benefit_sharing", {}).get("floor")
+    return [f"{len(a)} placed and {len(unplaced)} unplaced projects: each at most once, committed ones placed, "
+            f"{len(settings['locks'])} lock(s) and {len(settings['forbids'])} forbid(s) kept",
+            f"land, energy and emission used in {len(parks)} parks within their quotas; {capped} county cap(s)",
+            "every placed pair's eligibility (chain, tier, hazardous, standard land, hub access, fixed and "
+            "forbidden parks) and the chain limits" + (f"; benefit floor {floor}" if floor is not None else ""),
+            f"{len(links)} supplier links: where their ends went, 'local', each project's affinity",
+            "each score's breakdown and weights, total = score + affinity, the objective, the bound and the KPIs",
+            f"{layers} GeoPackage layers and {shapefiles} shapefiles agree with the tables and each other, in the "
+            "output CRS; map.html references nothing remote"]
 
 
 def _check_links(folder: Path, a: pd.DataFrame, settings: dict) -> list[str]:

@@ -46,6 +46,8 @@ def test_run_prints_folder_and_kpis(tmp_path, tiny, capsys):
     assert code == 1 and "never overwrites" in err
     code, out, _ = siting("check", tmp_path / "run1", capsys=capsys)
     assert code == 0 and "OK" in out
+    assert "  - 2 placed and 0 unplaced projects" in out and "  - 1 supplier links" in out
+    assert "in 2 parks within their quotas" in out
 
 
 def test_missing_file(tiny, capsys):
