@@ -29,7 +29,8 @@ def _fmt(value: object, digits: int = 1) -> str:
     return esc(value)
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int] | None = None) -> str:
+def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int] | None = None, *,
+           table_id: str = "") -> str:
     digits = digits or {}
     head = "".join(f"<th>{esc(label)}</th>" for label in columns.values())
     rows = []
@@ -41,7 +42,14 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int] 
             cells.append(f"<td class='n'>{_fmt(value, digits.get(column, 1))}</td>" if numeric
                          else f"<td>{_fmt(value)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    ident = f" id='{esc(table_id)}'" if table_id else ""
+    return f"<table{ident}><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _with_left(frame: pd.DataFrame) -> pd.DataFrame:
+    """``<resource>_left`` = quota − used for every resource the table has (parks.csv, counties.csv)."""
+    return frame.assign(**{f"{r}_left": frame[f"{r}_quota"] - frame[f"{r}_used"] for r in ("land", "energy", "emission")
+                           if f"{r}_quota" in frame.columns})
 
 
 def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, counties: pd.DataFrame,
@@ -68,7 +76,8 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         ("Jobs 就业", _fmt(k["jobs"], 0)),
         ("Output per 亩 亩均产出 (万元)", _fmt(k["output_per_mu"])),
         ("Tax per 亩 亩均税收 (万元)", _fmt(k["tax_per_mu"], 2)),
-        ("Land used 用地 (ha)", f"{k['land_used_ha']:,.1f} of {k['land_free_ha']:,.1f} ({k['land_used_mu']:,.0f} 亩)"),
+        ("Land used 用地 (ha)", f"{k['land_used_ha']:,.1f} ({k['land_used_mu']:,.0f} 亩) of a land quota 可用 of "
+                              f"{k['land_free_ha']:,.1f}; {k['land_left_ha']:,.1f} left"),
         ("Energy 能耗 (tce/yr)", f"{k['energy_used_tce']:,.0f} of {k['energy_quota_tce']:,.0f}"),
         ("Emission 排放 (t/yr)", f"{k['emission_used_t']:,.0f} of {k['emission_quota_t']:,.0f}"),
         ("Local supply rate 市内配套率", f"{k['local_supply_rate']:.1%}" if k["local_supply_rate"] is not None else "–"),
@@ -82,12 +91,15 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
     def pairs_table(rows: list[tuple[str, str]]) -> str:
         return "<table>" + "".join(f"<tr><th>{esc(a)}</th><td>{b}</td></tr>" for a, b in rows) + "</table>"
 
+    parks, counties = _with_left(parks), _with_left(counties)
     park_cols = {"park_id": "park", "name": "name", "county": "county", "tier": "tier", "projects": "projects",
-                 "land_used": "land used (ha)", "land_quota": "land free (ha)", "energy_used": "energy used (tce)",
+                 "land_quota": "land quota 可用 (ha)", "land_used": "land used (ha)", "land_left": "land left (ha)",
+                 "energy_used": "energy used (tce)",
                  "energy_quota": "energy quota (tce)", "emission_used": "emission used (t)",
                  "emission_quota": "emission quota (t)", "output_per_mu": "output/亩 (万元)", "chains": "chains",
                  "leading_chain_share": "leading-chain share"}
-    county_cols = {"county": "county", "parks": "parks", "land_used": "land used (ha)", "land_quota": "land free (ha)",
+    county_cols = {"county": "county", "parks": "parks", "land_quota": "land quota 可用 (ha)",
+                   "land_used": "land used (ha)", "land_left": "land left (ha)",
                    "energy_used": "energy used (tce)", "energy_quota": "energy quota (tce)",
                    "output_hosted": "output hosted (万元)", "output_sourced": "output sourced (万元)"}
     unplaced_cols = {"project_id": "project", "name": "name", "chain": "chain", "land_ha": "land (ha)",
@@ -97,8 +109,8 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         f"<p class='note'>Scenario {esc(summary['scenario'])}. Travel times: {esc(summary['travel_times'])}.</p>",
         "<h2>Solution 求解结果</h2>", pairs_table(solution_rows),
         "<h2>Headline KPIs 主要指标</h2>", pairs_table(kpi_rows),
-        "<h2>Parks 园区</h2>", _table(parks, park_cols, {"leading_chain_share": 2}),
-        "<h2>Counties 县区</h2>", _table(counties, county_cols),
+        "<h2>Parks 园区</h2>", _table(parks, park_cols, {"leading_chain_share": 2}, table_id="parks"),
+        "<h2>Counties 县区</h2>", _table(counties, county_cols, table_id="counties"),
         "<h2>Shadow prices 影子价格</h2><p class='note'>Marginal score of one more unit of each binding quota, "
         "from the LP relaxation around this plan (chain openings kept). 0 = not binding. A guide, not a promise: "
         "projects come in whole hectares.</p>"

@@ -1,0 +1,109 @@
+"""The run report on a tiny region whose plan, land left and shadow prices are worked out by hand."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+
+import siting
+from siting.check import check_run
+
+
+class _Tables(HTMLParser):
+    """The cell texts of every ``<table id=...>`` of a page, row by row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._current: list[list[str]] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            ident = dict(attrs).get("id")
+            self._current = self.tables.setdefault(ident, []) if ident else None
+        elif tag == "tr" and self._current is not None:
+            self._current.append([])
+        elif tag in ("td", "th") and self._current is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self._current is not None:
+            self._current[-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "table":
+            self._current = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables(html: str) -> dict[str, list[dict[str, str]]]:
+    """Each identified table as a list of rows keyed by the header cells."""
+    parser = _Tables()
+    parser.feed(html)
+    return {ident: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]] for ident, rows in parser.tables.items()}
+
+
+def three_parks(tiny):
+    """One park per binding resource; every project is fixed to its park (output = score).
+
+    - P1, 10 ha: A (6 ha, 12) and B (6 ha, 6): A is placed, 4 ha are left. Around the plan the LP would put
+      4/6 of B in them, at 6 / 6 = 1 point per ha: land in P1 is worth 1.0 a ha.
+    - P2, 300 ha and 25,000 tce: X (20,000 tce, 10,000), Y (15,000 tce, 7,000), Z (10,000 tce, 6,000). Y + Z
+      (13,000, 25,000 tce) beats X + nothing-else-fits (10,000); 280 ha are left. The LP takes Z (0.6 a tce)
+      and 15,000 tce of X (0.5 a tce): energy in P2 is worth 0.5 a tce.
+    - P3, 100 ha and 100,000 t of emission: E1 (60,000 t, 30,000), E2 (60,000 t, 12,000): E1 is placed, 90 ha
+      left; the LP adds 40,000 t of E2 at 0.2 a t: emission in P3 is worth 0.2 a t.
+
+    Land quota 410 ha, used 6 + 20 + 10 = 36 ha, left 374 ha (parks are 2 km squares: 400 ha). The rows not named above have slack in the
+    LP too: price 0.
+    """
+    tiny.park("P1", land_available_ha=10).park("P2", land_available_ha=300, energy_quota_tce=25_000)
+    tiny.park("P3", land_available_ha=100, emission_quota_t=100_000)
+    tiny.project("A", land_ha=6, output=12, fixed_park="P1").project("B", land_ha=6, output=6, fixed_park="P1")
+    for pid, energy, output in [("X", 20_000, 10_000), ("Y", 15_000, 7_000), ("Z", 10_000, 6_000)]:
+        tiny.project(pid, energy_tce=energy, output=output, fixed_park="P2")
+    for pid, emission, output in [("E1", 60_000, 30_000), ("E2", 60_000, 12_000)]:
+        tiny.project(pid, emission_t=emission, output=output, fixed_park="P3")
+    return tiny
+
+
+@pytest.fixture
+def three(tmp_path, tiny):
+    result = siting.execute(three_parks(tiny).write(), out=tmp_path / "run")
+    assert check_run(result.folder) == []
+    assert dict(zip(result.plan.assignments["project_id"], result.plan.assignments["park_id"])) == {
+        "A": "P1", "Y": "P2", "Z": "P2", "E1": "P3"}
+    assert result.summary["solution"]["objective"] == pytest.approx(43_012)
+    return result
+
+
+def report_tables(result) -> dict[str, list[dict[str, str]]]:
+    return tables((result.folder / "report.html").read_text(encoding="utf-8"))
+
+
+def test_land_left_is_quota_minus_use(three):
+    kpis = json.loads((three.folder / "summary.json").read_text(encoding="utf-8"))["kpis"]
+    assert kpis["land_free_ha"] == pytest.approx(410)  # the quota before the plan, under its old name
+    assert kpis["land_used_ha"] == pytest.approx(36)
+    assert kpis["land_left_ha"] == pytest.approx(374)
+    parks = {row["park"]: row for row in report_tables(three)["parks"]}
+    assert {p: (row["land quota 可用 (ha)"], row["land used (ha)"], row["land left (ha)"]) for p, row in parks.items()} \
+        == {"P1": ("10.0", "6.0", "4.0"), "P2": ("300.0", "20.0", "280.0"), "P3": ("100.0", "10.0", "90.0")}
+    counties = report_tables(three)["counties"]
+    assert [(r["land quota 可用 (ha)"], r["land left (ha)"]) for r in counties] == [("410.0", "374.0")]
+    html = (three.folder / "report.html").read_text(encoding="utf-8")
+    assert "land free" not in html
+    assert "36.0 (540 亩) of a land quota 可用 of 410.0; 374.0 left" in html
+
+
+def test_checker_recomputes_land_left(three):
+    path = three.folder / "summary.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["kpis"]["land_left_ha"] = 410  # the quota again, as if nothing were used
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert check_run(three.folder) == ["KPI land_left_ha is 410, recomputed 374.0"]
