@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from .maps import esc
+from .schema import MU_PER_HA
 
 CSS = """
 body { font: 14px/1.45 "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 8px 0; } td, th { border: 1px solid #ddd; padding: 3px 7px; }
 th { background: #f3f3f3; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.note { color: #555; }
+.note { color: #555; } h3 { font-size: 14px; margin: 14px 0 4px; }
 """
 
 
@@ -29,8 +32,19 @@ def _fmt(value: object, digits: int = 1) -> str:
     return esc(value)
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int] | None = None, *,
-           table_id: str = "") -> str:
+def _price(value: float) -> str:
+    """A shadow price with four significant digits and never in scientific notation (1,924; 1.017; 0.2013)."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    if value == 0:
+        return "0"
+    decimals = max(0, 3 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{decimals}f}"
+
+
+def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int | Callable[[float], str]] | None = None,
+           *, table_id: str = "") -> str:
+    """An HTML table of ``frame``'s ``columns`` (name → heading); ``digits`` per column: decimals or a formatter."""
     digits = digits or {}
     head = "".join(f"<th>{esc(label)}</th>" for label in columns.values())
     rows = []
@@ -39,8 +53,11 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int] 
         for column in columns:
             value = row[column]
             numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-            cells.append(f"<td class='n'>{_fmt(value, digits.get(column, 1))}</td>" if numeric
-                         else f"<td>{_fmt(value)}</td>")
+            how = digits.get(column, 1)
+            if numeric:
+                cells.append(f"<td class='n'>{esc(how(value)) if callable(how) else _fmt(value, how)}</td>")
+            else:
+                cells.append(f"<td>{_fmt(value)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     ident = f" id='{esc(table_id)}'" if table_id else ""
     return f"<table{ident}><tr>{head}</tr>{''.join(rows)}</table>"
@@ -50,6 +67,69 @@ def _with_left(frame: pd.DataFrame) -> pd.DataFrame:
     """``<resource>_left`` = quota − used for every resource the table has (parks.csv, counties.csv)."""
     return frame.assign(**{f"{r}_left": frame[f"{r}_quota"] - frame[f"{r}_used"] for r in ("land", "energy", "emission")
                            if f"{r}_quota" in frame.columns})
+
+
+PRICE_UNITS = {"land": "ha", "energy": "tce/yr", "emission": "t/yr"}
+PRICE_ROWS = 30  # per resource; shadow_prices.csv has every row
+
+
+def price_tables(prices: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per resource (land, energy, emission), its quotas with a price > 0, highest price first.
+
+    Park and county rows of a resource share its table; ``left`` = capacity − the plan's use; land also
+    gets the price per 亩 (``price_per_mu``).
+    """
+    out = {}
+    for resource in PRICE_UNITS:
+        rows = prices[(prices["resource"] == resource) & (prices["shadow_price"] > 0)]
+        rows = rows.assign(left=rows["capacity"] - rows["used"]).sort_values(["shadow_price", "row"],
+                                                                             ascending=[False, True])
+        if resource == "land":
+            rows = rows.assign(price_per_mu=rows["shadow_price"] / MU_PER_HA)
+        out[resource] = rows.reset_index(drop=True)
+    return out
+
+
+def _prices_section(prices: pd.DataFrame, weights: dict) -> str:
+    terms = [f"{weights[m]:g} per {unit}" for m, unit in (("output", "万元 of output"), ("tax", "万元 of tax"),
+                                                        ("jobs", "job")) if weights.get(m)]
+    head = [
+        "<h2>Shadow prices 影子价格</h2>",
+        "<p class='note'>A quota's shadow price is how many objective points one more unit of it (one more ha, "
+        "tce/yr or t/yr) would add. Points are the objective's unit, 万元-equivalents per year under this scenario's "
+        f"weights ({esc(', '.join(terms) or 'none set')}, per year, plus the fit bonuses and link affinity). "
+        "It is the dual value of the quota's row in the <em>LP relaxation around the plan</em>: every project may be "
+        "placed in fractions, only in the parks where the plan opens its chain (the plan's chain openings are kept), "
+        "under every other constraint of the model (committed projects, county caps, benefit floors, supplier "
+        "links). That fractional optimum can fill a quota that the plan, made of whole projects, leaves partly "
+        "unused, so a quota with slack in the plan can still have a price, and one the plan fills can have price 0 "
+        "when the LP leaves room in it. A guide for negotiation, not a promise. One table per resource, "
+        "highest price first; quotas at price 0 are left out (every quota is in shadow_prices.csv).</p>",
+    ]
+    if len(prices) and prices["shadow_price"].isna().all():
+        return "".join(head) + ("<p class='note'>The LP did not finish within its time limit: no shadow prices "
+                                "for this run.</p>")
+    unused = (prices["capacity"] - prices["used"]) / prices["capacity"].where(prices["capacity"] > 0)
+    slack = prices.assign(unused=unused)[(prices["shadow_price"] > 0) & (unused >= 0.05)]
+    if len(slack):
+        top = slack.sort_values(["unused", "row"], ascending=[False, True]).iloc[0]
+        head.append(f"<p class='note'>In this run {len(slack)} quota(s) have a price although the plan leaves 5 % "
+                    f"or more of them unused, e.g. {esc(top['label'])}: {top['capacity'] - top['used']:,.0f} of "
+                    f"{top['capacity']:,.0f} unused, {_price(top['shadow_price'])} points per unit.</p>")
+    body = []
+    for resource, rows in price_tables(prices).items():
+        unit = PRICE_UNITS[resource]
+        columns = {"label": "quota", "capacity": f"capacity ({unit})", "used": f"used ({unit})",
+                   "left": f"left ({unit})", "shadow_price": f"points per {unit.split('/')[0]}"}
+        if resource == "land":
+            columns["price_per_mu"] = "points per 亩"
+        more = (f" ({len(rows) - PRICE_ROWS} more in shadow_prices.csv)" if len(rows) > PRICE_ROWS else "")
+        body.append(f"<h3>{esc(resource)} ({esc(unit)}): {len(rows)} quota(s) with a price{more}</h3>")
+        body.append(_table(rows.head(PRICE_ROWS), columns,
+                           {"capacity": 0 if resource != "land" else 1, "used": 0 if resource != "land" else 1,
+                            "left": 0 if resource != "land" else 1, "shadow_price": _price, "price_per_mu": _price},
+                           table_id=f"prices-{resource}") if len(rows) else "<p class='note'>none</p>")
+    return "".join(head + body)
 
 
 def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, counties: pd.DataFrame,
@@ -111,14 +191,7 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         "<h2>Headline KPIs 主要指标</h2>", pairs_table(kpi_rows),
         "<h2>Parks 园区</h2>", _table(parks, park_cols, {"leading_chain_share": 2}, table_id="parks"),
         "<h2>Counties 县区</h2>", _table(counties, county_cols, table_id="counties"),
-        "<h2>Shadow prices 影子价格</h2><p class='note'>Marginal score of one more unit of each binding quota, "
-        "from the LP relaxation around this plan (chain openings kept). 0 = not binding. A guide, not a promise: "
-        "projects come in whole hectares.</p>"
-        + ("<p class='note'>The LP did not finish within its time limit: no shadow prices for this run.</p>"
-           if prices["shadow_price"].isna().all() and len(prices) else ""),
-        _table(prices[prices["shadow_price"] > 0].sort_values("shadow_price", ascending=False).head(25),
-               {"label": "quota", "capacity": "capacity", "used": "used", "shadow_price": "score per unit"},
-               {"shadow_price": 2}),
+        _prices_section(prices, summary["weights"]),
         "<h2>Transport priorities 交通补短板</h2><p class='note'>Park pairs with much supplier-link value between "
         "them that is not local (beyond the links' time limits): where a faster connection would pay most.</p>",
         _table(priorities, {"park_a": "park", "park_b": "park", "links": "links", "value": "link value (万元/yr)",

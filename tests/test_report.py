@@ -107,3 +107,38 @@ def test_checker_recomputes_land_left(three):
     doc["kpis"]["land_left_ha"] = 410  # the quota again, as if nothing were used
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     assert check_run(three.folder) == ["KPI land_left_ha is 410, recomputed 374.0"]
+
+
+def test_one_shadow_price_table_per_resource_with_the_prices_worked_out(three):
+    found = report_tables(three)
+    land, energy, emission = found["prices-land"], found["prices-energy"], found["prices-emission"]
+    assert [(r["quota"], r["left (ha)"], r["points per ha"], r["points per 亩"]) for r in land] == [
+        ("park P1 (园区P1) land (ha)", "4.0", "1.000", "0.06667")]
+    assert [(r["quota"], r["used (tce/yr)"], r["left (tce/yr)"], r["points per tce"]) for r in energy] == [
+        ("park P2 (园区P2) energy (tce/yr)", "25,000", "0", "0.5000")]
+    assert [(r["quota"], r["left (t/yr)"], r["points per t"]) for r in emission] == [
+        ("park P3 (园区P3) emission (t/yr)", "40,000", "0.2000")]
+    html = (three.folder / "report.html").read_text(encoding="utf-8")
+    assert "0 = not binding" not in html and "chain openings are kept" in html
+
+
+def test_price_tables_sort_each_resource_by_its_own_price_with_county_rows():
+    import pandas as pd
+
+    from siting.report import price_tables
+
+    # land prices are worth ~1,000× energy ones: sorted together, energy and emission would never show
+    prices = pd.DataFrame([
+        ("land[P1]", "park P1 land (ha)", "land", 100.0, 99.0, 1500.0),
+        ("land[P2]", "park P2 land (ha)", "land", 50.0, 50.0, 1800.0),
+        ("energy[P1]", "park P1 energy (tce/yr)", "energy", 70_600.0, 70_473.0, 1.017),
+        ("energy[P2]", "park P2 energy (tce/yr)", "energy", 93_100.0, 61_140.0, 0.2013),
+        ("energy[县]", "county 县 energy (tce/yr)", "energy", 150_000.0, 131_613.0, 1.5),
+        ("emission[P1]", "park P1 emission (t/yr)", "emission", 10.0, 5.0, 0.0),
+    ], columns=["row", "label", "resource", "capacity", "used", "shadow_price"])
+    tables = price_tables(prices)
+    assert tables["land"]["row"].tolist() == ["land[P2]", "land[P1]"]
+    assert tables["land"]["price_per_mu"].tolist() == pytest.approx([120.0, 100.0])
+    assert tables["energy"]["row"].tolist() == ["energy[县]", "energy[P1]", "energy[P2]"]
+    assert tables["energy"]["left"].tolist() == pytest.approx([18_387, 127, 31_960])
+    assert tables["emission"].empty  # price 0: not shown
