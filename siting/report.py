@@ -15,7 +15,7 @@ CSS = """
 body { font: 14px/1.45 "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 8px 0; } td, th { border: 1px solid #ddd; padding: 3px 7px; }
-th { background: #f3f3f3; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f3f3f3; text-align: left; } td { min-width: 2.5em; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #555; } h3 { font-size: 14px; margin: 14px 0 4px; }
 """
 
@@ -132,9 +132,50 @@ def _prices_section(prices: pd.DataFrame, weights: dict) -> str:
     return "".join(head + body)
 
 
+def _objective_note(sol: dict, weights: dict) -> str:
+    """One or two plain sentences: what the objective adds up, and what the gap proves."""
+    value = " + ".join(f"{weights[m]:g} × {m}" for m in ("output", "tax", "jobs") if weights.get(m)) or "0"
+    text = (f"The objective adds up the placed projects' scores (value = {value}, output and tax in 万元/yr, "
+            "plus the leading-chain, hub, belt and expert bonuses), the link affinity of supplier links whose ends "
+            "are close enough, less the chain-opening costs.")
+    if sol["gap"] is not None and sol["bound"] is not None:
+        text += (f" No plan under this model can score more than the proven bound {sol['bound']:,.1f}, so this plan "
+                 f"is proven to be within {sol['gap']:.2%} of the best possible"
+                 + (" (optimal within the gap limit)." if sol["status"] == "optimal" else
+                    "; a longer solve could find a better plan or prove a lower bound."))
+    else:
+        text += " No bound was proven for this run, so how far the plan is from the best possible is not known."
+    return f"<p class='note'>{esc(text)}</p>"
+
+
+def parks_per_chain(parks: pd.DataFrame) -> pd.DataFrame:
+    """Per chain present in the plan: how many parks host it, and which (``parks.csv``'s ``chains``)."""
+    hosts: dict[str, list[str]] = {}
+    for park_id, chains in zip(parks["park_id"], parks["chains"].fillna(""), strict=True):
+        for chain in filter(None, str(chains).split(";")):
+            hosts.setdefault(chain, []).append(str(park_id))
+    rows = [(chain, len(ids), ", ".join(ids)) for chain, ids in sorted(hosts.items())]
+    return pd.DataFrame(rows, columns=["chain", "n_parks", "parks"])
+
+
+def _local_supply(k: dict) -> str:
+    if k["local_supply_rate"] is None:
+        return "– (no link has both ends placed)"
+    text = f"{k['local_supply_rate']:.1%} of the value of links with both ends placed"
+    if k.get("local_supply_rate_all_links") is not None:
+        text += f"; {k['local_supply_rate_all_links']:.1%} of the value of all links"
+    if "links_local" in k:
+        text += f" ({k['links_local']:,} of {k['links_total']:,} links local)"
+    return esc(text)
+
+
 def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, counties: pd.DataFrame,
-                 unplaced: pd.DataFrame, prices: pd.DataFrame, priorities: pd.DataFrame, notes: list[str]) -> None:
-    """Write ``report.html``: solution quality, headline KPIs, parks, counties, unplaced projects and why."""
+                 unplaced: pd.DataFrame, prices: pd.DataFrame, priorities: pd.DataFrame, notes: list[str],
+                 host_share: float = 0.5) -> None:
+    """Write ``report.html``: solution quality, headline KPIs, parks, counties, shadow prices, unplaced projects.
+
+    ``host_share`` is the scenario's ``benefit_sharing.host_share``, for the note on county benefits.
+    """
     sol, k = summary["solution"], summary["kpis"]
     gain = sol["objective"] - sol["greedy_objective"] if sol["objective"] is not None else None
     solution_rows = [
@@ -154,43 +195,72 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         ("Output 产值 (万元/yr)", _fmt(k["output"], 0)),
         ("Tax 税收 (万元/yr)", _fmt(k["tax"], 0)),
         ("Jobs 就业", _fmt(k["jobs"], 0)),
-        ("Output per 亩 亩均产出 (万元)", _fmt(k["output_per_mu"])),
-        ("Tax per 亩 亩均税收 (万元)", _fmt(k["tax_per_mu"], 2)),
+        ("Output per 亩 亩均产出 (万元/yr)", _fmt(k["output_per_mu"])),
+        ("Tax per 亩 亩均税收 (万元/yr)", _fmt(k["tax_per_mu"], 2)),
         ("Land used 用地 (ha)", f"{k['land_used_ha']:,.1f} ({k['land_used_mu']:,.0f} 亩) of a land quota 可用 of "
                               f"{k['land_free_ha']:,.1f}; {k['land_left_ha']:,.1f} left"),
-        ("Energy 能耗 (tce/yr)", f"{k['energy_used_tce']:,.0f} of {k['energy_quota_tce']:,.0f}"),
-        ("Emission 排放 (t/yr)", f"{k['emission_used_t']:,.0f} of {k['emission_quota_t']:,.0f}"),
-        ("Local supply rate 市内配套率", f"{k['local_supply_rate']:.1%}" if k["local_supply_rate"] is not None else "–"),
+        ("Energy 能耗 (tce/yr)", f"{k['energy_used_tce']:,.0f} of a quota of {k['energy_quota_tce']:,.0f}; "
+                               f"{k['energy_quota_tce'] - k['energy_used_tce']:,.0f} left"),
+        ("Emission 排放 (t/yr)", f"{k['emission_used_t']:,.0f} of a quota of {k['emission_quota_t']:,.0f}; "
+                               f"{k['emission_quota_t'] - k['emission_used_t']:,.0f} left"),
+        ("Local supply rate 市内配套率", _local_supply(k)),
         ("Leading-chain output share 主导产业占比", f"{k['leading_chain_output_share']:.1%}"),
         ("Chains per park (mean) 专而精", _fmt(k["chains_per_park_mean"], 2)),
+        ("Chains opened (chain, park)", _fmt(k["chains_opened"])),
         ("Structural similarity (mean) 产业同构系数", _fmt(k["structural_similarity_mean"], 3)),
         ("Output on matching belts 产业带占比", f"{k['belt_output_share']:.1%}"),
         ("Minutes to needed hubs (mean / max)", f"{_fmt(k['hub_minutes_mean'])} / {_fmt(k['hub_minutes_max'])}"),
     ]
 
-    def pairs_table(rows: list[tuple[str, str]]) -> str:
-        return "<table>" + "".join(f"<tr><th>{esc(a)}</th><td>{b}</td></tr>" for a, b in rows) + "</table>"
+    def pairs_table(rows: list[tuple[str, str]], table_id: str) -> str:
+        return (f"<table id='{table_id}'>" + "".join(f"<tr><th>{esc(a)}</th><td>{b}</td></tr>" for a, b in rows)
+                + "</table>")
 
     parks, counties = _with_left(parks), _with_left(counties)
+    use_cols = {}
+    for resource, unit in (("land", "ha"), ("energy", "tce"), ("emission", "t")):
+        label = "land quota 可用" if resource == "land" else f"{resource} quota"
+        use_cols |= {f"{resource}_quota": f"{label} ({unit})", f"{resource}_used": f"{resource} used ({unit})",
+                     f"{resource}_left": f"{resource} left ({unit})"}
+    use_digits = {f"{r}_{m}": 0 for r in ("energy", "emission") for m in ("quota", "used", "left")}
     park_cols = {"park_id": "park", "name": "name", "county": "county", "tier": "tier", "projects": "projects",
-                 "land_quota": "land quota 可用 (ha)", "land_used": "land used (ha)", "land_left": "land left (ha)",
-                 "energy_used": "energy used (tce)",
-                 "energy_quota": "energy quota (tce)", "emission_used": "emission used (t)",
-                 "emission_quota": "emission quota (t)", "output_per_mu": "output/亩 (万元)", "chains": "chains",
-                 "leading_chain_share": "leading-chain share"}
-    county_cols = {"county": "county", "parks": "parks", "land_quota": "land quota 可用 (ha)",
-                   "land_used": "land used (ha)", "land_left": "land left (ha)",
-                   "energy_used": "energy used (tce)", "energy_quota": "energy quota (tce)",
-                   "output_hosted": "output hosted (万元)", "output_sourced": "output sourced (万元)"}
+                 **use_cols, "output_per_mu": "output/亩 (万元/yr)", "tax_per_mu": "tax/亩 (万元/yr)",
+                 "chains": "chains", "leading_chain_share": "leading-chain share"}
+    county_cols = {"county": "county", "parks": "parks", **use_cols}
+    caps = [c for c in ("energy_cap_tce", "emission_cap_t") if c in counties.columns]
+    county_cols |= {"energy_cap_tce": "county energy cap (tce)", "emission_cap_t": "county emission cap (t)"} \
+        if caps else {}
+    benefit_cols = {"county": "county", "output_hosted": "output hosted (万元/yr)",
+                    "output_sourced": "output sourced (万元/yr)", "output_benefit": "output benefit (万元/yr)",
+                    "tax_hosted": "tax hosted (万元/yr)", "tax_sourced": "tax sourced (万元/yr)",
+                    "tax_benefit": "tax benefit (万元/yr)"}
+    money = dict.fromkeys(benefit_cols, 0)
     unplaced_cols = {"project_id": "project", "name": "name", "chain": "chain", "land_ha": "land (ha)",
                      "reason": "why not placed", "removed_by_rule": "parks removed by rule"}
     body = [
         f"<h1>{esc(title)}</h1>",
         f"<p class='note'>Scenario {esc(summary['scenario'])}. Travel times: {esc(summary['travel_times'])}.</p>",
-        "<h2>Solution 求解结果</h2>", pairs_table(solution_rows),
-        "<h2>Headline KPIs 主要指标</h2>", pairs_table(kpi_rows),
-        "<h2>Parks 园区</h2>", _table(parks, park_cols, {"leading_chain_share": 2}, table_id="parks"),
-        "<h2>Counties 县区</h2>", _table(counties, county_cols, table_id="counties"),
+        "<h2>Solution 求解结果</h2>", pairs_table(solution_rows, "solution"),
+        _objective_note(sol, summary["weights"]),
+        "<h2>Headline KPIs 主要指标</h2>", pairs_table(kpi_rows, "kpis"),
+        "<h2>Parks 园区</h2><p class='note'>Quota 可用 = what the park may give new projects before the plan; "
+        "left = quota − used.</p>",
+        _table(parks.assign(chains=parks["chains"].fillna("").str.replace(";", "; ")), park_cols,
+               {"leading_chain_share": 2, "tax_per_mu": 2, **use_digits}, table_id="parks"),
+        "<h2>Parks per chain 产业链布局</h2><p class='note'>How many parks host each chain in the plan, and "
+        "which.</p>",
+        _table(parks_per_chain(parks), {"chain": "chain", "n_parks": "parks", "parks": "park IDs"},
+               table_id="parks-per-chain"),
+        "<h2>Counties: quota use 县区资源使用</h2><p class='note'>Sums over each county's parks"
+        + (", and the county caps (能耗双控) of the counties table" if caps else "") + ".</p>",
+        _table(counties, county_cols, {**use_digits, "energy_cap_tce": 0, "emission_cap_t": 0}, table_id="counties"),
+        "<h2>Counties: benefit sharing 飞地经济收益分享</h2><p class='note'>Hosted: placed in the county's parks. "
+        "Sourced: brought by the county's investment-promotion office (source_county), wherever placed. Benefit: "
+        f"all of its own projects hosted at home, {host_share:.0%} of what it hosts for other counties and "
+        f"{1 - host_share:.0%} of its projects hosted elsewhere (host share {host_share:g}). Highest output benefit "
+        "first.</p>",
+        _table(counties.sort_values(["output_benefit", "county"], ascending=[False, True]), benefit_cols, money,
+               table_id="county-benefit"),
         _prices_section(prices, summary["weights"]),
         "<h2>Transport priorities 交通补短板</h2><p class='note'>Park pairs with much supplier-link value between "
         "them that is not local (beyond the links' time limits): where a faster connection would pay most.</p>",

@@ -263,7 +263,8 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
     fmap = build_map(region, assignments, parks, links, eligibility.removed, priorities, title=title, facts=facts)
     write_map(folder / "map.html", fmap)
     write_report(folder / "report.html", title=title, summary=summary_doc, parks=parks, counties=counties,
-                 unplaced=plan.unplaced, prices=prices, priorities=priorities, notes=[*region.notes, f"work CRS {crs_label(region.work_crs)}"])
+                 unplaced=plan.unplaced, prices=prices, priorities=priorities, notes=[*region.notes, f"work CRS {crs_label(region.work_crs)}"],
+                 host_share=float(s["benefit_sharing"]["host_share"]))
 
     manifest = {
         "scenario": region.scenario.name,

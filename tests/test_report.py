@@ -59,16 +59,22 @@ def three_parks(tiny):
     - P3, 100 ha and 100,000 t of emission: E1 (60,000 t, 30,000), E2 (60,000 t, 12,000): E1 is placed, 90 ha
       left; the LP adds 40,000 t of E2 at 0.2 a t: emission in P3 is worth 0.2 a t.
 
-    Land quota 410 ha, used 6 + 20 + 10 = 36 ha, left 374 ha (parks are 2 km squares: 400 ha). The rows not named above have slack in the
-    LP too: price 0.
+    Land quota 410 ha, used 6 + 20 + 10 = 36 ha, left 374 ha (parks are 2 km squares: 400 ha). The rows not
+    named above have slack in the LP too: price 0.
+
+    P1 and P2 lie in 中牟县, P3 in 新郑市; 中牟县 brought E1. Links: Y→Z (300, same park: local, affinity
+    0.1 × 300 = 30), E1→A (100, both placed, not local), X→A (100, X is not placed): 75 % of the value of links
+    with both ends placed is local, 60 % of all. Neither of the last two can ever be local, so no price moves.
     """
     tiny.park("P1", land_available_ha=10).park("P2", land_available_ha=300, energy_quota_tce=25_000)
-    tiny.park("P3", land_available_ha=100, emission_quota_t=100_000)
+    tiny.park("P3", land_available_ha=100, emission_quota_t=100_000, county="新郑市")
     tiny.project("A", land_ha=6, output=12, fixed_park="P1").project("B", land_ha=6, output=6, fixed_park="P1")
     for pid, energy, output in [("X", 20_000, 10_000), ("Y", 15_000, 7_000), ("Z", 10_000, 6_000)]:
         tiny.project(pid, energy_tce=energy, output=output, fixed_park="P2")
     for pid, emission, output in [("E1", 60_000, 30_000), ("E2", 60_000, 12_000)]:
         tiny.project(pid, emission_t=emission, output=output, fixed_park="P3")
+    tiny.projects[-2]["source_county"] = "中牟县"  # E1
+    tiny.link("Y", "Z", 300).link("E1", "A", 100).link("X", "A", 100)
     return tiny
 
 
@@ -78,7 +84,7 @@ def three(tmp_path, tiny):
     assert check_run(result.folder) == []
     assert dict(zip(result.plan.assignments["project_id"], result.plan.assignments["park_id"])) == {
         "A": "P1", "Y": "P2", "Z": "P2", "E1": "P3"}
-    assert result.summary["solution"]["objective"] == pytest.approx(43_012)
+    assert result.summary["solution"]["objective"] == pytest.approx(43_042)
     return result
 
 
@@ -95,7 +101,8 @@ def test_land_left_is_quota_minus_use(three):
     assert {p: (row["land quota 可用 (ha)"], row["land used (ha)"], row["land left (ha)"]) for p, row in parks.items()} \
         == {"P1": ("10.0", "6.0", "4.0"), "P2": ("300.0", "20.0", "280.0"), "P3": ("100.0", "10.0", "90.0")}
     counties = report_tables(three)["counties"]
-    assert [(r["land quota 可用 (ha)"], r["land left (ha)"]) for r in counties] == [("410.0", "374.0")]
+    assert [(r["county"], r["land quota 可用 (ha)"], r["land left (ha)"]) for r in counties] == [
+        ("中牟县", "310.0", "284.0"), ("新郑市", "100.0", "90.0")]
     html = (three.folder / "report.html").read_text(encoding="utf-8")
     assert "land free" not in html
     assert "36.0 (540 亩) of a land quota 可用 of 410.0; 374.0 left" in html
@@ -142,3 +149,20 @@ def test_price_tables_sort_each_resource_by_its_own_price_with_county_rows():
     assert tables["energy"]["row"].tolist() == ["energy[县]", "energy[P1]", "energy[P2]"]
     assert tables["energy"]["left"].tolist() == pytest.approx([18_387, 127, 31_960])
     assert tables["emission"].empty  # price 0: not shown
+
+
+def test_county_benefit_parks_per_chain_and_plain_words(three):
+    found = report_tables(three)
+    # 中牟县 hosts A, Y, Z (13,012) and gets half of E1 (30,000), which it brought to 新郑市: 28,012
+    assert [(r["county"], r["output hosted (万元/yr)"], r["output sourced (万元/yr)"], r["output benefit (万元/yr)"])
+            for r in found["county-benefit"]] == [("中牟县", "13,012", "30,000", "28,012"),
+                                                  ("新郑市", "30,000", "0", "15,000")]
+    assert found["parks-per-chain"] == [{"chain": "equipment", "parks": "3", "park IDs": "P1, P2, P3"}]
+    parks = {r["park"]: r for r in found["parks"]}
+    assert parks["P3"]["tax/亩 (万元/yr)"] == "0.00" and parks["P2"]["output/亩 (万元/yr)"] == "43.3"  # 13,000 / 300 亩
+    html = (three.folder / "report.html").read_text(encoding="utf-8")
+    assert "75.0% of the value of links with both ends placed; 60.0% of the value of all links (1 of 3 links local)" \
+        in html
+    assert "value = 1 × output" in html
+    assert "No plan under this model can score more than the proven bound 43,042.0, so this plan is proven to be " \
+           "within 0.00% of the best possible (optimal within the gap limit)." in html
