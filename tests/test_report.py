@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 
 import siting
@@ -65,6 +67,8 @@ def three_parks(tiny):
     P1 and P2 lie in 中牟县, P3 in 新郑市; 中牟县 brought E1. Links: Y→Z (300, same park: local, affinity
     0.1 × 300 = 30), E1→A (100, both placed, not local), X→A (100, X is not placed): 75 % of the value of links
     with both ends placed is local, 60 % of all. Neither of the last two can ever be local, so no price moves.
+
+    W (2,000,000 t of emission) exceeds every park's emission quota (1,000,000 t, P3 100,000 t): no park.
     """
     tiny.park("P1", land_available_ha=10).park("P2", land_available_ha=300, energy_quota_tce=25_000)
     tiny.park("P3", land_available_ha=100, emission_quota_t=100_000, county="新郑市")
@@ -74,6 +78,7 @@ def three_parks(tiny):
     for pid, emission, output in [("E1", 60_000, 30_000), ("E2", 60_000, 12_000)]:
         tiny.project(pid, emission_t=emission, output=output, fixed_park="P3")
     tiny.projects[-2]["source_county"] = "中牟县"  # E1
+    tiny.project("W", emission_t=2_000_000, output=1)
     tiny.link("Y", "Z", 300).link("E1", "A", 100).link("X", "A", 100)
     return tiny
 
@@ -130,8 +135,6 @@ def test_one_shadow_price_table_per_resource_with_the_prices_worked_out(three):
 
 
 def test_price_tables_sort_each_resource_by_its_own_price_with_county_rows():
-    import pandas as pd
-
     from siting.report import price_tables
 
     # land prices are worth ~1,000× energy ones: sorted together, energy and emission would never show
@@ -166,3 +169,32 @@ def test_county_benefit_parks_per_chain_and_plain_words(three):
     assert "value = 1 × output" in html
     assert "No plan under this model can score more than the proven bound 43,042.0, so this plan is proven to be " \
            "within 0.00% of the best possible (optimal within the gap limit)." in html
+
+
+SCIENTIFIC = re.compile(r"\d(\.\d+)?e[+-]?\d+", re.IGNORECASE)
+
+
+def test_reasons_and_notes_print_large_numbers_in_full(three):
+    unplaced = pd.read_csv(three.folder / "unplaced.csv").set_index("project_id")["reason"]
+    assert unplaced.to_dict() == {
+        "B": "eligible in 1 park(s): P1: land needs 6, 4 ha left (won by A)",
+        "X": "eligible in 1 park(s): P2: energy needs 20,000, 0 tce/yr left (won by Y, Z)",
+        "E2": "eligible in 1 park(s): P3: emission needs 60,000, 40,000 t/yr left (won by E1)",
+        "W": "no eligible park (see removed_by_rule and eligibility_removed.csv)",
+    }
+    removed = pd.read_csv(three.folder / "eligibility_removed.csv")
+    emission = removed[(removed["project_id"] == "W") & (removed["rule"] == "emission")]
+    assert sorted(emission["reason"]) == [
+        "needs 2,000,000 t/yr of emission; the park has 1,000,000 t/yr free",
+        "needs 2,000,000 t/yr of emission; the park has 1,000,000 t/yr free",
+        "needs 2,000,000 t/yr of emission; the park has 100,000 t/yr free"]
+    for text in [*unplaced, *removed["reason"], (three.folder / "report.html").read_text(encoding="utf-8")]:
+        assert not SCIENTIFIC.search(text), SCIENTIFIC.search(text)
+
+
+def test_quantities_print_in_full():
+    from siting.eligibility import quantity
+
+    assert quantity("land", 19.2) == "19.2" and quantity("land", 0.0) == "0" and quantity("land", 2503.04) == "2,503"
+    assert quantity("energy", 135_100.0) == "135,100" and quantity("emission", 14_010.4) == "14,010"
+    assert quantity("energy", 0.5) == "0.5"
