@@ -132,6 +132,51 @@ def _prices_section(prices: pd.DataFrame, weights: dict) -> str:
     return "".join(head + body)
 
 
+GLOSSARY = (
+    ("Objective 目标值", "Σ scores of the placed projects (value = weighted output, tax and jobs, plus the fit bonuses) "
+                      "+ link affinity − chain-opening costs, in points (万元-equivalents per year under the weights)"),
+    ("Proven bound 上界", "no plan under this model can score more"),
+    ("Gap 间隙", "(bound − objective) ÷ bound: at most how far below the best possible plan this one is"),
+    ("Greedy plan 贪心方案", "highest value first, each into its best park with room: the simple plan the optimum "
+                          "is compared with"),
+    ("Committed", "a signed project (status committed) or a scenario lock: it must be placed"),
+    ("Investment, output, tax, jobs", "sums over the placed projects (万元; output and tax per year)"),
+    ("Output / tax per 亩 亩均", "Σ output (tax) ÷ Σ land of the placed projects in 亩 (1 ha = 15 亩), 万元 per 亩 "
+                              "per year; overall and per park"),
+    ("Land quota 可用", "the land a park may give new projects before the plan (land_available_ha after the scenario's "
+                      "overrides, capped at its area outside exclusion zones); used = Σ land of its projects, left = "
+                      "quota − used"),
+    ("Energy / emission quota 能耗 / 排放", "the park's allowed annual energy use (tce/yr) and emission (t/yr) for new "
+                                         "projects; a county's is the sum of its parks', and its cap (if any) "
+                                         "comes from the counties table"),
+    ("Local supply rate 市内配套率", "value of supplier links whose two ends are placed within the link's time limit "
+                                  "(0 = same park) ÷ value of the links with both ends placed; also ÷ all links"),
+    ("Leading-chain output share 主导产业占比", "share of placed output whose chain is one of its park's leading chains"),
+    ("Chains per park 专而精", "distinct chains among a park's projects (fewer = more specialised); mean over parks "
+                            "with projects"),
+    ("Chains opened", "number of (chain, park) combinations in the plan"),
+    ("Parks per chain 产业链布局", "distinct parks hosting each chain"),
+    ("Structural similarity 产业同构系数", "cosine similarity of two counties' vectors of placed output by chain "
+                                      "(1 = the same mix, 0 = nothing in common); mean over pairs of counties"),
+    ("Output on matching belts 产业带占比", "share of placed output in parks on a belt (corridor) themed on the "
+                                        "project's chain"),
+    ("Minutes to needed hubs", "travel minutes from the park to the nearest hub of the kind a project needs, over the "
+                               "projects that need one"),
+    ("County benefit 飞地经济", "hosted = placed in the county's parks; sourced = brought by the county (source_county); "
+                             "benefit = own projects at home in full, the host share of others' projects it hosts, "
+                             "the rest of its projects hosted elsewhere"),
+    ("Shadow price 影子价格", "points one more ha, tce/yr or t/yr of a quota would add, from the LP relaxation around "
+                           "the plan"),
+    ("Transport priorities 交通补短板", "park pairs with much supplier-link value between them that is beyond the "
+                                     "links' time limits"),
+)
+
+
+def _glossary() -> str:
+    rows = "".join(f"<tr><th>{esc(term)}</th><td>{esc(meaning)}</td></tr>" for term, meaning in GLOSSARY)
+    return f"<h2 id='glossary-h'>Glossary 指标说明</h2><table id='glossary'>{rows}</table>"
+
+
 def _objective_note(sol: dict, weights: dict) -> str:
     """One or two plain sentences: what the objective adds up, and what the gap proves."""
     value = " + ".join(f"{weights[m]:g} × {m}" for m in ("output", "tax", "jobs") if weights.get(m)) or "0"
@@ -239,7 +284,8 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
                      "reason": "why not placed", "removed_by_rule": "parks removed by rule"}
     body = [
         f"<h1>{esc(title)}</h1>",
-        f"<p class='note'>Scenario {esc(summary['scenario'])}. Travel times: {esc(summary['travel_times'])}.</p>",
+        f"<p class='note'>Scenario {esc(summary['scenario'])}. Travel times: {esc(summary['travel_times'])}. "
+        "Every measure is defined in the <a href='#glossary-h'>glossary</a> at the end.</p>",
         "<h2>Solution 求解结果</h2>", pairs_table(solution_rows, "solution"),
         _objective_note(sol, summary["weights"]),
         "<h2>Headline KPIs 主要指标</h2>", pairs_table(kpi_rows, "kpis"),
@@ -268,8 +314,10 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
                             "value_not_local": "not local (万元/yr)", "minutes": "minutes"}, {"minutes": 0}),
         f"<h2>Unplaced projects 未落地项目 ({len(unplaced)})</h2>", _table(unplaced, unplaced_cols),
         "<h2>Notes 说明</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in [*notes, *sol["notes"]]) + "</ul>",
-        "<p class='note'>Every KPI is defined in the README. Files: assignments.csv, parks.csv, counties.csv, "
-        "unplaced.csv, links.csv, eligibility_removed.csv, results.gpkg, shp/, map.html.</p>",
+        _glossary(),
+        "<p class='note'>Files in this run folder: summary.json, assignments.csv, parks.csv, counties.csv, "
+        "unplaced.csv, links.csv, shadow_prices.csv, eligibility_removed.csv, network_priorities.csv, results.gpkg, "
+        "shp/, map.html.</p>",
     ]
     page = (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{esc(title)}</title>"
             f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>")

@@ -198,3 +198,14 @@ def test_quantities_print_in_full():
     assert quantity("land", 19.2) == "19.2" and quantity("land", 0.0) == "0" and quantity("land", 2503.04) == "2,503"
     assert quantity("energy", 135_100.0) == "135,100" and quantity("emission", 14_010.4) == "14,010"
     assert quantity("energy", 0.5) == "0.5"
+
+
+def test_the_report_defines_what_it_shows(three):
+    html = (three.folder / "report.html").read_text(encoding="utf-8")
+    assert "defined in the README" not in html  # the README is not in the run folder
+    glossary = html[html.index("<table id='glossary'>"):]
+    terms = re.findall(r"<tr><th>(.*?)</th>", glossary[:glossary.index("</table>")])
+    for term in ("Objective 目标值", "Gap 间隙", "Land quota 可用", "Local supply rate 市内配套率",
+                 "Parks per chain 产业链布局", "County benefit 飞地经济", "Shadow price 影子价格"):
+        assert term in terms
+    assert len(terms) == len(set(terms)) >= 18
