@@ -179,7 +179,7 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     print(f"investment   {k['investment']:,.0f} 万元; output {k['output']:,.0f} 万元/yr; tax {k['tax']:,.0f} 万元/yr; "
           f"jobs {k['jobs']:,.0f}")
     print(f"per 亩        output {k['output_per_mu']:,.1f} 万元, tax {k['tax_per_mu']:,.2f} 万元; land used "
-          f"{k['land_used_ha']:,.0f} of {k['land_free_ha']:,.0f} ha")
+          f"{k['land_used_ha']:,.0f} of a {k['land_free_ha']:,.0f} ha quota, {k['land_left_ha']:,.0f} ha left")
     rate = k["local_supply_rate"]
     print(f"local supply {rate:.1%} of link value between placed projects" if rate is not None else
           "local supply no links between placed projects")

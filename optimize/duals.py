@@ -3,9 +3,10 @@
 A MIP has no duals, so we take the LP relaxation *around the plan*: every x and y becomes continuous,
 the chain openings (y) are fixed to the plan's, and the LP is solved to optimality. The dual value
 of each capacity row is then the marginal objective gain of one more unit of that capacity (score
-points per ha, tce or t), with the plan's chain structure kept. A row with slack has price 0. It is a
-guide for negotiation ("one more ha in P07 is worth about 52 points"), not a promise: projects come
-in whole hectares.
+points per ha, tce or t), with the plan's chain structure kept. A row with slack *in the LP* has price 0;
+the LP's fractions can fill a row that the plan (whole items) leaves partly unused, so the plan's ``used``
+may be below a priced row's capacity. It is a guide for negotiation ("one more ha in P07 is worth
+about 52 points"), not a promise: projects come in whole hectares.
 
 The LP is solved by HiGHS in memory (:mod:`optimize.matrix`) whichever solver found the plan, with a
 time limit: the LP relaxation of a large model (1,000 projects, 3,000 links) takes minutes, and a run

@@ -242,23 +242,23 @@ def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[i
             better = improve(problem, chosen_pairs, seconds=budget, threads=options.threads, model=outcome.model,
                              steps=options.steps)
             if problem.objective_of(better) > (objective or 0.0) + 1e-9:
-                notes.append(f"neighbourhood search raised the objective from {objective:,.6g} to "
-                             f"{problem.objective_of(better):,.6g}")
+                notes.append(f"neighbourhood search raised the objective from {objective:,.1f} to "
+                             f"{problem.objective_of(better):,.1f}")
                 chosen_pairs, objective, source = better, problem.objective_of(better), source + "+search"
         search_seconds = time.perf_counter() - t2
 
     if background is not None:  # a solve that ended early (no search, or nothing left to search) waits for it
         lp = background.stop() if proven else background.finish(by=time_limit)
     if bound is not None and objective is not None and bound < objective - 1e-6 * max(1.0, abs(objective)):
-        notes.append(f"the solver's bound {bound:,.6g} is below the plan's objective; it is not reported")
+        notes.append(f"the solver's bound {bound:,.1f} is below the plan's objective; it is not reported")
         bound, proven = None, False
     if lp.bound is not None and objective is not None and not proven and (bound is None or lp.bound < bound):
         if lp.bound < objective - 1e-6 * max(1.0, abs(objective)):  # a plan within tolerances beats the exact LP
-            notes.append(f"the LP relaxation's bound {lp.bound:,.6g} is below the plan's objective; it is not reported")
+            notes.append(f"the LP relaxation's bound {lp.bound:,.1f} is below the plan's objective; it is not reported")
         else:
             bound = max(lp.bound, objective)  # the relaxation's bound is proven too, and here the tighter one
             took = "" if options.steps is not None else f" ({lp.seconds:.1f} s)"  # a reproducible run's notes do not vary
-            notes.append(f"the proven bound {bound:,.6g} comes from the LP relaxation{took}: {lp.message}")
+            notes.append(f"the proven bound {bound:,.1f} comes from the LP relaxation{took}: {lp.message}")
     gap = _relative_gap(objective, bound)
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     if status is Status.FEASIBLE and gap is not None and gap <= options.gap:

@@ -340,6 +340,10 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
         expected = float(len(a)) if column is None else float(a[column].sum())
         if not _close(float(k[key]), expected):
             out.append(f"KPI {key} is {k[key]}, recomputed {expected:g}")
+    quota = float(parks["land_quota"].sum())  # land_left_ha is absent from runs made before it was added
+    for key, expected in (("land_free_ha", quota), ("land_left_ha", quota - float(a["land_ha"].sum()))):
+        if key in k and not _close(float(k[key]), expected):
+            out.append(f"KPI {key} is {k[key]}, recomputed {expected:,.1f}")
 
     # outputs agree with each other
     out += check_gis(folder, manifest.get("output_crs"))

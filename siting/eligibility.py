@@ -38,6 +38,12 @@ RESOURCES = {"land": ("land_ha", "land_available_ha", "ha"),
 SCORE_TERMS = ("value", "leading_bonus", "hub_bonus", "belt_bonus", "raster_bonus", "adjustment")
 
 
+def quantity(resource: str, value: float) -> str:
+    """An amount of ``resource`` for messages: thousands separated, never an exponent; land to 0.1 ha (19.2,
+    0, 2,503.2), energy and emission as :func:`optimize.diagnose.amount` (5,326; 14,010; 0.5)."""
+    return f"{value:,.1f}".removesuffix(".0") if resource == "land" else amount(value)
+
+
 @dataclass(frozen=True)
 class Eligibility:
     """Eligible pairs with their scores and resource use, and the reasons for every removed pair."""
@@ -97,16 +103,17 @@ def assess(region: Region) -> Eligibility:
         min_tax = parks["min_tax_per_mu"].fillna(0).astype(float).to_numpy()
         rule("intensity", intensity[:, None] < min_int[None, :],
              lambda i, p: f"investment intensity {intensity[i]:.0f} 万元/亩 is below the park's standard-land "
-                          f"threshold {min_int[p]:g} 万元/亩")
+                          f"threshold {min_int[p]:,g} 万元/亩")
         rule("tax_per_mu", tax_mu[:, None] < min_tax[None, :],
-             lambda i, p: f"tax {tax_mu[i]:.1f} 万元/亩 is below the park's threshold {min_tax[p]:g} 万元/亩")
+             lambda i, p: f"tax {tax_mu[i]:.1f} 万元/亩 is below the park's threshold {min_tax[p]:,g} 万元/亩")
 
     for resource, (need_col, cap_col, unit) in RESOURCES.items():
         need = projects[need_col].astype(float).to_numpy()
         cap = parks[cap_col].astype(float).to_numpy()
         rule(resource, need[:, None] > cap[None, :] + 1e-9,
              lambda i, p, need=need, cap=cap, resource=resource, unit=unit:
-             f"needs {need[i]:,.6g} {unit} of {resource}; the park has {cap[p]:,.6g} {unit} free")
+             f"needs {quantity(resource, need[i])} {unit} of {resource}; the park has "
+             f"{quantity(resource, cap[p])} {unit} free")
 
     fixed = projects["fixed_park"].fillna("").astype(str).to_numpy().copy()
     locked = {e["project"]: e["park"] for e in s["locks"]}

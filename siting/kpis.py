@@ -102,6 +102,7 @@ def summary(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame, coun
     """The headline KPIs as a JSON-ready dict."""
     projects = region.projects
     land = float(assignments["land_ha"].sum())
+    quota = float(region.parks["land_available_ha"].sum())
     mu = land * MU_PER_HA
     both = links[(links["supplier_park"] != "") & (links["customer_park"] != "")]
     needs_hub = assignments[assignments["needs_hub"].fillna("") != ""]
@@ -117,7 +118,8 @@ def summary(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame, coun
         **{k: _num(assignments[k].sum()) for k in TOTALS},
         "land_used_ha": _num(land),
         "land_used_mu": _num(mu),
-        "land_free_ha": _num(region.parks["land_available_ha"].sum()),
+        "land_free_ha": _num(quota),  # the parks' land quotas before the plan (not what is left)
+        "land_left_ha": _num(quota - land),
         "output_per_mu": _num(assignments["output"].sum() / mu) if mu else 0.0,
         "tax_per_mu": _num(assignments["tax"].sum() / mu) if mu else 0.0,
         "energy_used_tce": _num(assignments["energy_tce"].sum()),

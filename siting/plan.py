@@ -20,7 +20,7 @@ from optimize import (
     solve,
 )
 
-from .eligibility import RESOURCES, SCORE_TERMS, Eligibility
+from .eligibility import RESOURCES, SCORE_TERMS, Eligibility, quantity
 from .region import Region
 
 
@@ -230,7 +230,8 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
             notes = []
             need = {r: float(getattr(p, col)) for r, (col, _, _) in RESOURCES.items()}
             for park in parks:
-                short = [f"{r} needs {need[r]:,.4g}, {max(0.0, left[r][park]):,.4g} {RESOURCES[r][2]} left"
+                short = [f"{r} needs {quantity(r, need[r])}, {quantity(r, max(0.0, left[r][park]))} "
+                         f"{RESOURCES[r][2]} left"
                          for r in RESOURCES if need[r] > left[r][park] + 1e-9]
                 won = ", ".join(winners.get(park, []))
                 notes.append(f"{park}: " + ("; ".join(short) if short else "would fit; leaving it out scores higher "

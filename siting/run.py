@@ -255,15 +255,16 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
         f"{kpis['placed_projects']} of {kpis['candidate_projects']} projects placed; status {sol.status.value}"
         + (f", gap {sol.gap:.3%}" if sol.gap is not None else ""),
         f"output {kpis['output']:,.0f} 万元/yr, tax {kpis['tax']:,.0f} 万元/yr, {kpis['jobs']:,.0f} jobs",
-        f"output per 亩 {kpis['output_per_mu']:,.1f} 万元; land used {kpis['land_used_ha']:,.0f} of "
-        f"{kpis['land_free_ha']:,.0f} ha",
+        f"output per 亩 {kpis['output_per_mu']:,.1f} 万元; land used {kpis['land_used_ha']:,.0f} of a "
+        f"{kpis['land_free_ha']:,.0f} ha quota, {kpis['land_left_ha']:,.0f} ha left",
         f"travel times: {region.travel.method}",
     ]
     title = s["title"] or region.scenario.name
     fmap = build_map(region, assignments, parks, links, eligibility.removed, priorities, title=title, facts=facts)
     write_map(folder / "map.html", fmap)
     write_report(folder / "report.html", title=title, summary=summary_doc, parks=parks, counties=counties,
-                 unplaced=plan.unplaced, prices=prices, priorities=priorities, notes=[*region.notes, f"work CRS {crs_label(region.work_crs)}"])
+                 unplaced=plan.unplaced, prices=prices, priorities=priorities, notes=[*region.notes, f"work CRS {crs_label(region.work_crs)}"],
+                 host_share=float(s["benefit_sharing"]["host_share"]))
 
     manifest = {
         "scenario": region.scenario.name,
