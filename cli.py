@@ -174,6 +174,13 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     print(f"status       {sol['status']} ({sol['solver']}), objective {sol['objective']:,.1f}, bound "
           f"{sol['bound']:,.1f}, gap {gap}; greedy plan {sol['greedy_objective']:,.1f}" if sol["bound"] is not None
           else f"status       {sol['status']} ({sol['solver']}), objective {sol['objective']:,.1f}, gap {gap}")
+    if sol.get("steps") is not None:
+        print(f"budget       {sol['steps']} search steps: reproducible, the same plan on any machine")
+    elif sol["status"] == "optimal":
+        print("budget       proven within the gap: the same plan on any machine")
+    elif sol.get("time_limit") is not None:
+        print(f"budget       stopped by the {sol['time_limit']:g} s time limit: a faster or busier machine may give "
+              "another plan; --steps N (or solver.steps) gives a reproducible one")
     print(f"placed       {k['placed_projects']} of {k['candidate_projects']} projects "
           f"({k['placed_committed']} committed)")
     print(f"investment   {k['investment']:,.0f} 万元; output {k['output']:,.0f} 万元/yr; tax {k['tax']:,.0f} 万元/yr; "

@@ -41,6 +41,7 @@ def test_run_prints_folder_and_kpis(tmp_path, tiny, capsys):
     assert code == 0, err
     assert f"run folder   {tmp_path / 'run1'}" in out
     assert "status       optimal (highs)" in out
+    assert "budget       proven within the gap: the same plan on any machine" in out
     assert "placed       2 of 2" in out
     code, out, err = siting("run", scenario, "--out", tmp_path / "run1", capsys=capsys)
     assert code == 1 and "never overwrites" in err
@@ -593,9 +594,10 @@ def test_steps_give_a_reproducible_run(tmp_path, tiny, capsys):
 
     scenario = small(tiny).write()
     for name in ("a", "b"):
-        code, _, err = siting("run", scenario, "--out", tmp_path / name, "--solver", "highs", "--steps", "5",
-                              capsys=capsys)
+        code, out, err = siting("run", scenario, "--out", tmp_path / name, "--solver", "highs", "--steps", "5",
+                                capsys=capsys)
         assert code == 0, err
+        assert "budget       5 search steps: reproducible" in out
     assert (tmp_path / "a" / "assignments.csv").read_bytes() == (tmp_path / "b" / "assignments.csv").read_bytes()
     solution = json.loads((tmp_path / "a" / "summary.json").read_text(encoding="utf-8"))["solution"]
     assert solution["steps"] == 5 and solution["time_limit"] is None
