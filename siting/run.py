@@ -28,6 +28,7 @@ from shapely.geometry import LineString
 from layers import CGCS2000, InputError, Problem, Problems, crs_label, park_points
 from optimize import SolverOptions, shadow_prices
 
+from .columns import column_dictionary
 from .eligibility import Eligibility, assess, unplaceable_lines
 from .exports import join_lists, write_gpkg, write_shapefiles
 from .kpis import county_table, link_table, network_priorities, park_table, summary
@@ -244,6 +245,10 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
               "links": links, "eligibility_removed": eligibility.removed, "greedy_assignments": greedy}
     for name, table in tables.items():  # with a BOM, Excel on Chinese Windows reads UTF-8 rather than GBK
         join_lists(table).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
+    rasters = tuple(s["layers"].get("rasters") or {})
+    inputs = {str(c) for frame in (region.projects, region.parks, region.links) for c in frame.columns}
+    column_dictionary({f"{name}.csv": table for name, table in tables.items()}, inputs, rasters).to_csv(
+        folder / "columns.csv", index=False, encoding="utf-8-sig")
 
     layers = _gis_layers(region, assignments, parks, links, priorities)
     write_gpkg(folder / "results.gpkg", layers)

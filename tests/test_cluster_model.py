@@ -7,11 +7,13 @@ import pytest
 
 import siting
 from siting.check import check_run
+from siting.columns import unknown_columns
 
 
 def run(tmp_path, scenario, **kwargs):
     result = siting.execute(scenario, runs_dir=tmp_path / "outputs", **kwargs)
     assert check_run(result.folder) == []
+    assert unknown_columns(pd.read_csv(result.folder / "columns.csv", keep_default_na=False)) == []
     return result
 
 

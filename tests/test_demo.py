@@ -53,6 +53,22 @@ def test_demo_runs_end_to_end_and_passes_the_checker(demo_run):
         assert (demo_run / name).exists()
 
 
+def test_every_csv_column_of_the_demo_is_described_with_its_unit(demo_run):
+    from siting.columns import unknown_columns
+
+    dictionary = pd.read_csv(demo_run / "columns.csv", keep_default_na=False)
+    written = {(f, c) for f in dictionary["file"].unique() for c in pd.read_csv(demo_run / f, nrows=0).columns}
+    assert written == set(zip(dictionary["file"], dictionary["column"], strict=True))
+    assert len(written) > 100 and set(dictionary["file"]) >= {"assignments.csv", "parks.csv", "shadow_prices.csv"}
+    assert unknown_columns(dictionary) == []
+    row = dictionary.set_index(["file", "column"])
+    assert row.loc[("assignments.csv", "tax"), "unit"] == "万元/yr"
+    assert row.loc[("parks.csv", "slope_suitable_share"), "unit"] == "0–1"  # a raster's column, by its name
+    assert row.loc[("parks.csv", "excluded_ha_basic_farmland"), "unit"] == "ha"
+    assert row.loc[("links.csv", "value"), "含义"] == "关联价值"
+    assert row.loc[("assignments.csv", "name_en"), "meaning"] == "copied from the input as given"
+
+
 def test_energy_quota_scenario_uses_less_energy(demo_run, tmp_path):
     scenario = DEMO.parent / "energy-minus-10.yaml"
     assert cli.main(["run", str(scenario), "--out", str(tmp_path / "e"), "--time-limit", "10", "-q"]) == 0
