@@ -137,6 +137,15 @@ def _fmt(value: float, digits: int = 0) -> str:
     return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:,.{digits}f}"
 
 
+def _use(used: float, quota: float, unit: str, digits: int = 0, *, mu: bool = False) -> str:
+    """``used 已用 178.2 of quota 配额 179.0 ha (2,685 亩); left 剩余 0.8 ha (12 亩)``: what is left is quota − used."""
+    def amount(value: float) -> str:
+        return f"{_fmt(value, digits)} {unit}" + (f" ({_fmt(value * MU_PER_HA)} 亩)" if mu else "")
+    left = float(quota) - float(used)
+    rest = f"left 剩余 {amount(max(left, 0.0))}" if left >= -1e-9 else f"<b>over quota 超出 {amount(-left)}</b>"
+    return f"used 已用 {_fmt(used, digits)} of quota 配额 {amount(quota)}; {rest}"
+
+
 ROAD_STYLES = {"motorway": ("#9e9e9e", 3.0), "trunk": ("#b0b0b0", 2.2), "primary": ("#c4c4c4", 1.6)}
 
 
@@ -200,10 +209,9 @@ def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, ass
             ("Tier 级别", esc(row.tier)),
             ("Leading chains 主导产业", esc(";".join(row.leading_chains))),
             ("Chains sited", esc(k["chains"]) + f" ({int(k['n_chains'])} of max {int(row.max_chains)})"),
-            ("Land 土地 (ha)", f"{_fmt(k['land_used'], 1)} / {_fmt(k['land_quota'], 1)} "
-                               f"({_fmt(k['land_quota'] * MU_PER_HA)} 亩 free)"),
-            ("Energy 能耗 (tce/yr)", f"{_fmt(k['energy_used'])} / {_fmt(k['energy_quota'])}"),
-            ("Emission 排放 (t/yr)", f"{_fmt(k['emission_used'])} / {_fmt(k['emission_quota'])}"),
+            ("Free land 可用地", _use(k["land_used"], k["land_quota"], "ha", 1, mu=True)),
+            ("Energy 能耗", _use(k["energy_used"], k["energy_quota"], "tce/yr")),
+            ("Emission 排放", _use(k["emission_used"], k["emission_quota"], "t/yr")),
             ("Usable area (ha)", f"{_fmt(k.get('usable_ha'), 1)} of {_fmt(k.get('area_ha'), 1)} "
                                  f"({_fmt(k.get('excluded_ha'), 1)} in exclusion zones)"),
             *[(f"{esc(c[:-5])} mean", _fmt(k[c], 2)) for c in k.index if c.endswith("_mean")],

@@ -83,3 +83,19 @@ def test_map_renders_offline_in_a_real_browser(hostile_run, tmp_path):
     assert "leaflet-interactive" in dom
     assert "siting-legend" in dom and "siting-title" in dom
     assert not re.search(r"<img[^>]+onerror", dom)
+
+
+def _map_html(tiny, tmp_path) -> str:
+    run = siting.execute(tiny.write(), out=tmp_path / "run")
+    return (run.folder / "map.html").read_text(encoding="utf-8")
+
+
+def test_park_popup_says_what_is_left(tiny, tmp_path):
+    """Quota − used, in ha and 亩: P1 has 100 ha free and takes A (30 ha), so 70 ha (1,050 亩) are left."""
+    tiny.park("P1", land_available_ha=100.0, energy_quota_tce=1000.0, emission_quota_t=500.0)
+    tiny.project("A", output=10, land_ha=30.0, energy_tce=100.0, emission_t=200.0)
+    html = _map_html(tiny, tmp_path)
+    assert "used 已用 30.0 of quota 配额 100.0 ha (1,500 亩); left 剩余 70.0 ha (1,050 亩)" in html
+    assert "used 已用 100 of quota 配额 1,000 tce/yr; left 剩余 900 tce/yr" in html
+    assert "used 已用 200 of quota 配额 500 t/yr; left 剩余 300 t/yr" in html
+    assert "亩 free" not in html  # the whole quota was once labelled as what is free
