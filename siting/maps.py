@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -18,13 +19,14 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 from shapely.geometry import mapping
 
 from layers import CGCS2000, park_points
 from layers.roads import road_lines
 
+from .eligibility import Eligibility
 from .region import Region
 from .schema import MU_PER_HA
 
@@ -65,8 +67,12 @@ def land_use_color(share: float) -> str:
 
 
 def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame, links: pd.DataFrame,
-              removed: pd.DataFrame, priorities: pd.DataFrame, *, title: str, facts: list[str]) -> folium.Map:
-    """Assemble the map: exclusions, corridors, parks, links, projects, hubs, a legend and a title box."""
+              eligibility: Eligibility, priorities: pd.DataFrame, *, title: str, facts: list[str]) -> folium.Map:
+    """Assemble the map: exclusions, corridors, parks, links, projects, hubs, a legend and a title box.
+
+    ``eligibility`` gives each project's popup its eligible parks (with their pair scores, for the runner-up)
+    and the rules that removed the others.
+    """
     parks = region.parks.to_crs(CGCS2000)
     points = park_points(region.parks).to_crs(CGCS2000)
     xy = {pid: (pt.y, pt.x) for pid, pt in zip(parks["park_id"], points)}
@@ -75,6 +81,7 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
                       tiles=None, control_scale=True, zoom_snap=0.25)
     fmap.default_js = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_JS.items()]
     fmap.default_css = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_CSS.items()]
+    fmap.get_root().header.add_child(Element(_stylesheet(region.scenario.settings["weights"])))
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
     _add_roads(fmap, region)
@@ -84,7 +91,7 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     _add_links(fmap, links, xy)
     _add_priorities(fmap, priorities, xy)
     colors = chain_colors(sorted(set(region.projects["chain"])))
-    _add_projects(fmap, assignments, xy, colors, removed, region)
+    _add_projects(fmap, assignments, xy, colors, eligibility, parks_kpi, region)
     _add_hubs(fmap, region.hubs.to_crs(CGCS2000))
     folium.LayerControl(collapsed=True).add_to(fmap)
     _add_box(fmap, "title", _title_html(title, facts), "top: 10px; left: 50px; max-width: 460px;")
@@ -128,9 +135,31 @@ def _geojson(geom) -> dict:
 
 
 def _table(rows: list[tuple[str, object]]) -> str:
-    cells = "".join(f"<tr><th style='text-align:left;padding-right:8px'>{esc(k)}</th><td>{v}</td></tr>"
-                    for k, v in rows)
-    return f"<table style='font-size:12px'>{cells}</table>"
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows)
+    return f"<table class='sx'>{cells}</table>"
+
+
+# (key, label, meaning): the score terms of a project popup. The meanings (with the scenario's weights) are
+# written once, in the page's stylesheet, and shown in every popup by CSS, not repeated in ~200 popups.
+SCORE_ROWS = (
+    ("value", "value 基础价值", "{output:g} × output + {tax:g} × tax + {jobs:g} × jobs"),
+    ("leading_bonus", "leading chain bonus 主导产业", "{leading_chain:g} × value if the park leads the chain"),
+    ("hub_bonus", "hub access bonus 枢纽", "up to {hub_access:g} × value, by how close the needed hub is"),
+    ("belt_bonus", "belt bonus 产业带", "{belt:g} × value if the park is on a belt themed on the chain"),
+    ("raster_bonus", "raster (site) bonus 用地条件", "value × Σ weight × share of suitable land"),
+    ("adjustment", "expert adjustment 专家调整", "from the pair adjustments table"),
+    ("score", "pair score", "the sum of the above, for this park"),
+    ("affinity", "supplier-link affinity 配套", "half of affinity × value of each local supplier link"),
+    ("total", "total", "what the plan counts for this project"),
+)
+
+
+def _stylesheet(weights: dict) -> str:
+    """Popup table styles, and the score terms' meanings as CSS generated content (numbers and fixed text only)."""
+    meanings = "".join(f'.sm-{key}::after{{content:"{meaning.format(**{k: float(v) for k, v in weights.items() if isinstance(v, int | float)})}"}}'
+                       for key, _, meaning in SCORE_ROWS)
+    return ("<style>.sp{font-size:12px}.sx{font-size:12px}.sx th{text-align:left;padding-right:8px}.ss td{padding-right:6px}"
+            ".ss td:last-child{text-align:right}.ss td.m{color:#555}" + meanings + "</style>")
 
 
 def _fmt(value: float, digits: int = 0) -> str:
@@ -255,10 +284,12 @@ def _add_priorities(fmap: folium.Map, priorities: pd.DataFrame, xy: dict) -> Non
     group.add_to(fmap)
 
 
-def _add_projects(fmap: folium.Map, assignments: pd.DataFrame, xy: dict, colors: dict, removed: pd.DataFrame,
-                  region: Region) -> None:
+def _add_projects(fmap: folium.Map, assignments: pd.DataFrame, xy: dict, colors: dict, eligibility: Eligibility,
+                  parks_kpi: pd.DataFrame, region: Region) -> None:
     groups = {c: folium.FeatureGroup(name=f"Projects: {esc(c)}", show=True) for c in sorted(colors)}
-    reasons = removed.groupby("project_id")
+    reasons = eligibility.removed.groupby("project_id")
+    eligible = eligibility.pairs.groupby("project_id")
+    context = _ProjectContext(n_parks=len(region.parks), parks=parks_kpi.set_index("park_id"))
     for park_id, placed in assignments.groupby("park_id", sort=True):
         lat, lon = xy[park_id]
         n = len(placed)
@@ -267,17 +298,26 @@ def _add_projects(fmap: folium.Map, assignments: pd.DataFrame, xy: dict, colors:
             radius = 0.012 + 0.004 * (k // 12)
             position = (lat + radius * np.sin(angle), lon + radius * np.cos(angle) / np.cos(np.radians(lat)))
             why_not = reasons.get_group(row.project_id) if row.project_id in reasons.groups else None
+            options = eligible.get_group(row.project_id) if row.project_id in eligible.groups else None
             groups[row.chain].add_child(folium.CircleMarker(
                 position, radius=4 + min(8.0, np.sqrt(row.land_ha)), color="#222222", weight=1,
                 fill=True, fill_color=colors[row.chain], fill_opacity=0.9,
                 tooltip=folium.Tooltip(f"{esc(row.name)} → {esc(row.park_name)}"),
-                popup=folium.Popup(_project_popup(row, why_not), max_width=460),
+                popup=folium.Popup(_project_popup(row, why_not, options, context), max_width=480),
             ))
     for group in groups.values():
         group.add_to(fmap)
 
 
-def _project_popup(row, why_not: pd.DataFrame | None) -> str:
+@dataclass(frozen=True)
+class _ProjectContext:
+    """What every project popup needs besides its own row: the number of parks and the parks' KPIs."""
+
+    n_parks: int
+    parks: pd.DataFrame  # park_table indexed by park_id
+
+
+def _project_popup(row, why_not: pd.DataFrame | None, options: pd.DataFrame | None, ctx: _ProjectContext) -> str:
     rows = [
         ("Project 项目", f"<b>{esc(row.name)}</b> ({esc(row.project_id)})"),
         ("Chain / stage", f"{esc(row.chain)} / {esc(row.stage)}"),
@@ -291,16 +331,46 @@ def _project_popup(row, why_not: pd.DataFrame | None) -> str:
     if getattr(row, "needs_hub", ""):
         rows.append(("Hub 枢纽", f"{esc(row.needs_hub)}: {esc(row.hub_id)}, {row.hub_minutes:.0f} min "
                                   f"(limit {row.max_hub_minutes:g})"))
-    breakdown = [("value", row.value), ("leading chain bonus", row.leading_bonus), ("hub access bonus", row.hub_bonus),
-                 ("belt bonus", row.belt_bonus), ("raster (site) bonus", row.raster_bonus),
-                 ("expert adjustment", row.adjustment), ("pair score", row.score),
-                 ("supplier-link affinity (half of each local link)", row.affinity), ("total", row.total)]
-    score = "".join(f"<tr><td>{esc(k)}</td><td style='text-align:right'>{v:,.1f}</td></tr>" for k, v in breakdown)
-    html = _table(rows) + "<b>Why here? Score breakdown 评分</b><table style='font-size:12px'>" + score + "</table>"
+    n_eligible = 0 if options is None else len(options)
+    rows.append(("Eligible parks 可选园区", f"{n_eligible} of {ctx.n_parks}"))
+    rows.append(("Runner-up 次优", _runner_up(row, options, ctx)))
+    score = "".join(f"<tr><td>{esc(label)}</td><td class='m sm-{key}'></td><td>{getattr(row, key):,.1f}</td></tr>"
+                    for key, label, _ in SCORE_ROWS)
+    html = (_table(rows) + "<b>Why here? Score 评分</b> <span style='color:#555'>(万元-equivalent points per year; "
+            "the plan maximises the sum over projects, less chain-opening costs)</span>"
+            "<table class='sx ss'>" + score + "</table>")
     if why_not is not None and len(why_not):
-        counts = why_not.groupby("rule")["park_id"].nunique().sort_values(ascending=False)
-        html += "<b>Parks ruled out</b><br>" + esc(", ".join(f"{rule}: {n}" for rule, n in counts.items()))
-    return html
+        n_out = why_not["park_id"].nunique()
+        counts = why_not.groupby("rule")["park_id"].nunique().sort_values(ascending=False, kind="stable")
+        html += (f"<b>{n_out} of {ctx.n_parks} parks ruled out</b> (a park may fail several rules, so the counts "
+                 "add up to more): " + esc(", ".join(f"{rule} {n}" for rule, n in counts.items())))
+    return f"<div class='sp'>{html}</div>"
+
+
+def _runner_up(row, options: pd.DataFrame | None, ctx: _ProjectContext) -> str:
+    """The best other eligible park by the project's pair score there, and whether what is left there would take it."""
+    others = None if options is None else options[options["park_id"] != row.park_id]
+    if others is None or not len(others):
+        return "none: no other park is eligible"
+    best = others.sort_values(["score", "park_id"], ascending=[False, True], kind="stable").iloc[0]
+    park = ctx.parks.loc[best["park_id"]]
+    diff = float(best["score"]) - float(row.score)
+    compared = "the same as here" if abs(diff) < 0.05 else f"{abs(diff):,.1f} {'below' if diff < 0 else 'above'} here"
+    text = f"{esc(park['name'])} ({esc(best['park_id'])}): pair score {best['score']:,.1f}, {compared}"
+    short = [f"{label} {_fmt(park[f'{r}_quota'] - park[f'{r}_used'], 1)} left, needs {_fmt(need, 1)}"
+             for r, label, need in (("land", "land (ha)", row.land_ha), ("energy", "energy (tce/yr)", row.energy_tce),
+                                    ("emission", "emission (t/yr)", row.emission_t))
+             if need > park[f"{r}_quota"] - park[f"{r}_used"] + 1e-9]
+    present = row.chain in str(park["chains"]).split(";")
+    if not present and int(park["n_chains"]) >= int(park["max_chains"]):
+        short.append(f"its {int(park['max_chains'])} chains are taken")
+    if short:
+        text += "; no room left there in this plan: " + esc("; ".join(short))
+    else:
+        text += "; the park's quotas and chain limit have room left for it"
+    if diff >= 0.05:
+        text += " (the plan weighs all projects together: links, chain costs and room elsewhere)"
+    return text
 
 
 def _add_hubs(fmap: folium.Map, hubs: gpd.GeoDataFrame) -> None:

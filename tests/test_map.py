@@ -99,3 +99,19 @@ def test_park_popup_says_what_is_left(tiny, tmp_path):
     assert "used 已用 100 of quota 配额 1,000 tce/yr; left 剩余 900 tce/yr" in html
     assert "used 已用 200 of quota 配额 500 t/yr; left 剩余 300 t/yr" in html
     assert "亩 free" not in html  # the whole quota was once labelled as what is free
+
+
+def test_project_popup_counts_eligible_parks_and_names_the_runner_up(tiny, tmp_path):
+    """A fits 2 of 4 parks: P1 leads its chain (score 10 + 0.5 × 10 = 15), P2 does not (10); P3 and P4 are below
+    its minimum tier, and P4 also accepts only food: 2 parks ruled out, by 3 rule failures."""
+    tiny.settings["weights"] = {"output": 1.0, "tax": 0.0, "jobs": 0.0, "leading_chain": 0.5, "hub_access": 0.0,
+                                "belt": 0.0}
+    tiny.park("P1", leading_chains="equipment").park("P2").park("P3", tier="county")
+    tiny.park("P4", tier="county", allowed_chains="food")
+    tiny.project("A", output=10, min_tier="city")
+    html = _map_html(tiny, tmp_path)
+    assert "2 of 4" in html
+    assert "园区P2 (P2): pair score 10.0, 5.0 below here" in html
+    assert "2 of 4 parks ruled out</b> (a park may fail several rules" in html
+    assert "tier 2, chain 1" in html
+    assert "1 × output + 0 × tax + 0 × jobs" in html  # the value's formula, with the scenario's weights
