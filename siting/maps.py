@@ -32,8 +32,15 @@ from .schema import MU_PER_HA
 
 CHAIN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
                 "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
+# hubs are drawn as black squares marked with a character (not coloured circles, which are projects); the
+# colours are for the QGIS styles (siting.styles)
+HUB_GLYPHS = {"airport_cargo": "空", "rail_freight": "铁", "hsr": "高", "inland_port": "港", "highway": "速"}
 HUB_COLORS = {"airport_cargo": "#6a3d9a", "rail_freight": "#b15928", "hsr": "#e31a1c", "inland_port": "#1f78b4",
               "highway": "#33a02c"}
+LAND_USE_RAMP = ("#fef0d9", "#fc8d59", "#b30000")  # 0 %, 50 %, 100 % of free land used (ColorBrewer OrRd)
+PRIORITY_COLOR = "#212121"  # transport priorities: dark dashed lines, unlike any chain colour
+LINK_COLORS = {True: "#2e7d32", False: "#c62828"}  # supplier links within / beyond their time limit
+CORRIDOR_COLOR, CORRIDOR_FILL = "#7b1fa2", "#ce93d8"
 EXCLUSION_COLORS = {"ecological_redline": "#2e7d32", "basic_farmland": "#c0a000", "urban_boundary": "#757575"}
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "`": "&#96;", "$": "&#36;",
              "\\": "&#92;"}
@@ -57,13 +64,15 @@ def chain_colors(chains: list[str]) -> dict[str, str]:
 
 
 def land_use_color(share: float) -> str:
-    """Green (free) → yellow → red (full) by the share of free land used."""
+    """Pale (free) → orange → dark red (full) by the share of free land used.
+
+    No green: the ecological red line is drawn green, and an empty park must not look like an exclusion.
+    """
     share = float(np.clip(share, 0.0, 1.0))
-    if share < 0.5:
-        r, g = int(80 + 2 * share * 175), 180
-    else:
-        r, g = 255, int(180 - (share - 0.5) * 2 * 150)
-    return f"#{r:02x}{g:02x}3c"
+    low, high = (LAND_USE_RAMP[0], LAND_USE_RAMP[1]) if share < 0.5 else (LAND_USE_RAMP[1], LAND_USE_RAMP[2])
+    t = share / 0.5 if share < 0.5 else (share - 0.5) / 0.5
+    rgb = [round(int(low[k:k + 2], 16) * (1 - t) + int(high[k:k + 2], 16) * t) for k in (1, 3, 5)]
+    return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
 def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame, links: pd.DataFrame,
@@ -159,7 +168,10 @@ def _stylesheet(weights: dict) -> str:
     meanings = "".join(f'.sm-{key}::after{{content:"{meaning.format(**{k: float(v) for k, v in weights.items() if isinstance(v, int | float)})}"}}'
                        for key, _, meaning in SCORE_ROWS)
     return ("<style>.sp{font-size:12px}.sx{font-size:12px}.sx th{text-align:left;padding-right:8px}.ss td{padding-right:6px}"
-            ".ss td:last-child{text-align:right}.ss td.m{color:#555}" + meanings + "</style>")
+            ".ss td:last-child{text-align:right}.ss td.m{color:#555}"
+            ".hub{width:16px;height:16px;background:#111;color:#fff;border:1px solid #fff;box-shadow:0 0 0 1px #111;"
+            "border-radius:2px;font:bold 11px/16px sans-serif;text-align:center}"
+            ".hl{display:inline-block;width:13px;height:13px;font-size:9px;line-height:13px;margin-right:5px}" + meanings + "</style>")
 
 
 def _fmt(value: float, digits: int = 0) -> str:
@@ -217,9 +229,9 @@ def _add_corridors(fmap: folium.Map, region: Region) -> None:
             label = f"<b>{esc(row.name)}</b><br>{esc(getattr(row, 'name_en', ''))}<br>chains: {esc(';'.join(row.chains))}" \
                     f"<br>buffer {row.buffer_km:g} km"
             folium.GeoJson(_geojson(buffer), style_function=lambda _f: {
-                "color": "#7b1fa2", "weight": 0, "fillColor": "#ce93d8", "fillOpacity": 0.12}).add_to(group)
+                "color": CORRIDOR_COLOR, "weight": 0, "fillColor": CORRIDOR_FILL, "fillOpacity": 0.12}).add_to(group)
             parts = row.geometry.geoms if row.geometry.geom_type == "MultiLineString" else [row.geometry]
-            folium.PolyLine([[(y, x) for x, y in part.coords] for part in parts], color="#7b1fa2", weight=4,
+            folium.PolyLine([[(y, x) for x, y in part.coords] for part in parts], color=CORRIDOR_COLOR, weight=4,
                             opacity=0.8, tooltip=folium.Tooltip(label)).add_to(group)
     group.add_to(fmap)
 
@@ -265,7 +277,7 @@ def _add_links(fmap: folium.Map, links: pd.DataFrame, xy: dict) -> None:
                   & (links["supplier_park"] != links["customer_park"])]
     top = max(float(drawn["value"].max()), 1.0) if len(drawn) else 1.0
     for row in drawn.itertuples(index=False):
-        color = "#2e7d32" if row.local else "#c62828"
+        color = LINK_COLORS[bool(row.local)]
         tip = (f"{esc(row.supplier_id)} → {esc(row.customer_id)}: {row.value:,.0f} 万元/yr, "
                f"{row.minutes:.0f} min (limit {row.max_minutes:g})")
         folium.PolyLine([xy[row.supplier_park], xy[row.customer_park]], color=color,
@@ -279,8 +291,8 @@ def _add_priorities(fmap: folium.Map, priorities: pd.DataFrame, xy: dict) -> Non
     for row in priorities.itertuples(index=False):
         tip = (f"{esc(row.park_a)} ↔ {esc(row.park_b)}: {row.links} links, {row.value:,.0f} 万元/yr, "
                f"{row.value_not_local:,.0f} beyond their time limits; {row.minutes:.0f} min")
-        folium.PolyLine([xy[row.park_a], xy[row.park_b]], color="#ff6f00", weight=2 + 6 * row.value_not_local / top,
-                        opacity=0.85, dash_array="8 6", tooltip=folium.Tooltip(tip)).add_to(group)
+        folium.PolyLine([xy[row.park_a], xy[row.park_b]], color=PRIORITY_COLOR,
+                        weight=2 + 6 * row.value_not_local / top, opacity=0.8, dash_array="8 6", tooltip=folium.Tooltip(tip)).add_to(group)
     group.add_to(fmap)
 
 
@@ -376,12 +388,16 @@ def _runner_up(row, options: pd.DataFrame | None, ctx: _ProjectContext) -> str:
 def _add_hubs(fmap: folium.Map, hubs: gpd.GeoDataFrame) -> None:
     group = folium.FeatureGroup(name="Hubs 交通枢纽", show=True)
     for row in hubs.itertuples(index=False):
-        folium.CircleMarker(
-            (row.geometry.y, row.geometry.x), radius=7, color="#000000", weight=2, fill=True,
-            fill_color=HUB_COLORS.get(row.kind, "#000000"), fill_opacity=1.0,
+        folium.Marker(
+            (row.geometry.y, row.geometry.x),
+            icon=folium.DivIcon(html=_hub_icon(row.kind), icon_size=(18, 18), icon_anchor=(9, 9), class_name="sh"),
             tooltip=folium.Tooltip(f"{esc(row.name)} ({esc(row.kind)})"),
         ).add_to(group)
     group.add_to(fmap)
+
+
+def _hub_icon(kind: str, css: str = "hub") -> str:
+    return f"<div class='{css}'>{esc(HUB_GLYPHS.get(kind, '?'))}</div>"
 
 
 def _title_html(title: str, facts: list[str]) -> str:
@@ -393,11 +409,30 @@ def _legend_html(colors: dict[str, str], region: Region) -> str:
     def swatch(color: str, label: str, shape: str = "border-radius:50%") -> str:
         return (f"<div><span style='display:inline-block;width:11px;height:11px;{shape};background:{color};"
                 f"border:1px solid #222;margin-right:5px'></span>{esc(label)}</div>")
+
+    def line(color: str, label: str, style: str = "solid", width: int = 3, band: str = "") -> str:
+        back = f"background:{band};padding:3px 0;" if band else ""
+        return (f"<div><span style='display:inline-block;width:24px;vertical-align:middle;margin-right:5px;{back}'>"
+                f"<span style='display:block;border-top:{width}px {style} {color}'></span></span>{esc(label)}</div>")
+
     names = region.chains
-    parts = ["<b>Chains 产业链</b>"] + [swatch(c, f"{k} {names.get(k, '')}") for k, c in colors.items()]
-    parts += ["<b>Hubs 枢纽</b>"] + [swatch(c, k) for k, c in HUB_COLORS.items()]
-    parts += ["<b>Parks: land used</b>"] + [swatch(land_use_color(s), f"{s:.0%}", "") for s in (0.0, 0.5, 1.0)]
-    parts += ["<b>Exclusions</b>"] + [swatch(c, k, "") for k, c in EXCLUSION_COLORS.items()]
+    parts = ["<b>Projects by chain 产业链</b> (circles)"]
+    parts += [swatch(c, f"{k} {names.get(k, '')}") for k, c in colors.items()]
+    parts += ["<b>Hubs 枢纽</b> (black squares)"]
+    parts += [f"<div>{_hub_icon(k, 'hub hl')}{esc(k)}</div>" for k in HUB_GLYPHS]
+    parts += ["<b>Parks 园区: share of free land used</b>",
+              "<div>" + "".join(f"<span style='display:inline-block;width:30px;height:11px;background:"
+                                f"{land_use_color(s)};border:1px solid #222;margin-right:2px' title='{s:.0%}'></span>"
+                                for s in (0.0, 0.25, 0.5, 0.75, 1.0)) + "</div>",
+              "<div style='width:170px;display:flex;justify-content:space-between'><span>0 %</span><span>50 %</span>"
+              "<span>100 %</span></div>"]
+    parts += ["<b>Exclusions 三条控制线</b> (dashed outline)"] + [swatch(c, k, "") for k, c in EXCLUSION_COLORS.items()]
+    parts += ["<b>Lines</b>", line(CORRIDOR_COLOR, "belt 产业带 (corridor, with its buffer)", band=CORRIDOR_FILL)]
+    if region.scenario.settings["layers"].get("roads"):
+        parts.append(line(ROAD_STYLES["motorway"][0], "road 路网 (thicker: motorway, trunk)"))
+    parts += [line(PRIORITY_COLOR, "transport priority 交通补短板 (supply beyond time limits)", "dashed"),
+              line(LINK_COLORS[True], "supplier link 配套, within its time limit (layer off at start)"),
+              line(LINK_COLORS[False], "supplier link 配套, beyond its time limit (layer off at start)")]
     return "".join(parts)
 
 
