@@ -96,7 +96,7 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     _add_roads(fmap, region)
     _add_exclusions(fmap, region.exclusions)
     _add_corridors(fmap, region)
-    _add_parks(fmap, parks, parks_kpi, assignments)
+    _add_parks(fmap, parks, parks_kpi, assignments, xy)
     _add_links(fmap, links, xy)
     _add_priorities(fmap, priorities, xy)
     colors = chain_colors(sorted(set(region.projects["chain"])))
@@ -167,7 +167,7 @@ def _stylesheet(weights: dict) -> str:
     """Popup table styles, and the score terms' meanings as CSS generated content (numbers and fixed text only)."""
     meanings = "".join(f'.sm-{key}::after{{content:"{meaning.format(**{k: float(v) for k, v in weights.items() if isinstance(v, int | float)})}"}}'
                        for key, _, meaning in SCORE_ROWS)
-    return ("<style>.sp{font-size:12px}.sx{font-size:12px}.sx th{text-align:left;padding-right:8px}.ss td{padding-right:6px}"
+    return ("<style>.sp{font-size:12px}.sx{font-size:12px}.sx th{text-align:left;padding-right:8px;vertical-align:top;white-space:nowrap}.ss td{padding-right:6px}"
             ".ss td:last-child{text-align:right}.ss td.m{color:#555}"
             ".hub{width:16px;height:16px;background:#111;color:#fff;border:1px solid #fff;box-shadow:0 0 0 1px #111;"
             "border-radius:2px;font:bold 11px/16px sans-serif;text-align:center}"
@@ -236,7 +236,17 @@ def _add_corridors(fmap: folium.Map, region: Region) -> None:
     group.add_to(fmap)
 
 
-def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, assignments: pd.DataFrame) -> None:
+PARK_RING_RADIUS = 17  # px: a ring around the park's cluster of project markers, seen at any zoom
+
+
+def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, assignments: pd.DataFrame,
+               xy: dict) -> None:
+    """Each park as its polygon and as a ring at its point, both coloured by the share of free land used.
+
+    Parks are a few km across: at the opening zoom their polygons are a few pixels under the project markers,
+    so the ring (a fixed size on screen, drawn under the projects) shows the land use in the first view. It
+    opens the polygon's popup (bound once, not written twice into the page).
+    """
     group = folium.FeatureGroup(name="Parks 园区 (colour: share of free land used)", show=True)
     kpi = kpi.set_index("park_id")
     placed = assignments.groupby("park_id")
@@ -261,13 +271,20 @@ def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, ass
             ("Projects", f"{len(names)}: " + esc("、".join(names[:12])) + (" …" if len(names) > 12 else "")),
         ]
         color = land_use_color(k["land_use_share"])
+        tip = f"{esc(row.name)} · land {k['land_use_share']:.0%} used"
+        popup = folium.Popup(_table(rows), max_width=460)
         folium.GeoJson(
             _geojson(row.geometry),
-            style_function=lambda _f, color=color: {"color": "#333333", "weight": 1.5, "fillColor": color,
-                                                     "fillOpacity": 0.55},
-            tooltip=folium.Tooltip(f"{esc(row.name)} · land {k['land_use_share']:.0%} used"),
-            popup=folium.Popup(_table(rows), max_width=420),
+            style_function=lambda _f, color=color: {"color": "#222222", "weight": 2, "fillColor": color,
+                                                     "fillOpacity": 0.7},
+            tooltip=folium.Tooltip(tip), popup=popup,
         ).add_to(group)
+        folium.CircleMarker(xy[row.park_id], radius=PARK_RING_RADIUS, color="#222222", weight=7, fill=False,
+                            opacity=0.9).add_to(group)
+        ring = folium.CircleMarker(xy[row.park_id], radius=PARK_RING_RADIUS, color=color, weight=4.5, fill=True,
+                                   fill_color=color, fill_opacity=0.25, tooltip=folium.Tooltip(tip))
+        ring.add_to(group)
+        group.add_child(_SharedPopup(ring, popup))
     group.add_to(fmap)
 
 
@@ -450,6 +467,21 @@ class _Box(MacroElement):
     def __init__(self, kind: str, content: str, css: str):
         super().__init__()
         self.kind, self.content, self.css = kind, content, css
+
+
+class _SharedPopup(MacroElement):
+    """Bind a popup's content, already in the page, to a second layer."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.layer.get_name() }}.bindPopup({{ this.popup.get_name() }}.getContent(),
+                                             {{ this.popup.get_name() }}.options);
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: MacroElement, popup: folium.Popup):
+        super().__init__()
+        self.layer, self.popup = layer, popup
 
 
 def _add_box(fmap: folium.Map, kind: str, content: str, css: str) -> None:

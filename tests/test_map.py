@@ -99,6 +99,7 @@ def test_park_popup_says_what_is_left(tiny, tmp_path):
     assert "used 已用 100 of quota 配额 1,000 tce/yr; left 剩余 900 tce/yr" in html
     assert "used 已用 200 of quota 配额 500 t/yr; left 剩余 300 t/yr" in html
     assert "亩 free" not in html  # the whole quota was once labelled as what is free
+    assert html.count(".getContent(),") == 1  # the park's ring (seen at low zoom) opens the same popup
 
 
 def test_project_popup_counts_eligible_parks_and_names_the_runner_up(tiny, tmp_path):
