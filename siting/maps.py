@@ -87,7 +87,7 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     xy = {pid: (pt.y, pt.x) for pid, pt in zip(parks["park_id"], points)}
     bounds = parks.total_bounds
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7,
-                      tiles=None, control_scale=True, zoom_snap=0.25)
+                      tiles=None, control_scale=False, zoom_snap=0.25)
     fmap.default_js = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_JS.items()]
     fmap.default_css = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_CSS.items()]
     fmap.get_root().header.add_child(Element(_stylesheet(region.scenario.settings["weights"])))
@@ -103,6 +103,7 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     _add_projects(fmap, assignments, xy, colors, eligibility, parks_kpi, region)
     _add_hubs(fmap, region.hubs.to_crs(CGCS2000))
     folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap.add_child(_MetricScale())  # bottom right: the legend sits bottom left
     _add_box(fmap, "title", _title_html(title, facts), "top: 10px; left: 50px; max-width: 460px;")
     _add_box(fmap, "legend", _legend_html(colors, region), "bottom: 20px; left: 10px; max-height: 60%; overflow-y: auto;")
     return fmap
@@ -467,6 +468,17 @@ class _Box(MacroElement):
     def __init__(self, kind: str, content: str, css: str):
         super().__init__()
         self.kind, self.content, self.css = kind, content, css
+
+
+class _MetricScale(MacroElement):
+    """A metric scale bar (Leaflet's default adds miles) at the bottom right, clear of the legend."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false, position: "bottomright", maxWidth: 160})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
 
 
 class _SharedPopup(MacroElement):
