@@ -26,9 +26,9 @@ from shapely.geometry import mapping
 from layers import CGCS2000, park_points
 from layers.roads import road_lines
 
-from .eligibility import Eligibility
+from .eligibility import RULE_NAMES, Eligibility
 from .region import Region
-from .schema import MU_PER_HA
+from .schema import EXCLUSION_KIND_NAMES, HUB_KIND_NAMES, MU_PER_HA, STAGE_NAMES, STATUS_NAMES, TIER_NAMES
 
 CHAIN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
                 "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
@@ -57,6 +57,19 @@ def esc(value: object) -> str:
     """Escape a value for HTML *and* for a JavaScript template literal (folium's popups and tooltips)."""
     text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
     return "".join(_ENTITIES.get(ch, ch) for ch in text)
+
+
+def bilingual(code: object, names: dict[str, str]) -> str:
+    """``国家级 national``: the Chinese name before the code, where one is known; escaped."""
+    code = "" if code is None or (isinstance(code, float) and np.isnan(code)) else str(code)
+    return esc(f"{names[code]} {code}" if code in names else code)
+
+
+def chain_label(code: str, names: dict[str, str]) -> str:
+    """``电子信息 electronics``: the Chinese part of the chain's name (``电子信息 Electronics & information``)."""
+    name = names.get(code, "")
+    short = re.match(r"[\u3400-\u9fff][^\s]*", name)
+    return bilingual(code, {code: short.group(0) if short else name} if name else {})
 
 
 def chain_colors(chains: list[str]) -> dict[str, str]:
@@ -96,7 +109,7 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     _add_roads(fmap, region)
     _add_exclusions(fmap, region.exclusions)
     _add_corridors(fmap, region)
-    _add_parks(fmap, parks, parks_kpi, assignments, xy)
+    _add_parks(fmap, parks, parks_kpi, assignments, xy, region.chains)
     _add_links(fmap, links, xy)
     _add_priorities(fmap, priorities, xy)
     colors = chain_colors(sorted(set(region.projects["chain"])))
@@ -189,6 +202,7 @@ def _use(used: float, quota: float, unit: str, digits: int = 0, *, mu: bool = Fa
 
 
 ROAD_STYLES = {"motorway": ("#9e9e9e", 3.0), "trunk": ("#b0b0b0", 2.2), "primary": ("#c4c4c4", 1.6)}
+ROAD_NAMES = {"motorway": "高速公路", "trunk": "干线公路", "primary": "主干路", "secondary": "次干路", "tertiary": "支路"}
 
 
 def _add_roads(fmap: folium.Map, region: Region) -> None:
@@ -200,7 +214,8 @@ def _add_roads(fmap: folium.Map, region: Region) -> None:
     for row in road_lines(Path(roads)).itertuples(index=False):
         color, weight = ROAD_STYLES.get(row.highway, ("#d6d6d6", 1.0))
         folium.GeoJson(_geojson(row.geometry), style_function=lambda _f, c=color, w=weight: {
-            "color": c, "weight": w, "opacity": 0.9}, tooltip=folium.Tooltip(esc(row.highway))).add_to(group)
+            "color": c, "weight": w, "opacity": 0.9},
+            tooltip=folium.Tooltip(bilingual(row.highway, ROAD_NAMES))).add_to(group)
     group.add_to(fmap)
 
 
@@ -214,7 +229,7 @@ def _add_exclusions(fmap: folium.Map, exclusions: gpd.GeoDataFrame) -> None:
                 _geojson(row.geometry),
                 style_function=lambda _f, color=color: {"color": color, "weight": 1, "fillColor": color,
                                                          "fillOpacity": 0.25, "dashArray": "4 3"},
-                tooltip=folium.Tooltip(f"{esc(row.kind)} {esc(name)}"),
+                tooltip=folium.Tooltip(f"{bilingual(row.kind, EXCLUSION_KIND_NAMES)} {esc(name)}"),
             ).add_to(group)
     group.add_to(fmap)
 
@@ -241,7 +256,7 @@ PARK_RING_RADIUS = 17  # px: a ring around the park's cluster of project markers
 
 
 def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, assignments: pd.DataFrame,
-               xy: dict) -> None:
+               xy: dict, chain_names: dict[str, str]) -> None:
     """Each park as its polygon and as a ring at its point, both coloured by the share of free land used.
 
     Parks are a few km across: at the opening zoom their polygons are a few pixels under the project markers,
@@ -258,9 +273,10 @@ def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, ass
             ("Park 园区", f"<b>{esc(row.name)}</b> ({esc(row.park_id)})"),
             ("English", esc(getattr(row, "name_en", ""))),
             ("County 县区", esc(row.county)),
-            ("Tier 级别", esc(row.tier)),
-            ("Leading chains 主导产业", esc(";".join(row.leading_chains))),
-            ("Chains sited", esc(k["chains"]) + f" ({int(k['n_chains'])} of max {int(row.max_chains)})"),
+            ("Tier 级别", bilingual(row.tier, TIER_NAMES)),
+            ("Leading chains 主导产业", "; ".join(chain_label(c, chain_names) for c in row.leading_chains)),
+            ("Chains sited 已入驻产业链", "; ".join(chain_label(c, chain_names) for c in k["chains"].split(";") if c)
+             + f" ({int(k['n_chains'])} of max {int(row.max_chains)})"),
             ("Free land 可用地", _use(k["land_used"], k["land_quota"], "ha", 1, mu=True)),
             ("Energy 能耗", _use(k["energy_used"], k["energy_quota"], "tce/yr")),
             ("Emission 排放", _use(k["emission_used"], k["emission_quota"], "t/yr")),
@@ -316,10 +332,12 @@ def _add_priorities(fmap: folium.Map, priorities: pd.DataFrame, xy: dict) -> Non
 
 def _add_projects(fmap: folium.Map, assignments: pd.DataFrame, xy: dict, colors: dict, eligibility: Eligibility,
                   parks_kpi: pd.DataFrame, region: Region) -> None:
-    groups = {c: folium.FeatureGroup(name=f"Projects: {esc(c)}", show=True) for c in sorted(colors)}
+    groups = {c: folium.FeatureGroup(name=f"Projects 项目: {chain_label(c, region.chains)}", show=True)
+              for c in sorted(colors)}
     reasons = eligibility.removed.groupby("project_id")
     eligible = eligibility.pairs.groupby("project_id")
-    context = _ProjectContext(n_parks=len(region.parks), parks=parks_kpi.set_index("park_id"))
+    context = _ProjectContext(n_parks=len(region.parks), parks=parks_kpi.set_index("park_id"),
+                              chain_names=region.chains)
     for park_id, placed in assignments.groupby("park_id", sort=True):
         lat, lon = xy[park_id]
         n = len(placed)
@@ -345,13 +363,15 @@ class _ProjectContext:
 
     n_parks: int
     parks: pd.DataFrame  # park_table indexed by park_id
+    chain_names: dict[str, str]
 
 
 def _project_popup(row, why_not: pd.DataFrame | None, options: pd.DataFrame | None, ctx: _ProjectContext) -> str:
     rows = [
         ("Project 项目", f"<b>{esc(row.name)}</b> ({esc(row.project_id)})"),
-        ("Chain / stage", f"{esc(row.chain)} / {esc(row.stage)}"),
-        ("Status", esc(row.status)),
+        ("Chain / stage 产业链 / 环节",
+         f"{chain_label(row.chain, ctx.chain_names)} / {bilingual(row.stage, STAGE_NAMES)}"),
+        ("Status 状态", bilingual(row.status, STATUS_NAMES)),
         ("Sited in 选址", f"{esc(row.park_name)} ({esc(row.park_id)}), {esc(row.host_county)}"),
         ("Sourced by", esc(row.source_county)),
         ("Land / energy / emission", f"{row.land_ha:,.1f} ha ({row.land_ha * MU_PER_HA:,.0f} 亩) / "
@@ -359,7 +379,8 @@ def _project_popup(row, why_not: pd.DataFrame | None, options: pd.DataFrame | No
         ("Investment / output / tax (万元)", f"{row.investment:,.0f} / {row.output:,.0f} / {row.tax:,.0f}"),
     ]
     if getattr(row, "needs_hub", ""):
-        rows.append(("Hub 枢纽", f"{esc(row.needs_hub)}: {esc(row.hub_id)}, {row.hub_minutes:.0f} min "
+        rows.append(("Hub 枢纽", f"{bilingual(row.needs_hub, HUB_KIND_NAMES)}: {esc(row.hub_id)}, "
+                                  f"{row.hub_minutes:.0f} min "
                                   f"(limit {row.max_hub_minutes:g})"))
     n_eligible = 0 if options is None else len(options)
     rows.append(("Eligible parks 可选园区", f"{n_eligible} of {ctx.n_parks}"))
@@ -373,7 +394,7 @@ def _project_popup(row, why_not: pd.DataFrame | None, options: pd.DataFrame | No
         n_out = why_not["park_id"].nunique()
         counts = why_not.groupby("rule")["park_id"].nunique().sort_values(ascending=False, kind="stable")
         html += (f"<b>{n_out} of {ctx.n_parks} parks ruled out</b> (a park may fail several rules, so the counts "
-                 "add up to more): " + esc(", ".join(f"{rule} {n}" for rule, n in counts.items())))
+                 "add up to more): " + ", ".join(f"{bilingual(rule, RULE_NAMES)} {n}" for rule, n in counts.items()))
     return f"<div class='sp'>{html}</div>"
 
 
@@ -409,7 +430,7 @@ def _add_hubs(fmap: folium.Map, hubs: gpd.GeoDataFrame) -> None:
         folium.Marker(
             (row.geometry.y, row.geometry.x),
             icon=folium.DivIcon(html=_hub_icon(row.kind), icon_size=(18, 18), icon_anchor=(9, 9), class_name="sh"),
-            tooltip=folium.Tooltip(f"{esc(row.name)} ({esc(row.kind)})"),
+            tooltip=folium.Tooltip(f"{esc(row.name)} ({bilingual(row.kind, HUB_KIND_NAMES)})"),
         ).add_to(group)
     group.add_to(fmap)
 
@@ -437,14 +458,15 @@ def _legend_html(colors: dict[str, str], region: Region) -> str:
     parts = ["<b>Projects by chain 产业链</b> (circles)"]
     parts += [swatch(c, f"{k} {names.get(k, '')}") for k, c in colors.items()]
     parts += ["<b>Hubs 枢纽</b> (black squares)"]
-    parts += [f"<div>{_hub_icon(k, 'hub hl')}{esc(k)}</div>" for k in HUB_GLYPHS]
+    parts += [f"<div>{_hub_icon(k, 'hub hl')}{bilingual(k, HUB_KIND_NAMES)}</div>" for k in HUB_GLYPHS]
     parts += ["<b>Parks 园区: share of free land used</b>",
               "<div>" + "".join(f"<span style='display:inline-block;width:30px;height:11px;background:"
                                 f"{land_use_color(s)};border:1px solid #222;margin-right:2px' title='{s:.0%}'></span>"
                                 for s in (0.0, 0.25, 0.5, 0.75, 1.0)) + "</div>",
               "<div style='width:170px;display:flex;justify-content:space-between'><span>0 %</span><span>50 %</span>"
               "<span>100 %</span></div>"]
-    parts += ["<b>Exclusions 三条控制线</b> (dashed outline)"] + [swatch(c, k, "") for k, c in EXCLUSION_COLORS.items()]
+    parts += ["<b>Exclusions 三条控制线</b> (dashed outline)"] + [swatch(c, f"{EXCLUSION_KIND_NAMES.get(k, '')} {k}".strip(), "")
+                                                                 for k, c in EXCLUSION_COLORS.items()]
     parts += ["<b>Lines</b>", line(CORRIDOR_COLOR, "belt 产业带 (corridor, with its buffer)", band=CORRIDOR_FILL)]
     if region.scenario.settings["layers"].get("roads"):
         parts.append(line(ROAD_STYLES["motorway"][0], "road 路网 (thicker: motorway, trunk)"))

@@ -34,6 +34,7 @@ def hostile_run(tmp_path, tiny):
     tiny.link("A", "B", 100, 0)
     tiny.corridors = [{"corridor_id": IMG, "name": SCRIPT, "name_en": TEMPLATE, "chains": "equipment",
                        "buffer_km": 5, "coords": [(-5, 1), (50, 1)]}]
+    tiny.exclusions = [{"kind": SCRIPT, "box": (30, 30, 31, 31)}]
     tiny.settings["title"] = TEMPLATE + IMG
     return siting.execute(tiny.write(), out=tmp_path / "run")
 
@@ -43,6 +44,9 @@ def test_user_strings_are_escaped_in_the_map(hostile_run):
     for raw in (IMG, SCRIPT, "${(document.title", "PWNED-SCRIPT'</script>"):
         assert raw not in html
     assert esc(IMG) in html and esc(SCRIPT) in html and esc(TEMPLATE) in html
+    # the fields added for "why here?": the runner-up park's name, the chain's name beside its code
+    assert f"{esc(TEMPLATE)} (P2): pair score" in html or f"{esc(IMG)} (P1): pair score" in html
+    assert f"{esc(IMG)} equipment" in html  # a chain name with no Chinese part is shown whole, escaped
 
 
 def test_report_is_escaped_and_static(hostile_run):
@@ -114,7 +118,7 @@ def test_project_popup_counts_eligible_parks_and_names_the_runner_up(tiny, tmp_p
     assert "2 of 4" in html
     assert "园区P2 (P2): pair score 10.0, 5.0 below here" in html
     assert "2 of 4 parks ruled out</b> (a park may fail several rules" in html
-    assert "tier 2, chain 1" in html
+    assert "园区级别 tier 2, 产业不符 chain 1" in html
     assert "1 × output + 0 × tax + 0 × jobs" in html  # the value's formula, with the scenario's weights
 
 
