@@ -252,6 +252,7 @@ def _add_corridors(fmap: folium.Map, region: Region) -> None:
     group.add_to(fmap)
 
 
+POPUP_PAN_PADDING = (360, 160)  # px: an opening popup pans clear of the title box (top left) and the legend
 PARK_RING_RADIUS = 17  # px: a ring around the park's cluster of project markers, seen at any zoom
 
 
@@ -289,7 +290,7 @@ def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, ass
         ]
         color = land_use_color(k["land_use_share"])
         tip = f"{esc(row.name)} · land {k['land_use_share']:.0%} used"
-        popup = folium.Popup(_table(rows), max_width=460)
+        popup = folium.Popup(_table(rows), max_width=460, auto_pan_padding_top_left=POPUP_PAN_PADDING)
         folium.GeoJson(
             _geojson(row.geometry),
             style_function=lambda _f, color=color: {"color": "#222222", "weight": 2, "fillColor": color,
@@ -351,7 +352,8 @@ def _add_projects(fmap: folium.Map, assignments: pd.DataFrame, xy: dict, colors:
                 position, radius=4 + min(8.0, np.sqrt(row.land_ha)), color="#222222", weight=1,
                 fill=True, fill_color=colors[row.chain], fill_opacity=0.9,
                 tooltip=folium.Tooltip(f"{esc(row.name)} → {esc(row.park_name)}"),
-                popup=folium.Popup(_project_popup(row, why_not, options, context), max_width=480),
+                popup=folium.Popup(_project_popup(row, why_not, options, context), max_width=480,
+                                   auto_pan_padding_top_left=POPUP_PAN_PADDING),
             ))
     for group in groups.values():
         group.add_to(fmap)
@@ -455,7 +457,8 @@ def _legend_html(colors: dict[str, str], region: Region) -> str:
                 f"<span style='display:block;border-top:{width}px {style} {color}'></span></span>{esc(label)}</div>")
 
     names = region.chains
-    parts = ["<b>Projects by chain 产业链</b> (circles)"]
+    parts = ["<details open><summary style='cursor:pointer'><b>Legend 图例</b></summary>",
+             "<b>Projects by chain 产业链</b> (circles)"]
     parts += [swatch(c, f"{k} {names.get(k, '')}") for k, c in colors.items()]
     parts += ["<b>Hubs 枢纽</b> (black squares)"]
     parts += [f"<div>{_hub_icon(k, 'hub hl')}{bilingual(k, HUB_KIND_NAMES)}</div>" for k in HUB_GLYPHS]
@@ -472,7 +475,8 @@ def _legend_html(colors: dict[str, str], region: Region) -> str:
         parts.append(line(ROAD_STYLES["motorway"][0], "road 路网 (thicker: motorway, trunk)"))
     parts += [line(PRIORITY_COLOR, "transport priority 交通补短板 (supply beyond time limits)", "dashed"),
               line(LINK_COLORS[True], "supplier link 配套, within its time limit (layer off at start)"),
-              line(LINK_COLORS[False], "supplier link 配套, beyond its time limit (layer off at start)")]
+              line(LINK_COLORS[False], "supplier link 配套, beyond its time limit (layer off at start)"),
+              "</details>"]
     return "".join(parts)
 
 

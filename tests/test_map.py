@@ -122,7 +122,9 @@ def test_project_popup_counts_eligible_parks_and_names_the_runner_up(tiny, tmp_p
     assert "1 × output + 0 × tax + 0 × jobs" in html  # the value's formula, with the scenario's weights
 
 
-def test_scale_bar_is_metric_and_clear_of_the_legend(hostile_run):
+def test_scale_bar_and_popups_stay_clear_of_the_title_and_legend(hostile_run):
     html = (hostile_run.folder / "map.html").read_text(encoding="utf-8")
     assert html.count("L.control.scale(") == 1 and "imperial: false" in html and '"bottomright"' in html
-    assert "bottom: 20px; left: 10px" in html  # the legend: bottom left
+    assert "bottom: 20px; left: 10px" in html  # the legend: bottom left, foldable
+    assert "<details open><summary" in html
+    assert html.count('"autoPanPaddingTopLeft": [360, 160]') == html.count("L.popup(")  # pan clear of the title box
