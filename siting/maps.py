@@ -42,6 +42,7 @@ PRIORITY_COLOR = "#212121"  # transport priorities: dark dashed lines, unlike an
 LINK_COLORS = {True: "#2e7d32", False: "#c62828"}  # supplier links within / beyond their time limit
 CORRIDOR_COLOR, CORRIDOR_FILL = "#7b1fa2", "#ce93d8"
 EXCLUSION_COLORS = {"ecological_redline": "#2e7d32", "basic_farmland": "#c0a000", "urban_boundary": "#757575"}
+EXCLUSION_OTHER = "#555555"  # any other kind of exclusion zone
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "`": "&#96;", "$": "&#36;",
              "\\": "&#92;"}
 _VENDOR_JS = {"leaflet": "leaflet.js", "jquery": "jquery.min.js"}
@@ -223,7 +224,7 @@ def _add_exclusions(fmap: folium.Map, exclusions: gpd.GeoDataFrame) -> None:
     group = folium.FeatureGroup(name="Exclusion zones 三条控制线", show=True)
     if len(exclusions):
         for row in exclusions.to_crs(CGCS2000).itertuples(index=False):
-            color = EXCLUSION_COLORS.get(row.kind, "#555555")
+            color = EXCLUSION_COLORS.get(row.kind, EXCLUSION_OTHER)
             name = getattr(row, "name", "")
             folium.GeoJson(
                 _geojson(row.geometry),
@@ -462,14 +463,16 @@ def _legend_html(colors: dict[str, str], region: Region) -> str:
     parts += [swatch(c, f"{k} {names.get(k, '')}") for k, c in colors.items()]
     parts += ["<b>Hubs 枢纽</b> (black squares)"]
     parts += [f"<div>{_hub_icon(k, 'hub hl')}{bilingual(k, HUB_KIND_NAMES)}</div>" for k in HUB_GLYPHS]
-    parts += ["<b>Parks 园区: share of free land used</b>",
+    parts += ["<b>Parks 园区: share of free land used</b><br>(polygon, and a ring seen at any zoom)",
               "<div>" + "".join(f"<span style='display:inline-block;width:30px;height:11px;background:"
                                 f"{land_use_color(s)};border:1px solid #222;margin-right:2px' title='{s:.0%}'></span>"
                                 for s in (0.0, 0.25, 0.5, 0.75, 1.0)) + "</div>",
               "<div style='width:170px;display:flex;justify-content:space-between'><span>0 %</span><span>50 %</span>"
               "<span>100 %</span></div>"]
-    parts += ["<b>Exclusions 三条控制线</b> (dashed outline)"] + [swatch(c, f"{EXCLUSION_KIND_NAMES.get(k, '')} {k}".strip(), "")
-                                                                 for k, c in EXCLUSION_COLORS.items()]
+    drawn = sorted(set(region.exclusions["kind"].astype(str)) - set(EXCLUSION_COLORS)) if len(region.exclusions) else []
+    parts += ["<b>Exclusions 三条控制线</b> (dashed outline)"]
+    parts += [swatch(EXCLUSION_COLORS.get(k, EXCLUSION_OTHER), f"{EXCLUSION_KIND_NAMES.get(k, '')} {k}".strip(), "")
+              for k in [*EXCLUSION_COLORS, *drawn]]
     parts += ["<b>Lines</b>", line(CORRIDOR_COLOR, "belt 产业带 (corridor, with its buffer)", band=CORRIDOR_FILL)]
     if region.scenario.settings["layers"].get("roads"):
         parts.append(line(ROAD_STYLES["motorway"][0], "road 路网 (thicker: motorway, trunk)"))

@@ -47,6 +47,7 @@ def test_user_strings_are_escaped_in_the_map(hostile_run):
     # the fields added for "why here?": the runner-up park's name, the chain's name beside its code
     assert f"{esc(TEMPLATE)} (P2): pair score" in html or f"{esc(IMG)} (P1): pair score" in html
     assert f"{esc(IMG)} equipment" in html  # a chain name with no Chinese part is shown whole, escaped
+    assert f"</span>{esc(SCRIPT)}</div>" in html  # an exclusion kind of the data, in the legend
 
 
 def test_report_is_escaped_and_static(hostile_run):
