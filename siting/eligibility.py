@@ -35,6 +35,9 @@ from .schema import MU_PER_HA, TIER_NAMES, TIERS
 RESOURCES = {"land": ("land_ha", "land_available_ha", "ha"),
              "energy": ("energy_tce", "energy_quota_tce", "tce/yr"),
              "emission": ("emission_t", "emission_quota_t", "t/yr")}
+RULE_NAMES = {"chain": "产业不符", "tier": "园区级别", "hazardous": "非化工园区", "hub": "枢纽过远",
+              "intensity": "投资强度", "tax_per_mu": "亩均税收", "land": "用地", "energy": "能耗", "emission": "排放",
+              "fixed": "已定园区", "forbidden": "禁止"}
 SCORE_TERMS = ("value", "leading_bonus", "hub_bonus", "belt_bonus", "raster_bonus", "adjustment")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -18,21 +19,30 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 from shapely.geometry import mapping
 
 from layers import CGCS2000, park_points
 from layers.roads import road_lines
 
+from .eligibility import RULE_NAMES, Eligibility
 from .region import Region
-from .schema import MU_PER_HA
+from .schema import EXCLUSION_KIND_NAMES, HUB_KIND_NAMES, MU_PER_HA, STAGE_NAMES, STATUS_NAMES, TIER_NAMES
 
 CHAIN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
                 "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
+# hubs are drawn as black squares marked with a character (not coloured circles, which are projects); the
+# colours are for the QGIS styles (siting.styles)
+HUB_GLYPHS = {"airport_cargo": "空", "rail_freight": "铁", "hsr": "高", "inland_port": "港", "highway": "速"}
 HUB_COLORS = {"airport_cargo": "#6a3d9a", "rail_freight": "#b15928", "hsr": "#e31a1c", "inland_port": "#1f78b4",
               "highway": "#33a02c"}
+LAND_USE_RAMP = ("#fef0d9", "#fc8d59", "#b30000")  # 0 %, 50 %, 100 % of free land used (ColorBrewer OrRd)
+PRIORITY_COLOR = "#212121"  # transport priorities: dark dashed lines, unlike any chain colour
+LINK_COLORS = {True: "#2e7d32", False: "#c62828"}  # supplier links within / beyond their time limit
+CORRIDOR_COLOR, CORRIDOR_FILL = "#7b1fa2", "#ce93d8"
 EXCLUSION_COLORS = {"ecological_redline": "#2e7d32", "basic_farmland": "#c0a000", "urban_boundary": "#757575"}
+EXCLUSION_OTHER = "#555555"  # any other kind of exclusion zone
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "`": "&#96;", "$": "&#36;",
              "\\": "&#92;"}
 _VENDOR_JS = {"leaflet": "leaflet.js", "jquery": "jquery.min.js"}
@@ -50,43 +60,64 @@ def esc(value: object) -> str:
     return "".join(_ENTITIES.get(ch, ch) for ch in text)
 
 
+def bilingual(code: object, names: dict[str, str]) -> str:
+    """``国家级 national``: the Chinese name before the code, where one is known; escaped."""
+    code = "" if code is None or (isinstance(code, float) and np.isnan(code)) else str(code)
+    return esc(f"{names[code]} {code}" if code in names else code)
+
+
+def chain_label(code: str, names: dict[str, str]) -> str:
+    """``电子信息 electronics``: the Chinese part of the chain's name (``电子信息 Electronics & information``)."""
+    name = names.get(code, "")
+    short = re.match(r"[\u3400-\u9fff][^\s]*", name)
+    return bilingual(code, {code: short.group(0) if short else name} if name else {})
+
+
 def chain_colors(chains: list[str]) -> dict[str, str]:
     return {c: CHAIN_COLORS[n % len(CHAIN_COLORS)] for n, c in enumerate(sorted(chains))}
 
 
 def land_use_color(share: float) -> str:
-    """Green (free) → yellow → red (full) by the share of free land used."""
+    """Pale (free) → orange → dark red (full) by the share of free land used.
+
+    No green: the ecological red line is drawn green, and an empty park must not look like an exclusion.
+    """
     share = float(np.clip(share, 0.0, 1.0))
-    if share < 0.5:
-        r, g = int(80 + 2 * share * 175), 180
-    else:
-        r, g = 255, int(180 - (share - 0.5) * 2 * 150)
-    return f"#{r:02x}{g:02x}3c"
+    low, high = (LAND_USE_RAMP[0], LAND_USE_RAMP[1]) if share < 0.5 else (LAND_USE_RAMP[1], LAND_USE_RAMP[2])
+    t = share / 0.5 if share < 0.5 else (share - 0.5) / 0.5
+    rgb = [round(int(low[k:k + 2], 16) * (1 - t) + int(high[k:k + 2], 16) * t) for k in (1, 3, 5)]
+    return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
 def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame, links: pd.DataFrame,
-              removed: pd.DataFrame, priorities: pd.DataFrame, *, title: str, facts: list[str]) -> folium.Map:
-    """Assemble the map: exclusions, corridors, parks, links, projects, hubs, a legend and a title box."""
+              eligibility: Eligibility, priorities: pd.DataFrame, *, title: str, facts: list[str]) -> folium.Map:
+    """Assemble the map: exclusions, corridors, parks, links, projects, hubs, a legend and a title box.
+
+    ``eligibility`` gives each project's popup its eligible parks (with their pair scores, for the runner-up)
+    and the rules that removed the others.
+    """
     parks = region.parks.to_crs(CGCS2000)
     points = park_points(region.parks).to_crs(CGCS2000)
     xy = {pid: (pt.y, pt.x) for pid, pt in zip(parks["park_id"], points)}
     bounds = parks.total_bounds
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7,
-                      tiles=None, control_scale=True, zoom_snap=0.25)
+                      tiles=None, control_scale=False, zoom_snap=0.25)
     fmap.default_js = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_JS.items()]
     fmap.default_css = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_CSS.items()]
+    fmap.get_root().header.add_child(Element(_stylesheet(region.scenario.settings["weights"])))
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
     _add_roads(fmap, region)
     _add_exclusions(fmap, region.exclusions)
     _add_corridors(fmap, region)
-    _add_parks(fmap, parks, parks_kpi, assignments)
+    _add_parks(fmap, parks, parks_kpi, assignments, xy, region.chains)
     _add_links(fmap, links, xy)
     _add_priorities(fmap, priorities, xy)
     colors = chain_colors(sorted(set(region.projects["chain"])))
-    _add_projects(fmap, assignments, xy, colors, removed, region)
+    _add_projects(fmap, assignments, xy, colors, eligibility, parks_kpi, region)
     _add_hubs(fmap, region.hubs.to_crs(CGCS2000))
     folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap.add_child(_MetricScale())  # bottom right: the legend sits bottom left
     _add_box(fmap, "title", _title_html(title, facts), "top: 10px; left: 50px; max-width: 460px;")
     _add_box(fmap, "legend", _legend_html(colors, region), "bottom: 20px; left: 10px; max-height: 60%; overflow-y: auto;")
     return fmap
@@ -128,16 +159,51 @@ def _geojson(geom) -> dict:
 
 
 def _table(rows: list[tuple[str, object]]) -> str:
-    cells = "".join(f"<tr><th style='text-align:left;padding-right:8px'>{esc(k)}</th><td>{v}</td></tr>"
-                    for k, v in rows)
-    return f"<table style='font-size:12px'>{cells}</table>"
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows)
+    return f"<table class='sx'>{cells}</table>"
+
+
+# (key, label, meaning): the score terms of a project popup. The meanings (with the scenario's weights) are
+# written once, in the page's stylesheet, and shown in every popup by CSS, not repeated in ~200 popups.
+SCORE_ROWS = (
+    ("value", "value 基础价值", "{output:g} × output + {tax:g} × tax + {jobs:g} × jobs"),
+    ("leading_bonus", "leading chain bonus 主导产业", "{leading_chain:g} × value if the park leads the chain"),
+    ("hub_bonus", "hub access bonus 枢纽", "up to {hub_access:g} × value, by how close the needed hub is"),
+    ("belt_bonus", "belt bonus 产业带", "{belt:g} × value if the park is on a belt themed on the chain"),
+    ("raster_bonus", "raster (site) bonus 用地条件", "value × Σ weight × share of suitable land"),
+    ("adjustment", "expert adjustment 专家调整", "from the pair adjustments table"),
+    ("score", "pair score", "the sum of the above, for this park"),
+    ("affinity", "supplier-link affinity 配套", "half of affinity × value of each local supplier link"),
+    ("total", "total", "what the plan counts for this project"),
+)
+
+
+def _stylesheet(weights: dict) -> str:
+    """Popup table styles, and the score terms' meanings as CSS generated content (numbers and fixed text only)."""
+    meanings = "".join(f'.sm-{key}::after{{content:"{meaning.format(**{k: float(v) for k, v in weights.items() if isinstance(v, int | float)})}"}}'
+                       for key, _, meaning in SCORE_ROWS)
+    return ("<style>.sp{font-size:12px}.sx{font-size:12px}.sx th{text-align:left;padding-right:8px;vertical-align:top;white-space:nowrap}.ss td{padding-right:6px}"
+            ".ss td:last-child{text-align:right}.ss td.m{color:#555}"
+            ".hub{width:16px;height:16px;background:#111;color:#fff;border:1px solid #fff;box-shadow:0 0 0 1px #111;"
+            "border-radius:2px;font:bold 11px/16px sans-serif;text-align:center}"
+            ".hl{display:inline-block;width:13px;height:13px;font-size:9px;line-height:13px;margin-right:5px}" + meanings + "</style>")
 
 
 def _fmt(value: float, digits: int = 0) -> str:
     return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:,.{digits}f}"
 
 
+def _use(used: float, quota: float, unit: str, digits: int = 0, *, mu: bool = False) -> str:
+    """``used 已用 178.2 of quota 配额 179.0 ha (2,685 亩); left 剩余 0.8 ha (12 亩)``: what is left is quota − used."""
+    def amount(value: float) -> str:
+        return f"{_fmt(value, digits)} {unit}" + (f" ({_fmt(value * MU_PER_HA)} 亩)" if mu else "")
+    left = float(quota) - float(used)
+    rest = f"left 剩余 {amount(max(left, 0.0))}" if left >= -1e-9 else f"<b>over quota 超出 {amount(-left)}</b>"
+    return f"used 已用 {_fmt(used, digits)} of quota 配额 {amount(quota)}; {rest}"
+
+
 ROAD_STYLES = {"motorway": ("#9e9e9e", 3.0), "trunk": ("#b0b0b0", 2.2), "primary": ("#c4c4c4", 1.6)}
+ROAD_NAMES = {"motorway": "高速公路", "trunk": "干线公路", "primary": "主干路", "secondary": "次干路", "tertiary": "支路"}
 
 
 def _add_roads(fmap: folium.Map, region: Region) -> None:
@@ -149,7 +215,8 @@ def _add_roads(fmap: folium.Map, region: Region) -> None:
     for row in road_lines(Path(roads)).itertuples(index=False):
         color, weight = ROAD_STYLES.get(row.highway, ("#d6d6d6", 1.0))
         folium.GeoJson(_geojson(row.geometry), style_function=lambda _f, c=color, w=weight: {
-            "color": c, "weight": w, "opacity": 0.9}, tooltip=folium.Tooltip(esc(row.highway))).add_to(group)
+            "color": c, "weight": w, "opacity": 0.9},
+            tooltip=folium.Tooltip(bilingual(row.highway, ROAD_NAMES))).add_to(group)
     group.add_to(fmap)
 
 
@@ -157,13 +224,13 @@ def _add_exclusions(fmap: folium.Map, exclusions: gpd.GeoDataFrame) -> None:
     group = folium.FeatureGroup(name="Exclusion zones 三条控制线", show=True)
     if len(exclusions):
         for row in exclusions.to_crs(CGCS2000).itertuples(index=False):
-            color = EXCLUSION_COLORS.get(row.kind, "#555555")
+            color = EXCLUSION_COLORS.get(row.kind, EXCLUSION_OTHER)
             name = getattr(row, "name", "")
             folium.GeoJson(
                 _geojson(row.geometry),
                 style_function=lambda _f, color=color: {"color": color, "weight": 1, "fillColor": color,
                                                          "fillOpacity": 0.25, "dashArray": "4 3"},
-                tooltip=folium.Tooltip(f"{esc(row.kind)} {esc(name)}"),
+                tooltip=folium.Tooltip(f"{bilingual(row.kind, EXCLUSION_KIND_NAMES)} {esc(name)}"),
             ).add_to(group)
     group.add_to(fmap)
 
@@ -179,14 +246,25 @@ def _add_corridors(fmap: folium.Map, region: Region) -> None:
             label = f"<b>{esc(row.name)}</b><br>{esc(getattr(row, 'name_en', ''))}<br>chains: {esc(';'.join(row.chains))}" \
                     f"<br>buffer {row.buffer_km:g} km"
             folium.GeoJson(_geojson(buffer), style_function=lambda _f: {
-                "color": "#7b1fa2", "weight": 0, "fillColor": "#ce93d8", "fillOpacity": 0.12}).add_to(group)
+                "color": CORRIDOR_COLOR, "weight": 0, "fillColor": CORRIDOR_FILL, "fillOpacity": 0.12}).add_to(group)
             parts = row.geometry.geoms if row.geometry.geom_type == "MultiLineString" else [row.geometry]
-            folium.PolyLine([[(y, x) for x, y in part.coords] for part in parts], color="#7b1fa2", weight=4,
+            folium.PolyLine([[(y, x) for x, y in part.coords] for part in parts], color=CORRIDOR_COLOR, weight=4,
                             opacity=0.8, tooltip=folium.Tooltip(label)).add_to(group)
     group.add_to(fmap)
 
 
-def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, assignments: pd.DataFrame) -> None:
+POPUP_PAN_PADDING = (360, 160)  # px: an opening popup pans clear of the title box (top left) and the legend
+PARK_RING_RADIUS = 17  # px: a ring around the park's cluster of project markers, seen at any zoom
+
+
+def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, assignments: pd.DataFrame,
+               xy: dict, chain_names: dict[str, str]) -> None:
+    """Each park as its polygon and as a ring at its point, both coloured by the share of free land used.
+
+    Parks are a few km across: at the opening zoom their polygons are a few pixels under the project markers,
+    so the ring (a fixed size on screen, drawn under the projects) shows the land use in the first view. It
+    opens the polygon's popup (bound once, not written twice into the page).
+    """
     group = folium.FeatureGroup(name="Parks 园区 (colour: share of free land used)", show=True)
     kpi = kpi.set_index("park_id")
     placed = assignments.groupby("park_id")
@@ -197,13 +275,13 @@ def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, ass
             ("Park 园区", f"<b>{esc(row.name)}</b> ({esc(row.park_id)})"),
             ("English", esc(getattr(row, "name_en", ""))),
             ("County 县区", esc(row.county)),
-            ("Tier 级别", esc(row.tier)),
-            ("Leading chains 主导产业", esc(";".join(row.leading_chains))),
-            ("Chains sited", esc(k["chains"]) + f" ({int(k['n_chains'])} of max {int(row.max_chains)})"),
-            ("Land 土地 (ha)", f"{_fmt(k['land_used'], 1)} / {_fmt(k['land_quota'], 1)} "
-                               f"({_fmt(k['land_quota'] * MU_PER_HA)} 亩 free)"),
-            ("Energy 能耗 (tce/yr)", f"{_fmt(k['energy_used'])} / {_fmt(k['energy_quota'])}"),
-            ("Emission 排放 (t/yr)", f"{_fmt(k['emission_used'])} / {_fmt(k['emission_quota'])}"),
+            ("Tier 级别", bilingual(row.tier, TIER_NAMES)),
+            ("Leading chains 主导产业", "; ".join(chain_label(c, chain_names) for c in row.leading_chains)),
+            ("Chains sited 已入驻产业链", "; ".join(chain_label(c, chain_names) for c in k["chains"].split(";") if c)
+             + f" ({int(k['n_chains'])} of max {int(row.max_chains)})"),
+            ("Free land 可用地", _use(k["land_used"], k["land_quota"], "ha", 1, mu=True)),
+            ("Energy 能耗", _use(k["energy_used"], k["energy_quota"], "tce/yr")),
+            ("Emission 排放", _use(k["emission_used"], k["emission_quota"], "t/yr")),
             ("Usable area (ha)", f"{_fmt(k.get('usable_ha'), 1)} of {_fmt(k.get('area_ha'), 1)} "
                                  f"({_fmt(k.get('excluded_ha'), 1)} in exclusion zones)"),
             *[(f"{esc(c[:-5])} mean", _fmt(k[c], 2)) for c in k.index if c.endswith("_mean")],
@@ -212,13 +290,20 @@ def _add_parks(fmap: folium.Map, parks: gpd.GeoDataFrame, kpi: pd.DataFrame, ass
             ("Projects", f"{len(names)}: " + esc("、".join(names[:12])) + (" …" if len(names) > 12 else "")),
         ]
         color = land_use_color(k["land_use_share"])
+        tip = f"{esc(row.name)} · land {k['land_use_share']:.0%} used"
+        popup = folium.Popup(_table(rows), max_width=460, auto_pan_padding_top_left=POPUP_PAN_PADDING)
         folium.GeoJson(
             _geojson(row.geometry),
-            style_function=lambda _f, color=color: {"color": "#333333", "weight": 1.5, "fillColor": color,
-                                                     "fillOpacity": 0.55},
-            tooltip=folium.Tooltip(f"{esc(row.name)} · land {k['land_use_share']:.0%} used"),
-            popup=folium.Popup(_table(rows), max_width=420),
+            style_function=lambda _f, color=color: {"color": "#222222", "weight": 2, "fillColor": color,
+                                                     "fillOpacity": 0.7},
+            tooltip=folium.Tooltip(tip), popup=popup,
         ).add_to(group)
+        folium.CircleMarker(xy[row.park_id], radius=PARK_RING_RADIUS, color="#222222", weight=7, fill=False,
+                            opacity=0.9).add_to(group)
+        ring = folium.CircleMarker(xy[row.park_id], radius=PARK_RING_RADIUS, color=color, weight=4.5, fill=True,
+                                   fill_color=color, fill_opacity=0.25, tooltip=folium.Tooltip(tip))
+        ring.add_to(group)
+        group.add_child(_SharedPopup(ring, popup))
     group.add_to(fmap)
 
 
@@ -228,7 +313,7 @@ def _add_links(fmap: folium.Map, links: pd.DataFrame, xy: dict) -> None:
                   & (links["supplier_park"] != links["customer_park"])]
     top = max(float(drawn["value"].max()), 1.0) if len(drawn) else 1.0
     for row in drawn.itertuples(index=False):
-        color = "#2e7d32" if row.local else "#c62828"
+        color = LINK_COLORS[bool(row.local)]
         tip = (f"{esc(row.supplier_id)} → {esc(row.customer_id)}: {row.value:,.0f} 万元/yr, "
                f"{row.minutes:.0f} min (limit {row.max_minutes:g})")
         folium.PolyLine([xy[row.supplier_park], xy[row.customer_park]], color=color,
@@ -242,15 +327,19 @@ def _add_priorities(fmap: folium.Map, priorities: pd.DataFrame, xy: dict) -> Non
     for row in priorities.itertuples(index=False):
         tip = (f"{esc(row.park_a)} ↔ {esc(row.park_b)}: {row.links} links, {row.value:,.0f} 万元/yr, "
                f"{row.value_not_local:,.0f} beyond their time limits; {row.minutes:.0f} min")
-        folium.PolyLine([xy[row.park_a], xy[row.park_b]], color="#ff6f00", weight=2 + 6 * row.value_not_local / top,
-                        opacity=0.85, dash_array="8 6", tooltip=folium.Tooltip(tip)).add_to(group)
+        folium.PolyLine([xy[row.park_a], xy[row.park_b]], color=PRIORITY_COLOR,
+                        weight=2 + 6 * row.value_not_local / top, opacity=0.8, dash_array="8 6", tooltip=folium.Tooltip(tip)).add_to(group)
     group.add_to(fmap)
 
 
-def _add_projects(fmap: folium.Map, assignments: pd.DataFrame, xy: dict, colors: dict, removed: pd.DataFrame,
-                  region: Region) -> None:
-    groups = {c: folium.FeatureGroup(name=f"Projects: {esc(c)}", show=True) for c in sorted(colors)}
-    reasons = removed.groupby("project_id")
+def _add_projects(fmap: folium.Map, assignments: pd.DataFrame, xy: dict, colors: dict, eligibility: Eligibility,
+                  parks_kpi: pd.DataFrame, region: Region) -> None:
+    groups = {c: folium.FeatureGroup(name=f"Projects 项目: {chain_label(c, region.chains)}", show=True)
+              for c in sorted(colors)}
+    reasons = eligibility.removed.groupby("project_id")
+    eligible = eligibility.pairs.groupby("project_id")
+    context = _ProjectContext(n_parks=len(region.parks), parks=parks_kpi.set_index("park_id"),
+                              chain_names=region.chains)
     for park_id, placed in assignments.groupby("park_id", sort=True):
         lat, lon = xy[park_id]
         n = len(placed)
@@ -259,21 +348,33 @@ def _add_projects(fmap: folium.Map, assignments: pd.DataFrame, xy: dict, colors:
             radius = 0.012 + 0.004 * (k // 12)
             position = (lat + radius * np.sin(angle), lon + radius * np.cos(angle) / np.cos(np.radians(lat)))
             why_not = reasons.get_group(row.project_id) if row.project_id in reasons.groups else None
+            options = eligible.get_group(row.project_id) if row.project_id in eligible.groups else None
             groups[row.chain].add_child(folium.CircleMarker(
                 position, radius=4 + min(8.0, np.sqrt(row.land_ha)), color="#222222", weight=1,
                 fill=True, fill_color=colors[row.chain], fill_opacity=0.9,
                 tooltip=folium.Tooltip(f"{esc(row.name)} → {esc(row.park_name)}"),
-                popup=folium.Popup(_project_popup(row, why_not), max_width=460),
+                popup=folium.Popup(_project_popup(row, why_not, options, context), max_width=480,
+                                   auto_pan_padding_top_left=POPUP_PAN_PADDING),
             ))
     for group in groups.values():
         group.add_to(fmap)
 
 
-def _project_popup(row, why_not: pd.DataFrame | None) -> str:
+@dataclass(frozen=True)
+class _ProjectContext:
+    """What every project popup needs besides its own row: the number of parks and the parks' KPIs."""
+
+    n_parks: int
+    parks: pd.DataFrame  # park_table indexed by park_id
+    chain_names: dict[str, str]
+
+
+def _project_popup(row, why_not: pd.DataFrame | None, options: pd.DataFrame | None, ctx: _ProjectContext) -> str:
     rows = [
         ("Project 项目", f"<b>{esc(row.name)}</b> ({esc(row.project_id)})"),
-        ("Chain / stage", f"{esc(row.chain)} / {esc(row.stage)}"),
-        ("Status", esc(row.status)),
+        ("Chain / stage 产业链 / 环节",
+         f"{chain_label(row.chain, ctx.chain_names)} / {bilingual(row.stage, STAGE_NAMES)}"),
+        ("Status 状态", bilingual(row.status, STATUS_NAMES)),
         ("Sited in 选址", f"{esc(row.park_name)} ({esc(row.park_id)}), {esc(row.host_county)}"),
         ("Sourced by", esc(row.source_county)),
         ("Land / energy / emission", f"{row.land_ha:,.1f} ha ({row.land_ha * MU_PER_HA:,.0f} 亩) / "
@@ -281,29 +382,64 @@ def _project_popup(row, why_not: pd.DataFrame | None) -> str:
         ("Investment / output / tax (万元)", f"{row.investment:,.0f} / {row.output:,.0f} / {row.tax:,.0f}"),
     ]
     if getattr(row, "needs_hub", ""):
-        rows.append(("Hub 枢纽", f"{esc(row.needs_hub)}: {esc(row.hub_id)}, {row.hub_minutes:.0f} min "
+        rows.append(("Hub 枢纽", f"{bilingual(row.needs_hub, HUB_KIND_NAMES)}: {esc(row.hub_id)}, "
+                                  f"{row.hub_minutes:.0f} min "
                                   f"(limit {row.max_hub_minutes:g})"))
-    breakdown = [("value", row.value), ("leading chain bonus", row.leading_bonus), ("hub access bonus", row.hub_bonus),
-                 ("belt bonus", row.belt_bonus), ("raster (site) bonus", row.raster_bonus),
-                 ("expert adjustment", row.adjustment), ("pair score", row.score),
-                 ("supplier-link affinity (half of each local link)", row.affinity), ("total", row.total)]
-    score = "".join(f"<tr><td>{esc(k)}</td><td style='text-align:right'>{v:,.1f}</td></tr>" for k, v in breakdown)
-    html = _table(rows) + "<b>Why here? Score breakdown 评分</b><table style='font-size:12px'>" + score + "</table>"
+    n_eligible = 0 if options is None else len(options)
+    rows.append(("Eligible parks 可选园区", f"{n_eligible} of {ctx.n_parks}"))
+    rows.append(("Runner-up 次优", _runner_up(row, options, ctx)))
+    score = "".join(f"<tr><td>{esc(label)}</td><td class='m sm-{key}'></td><td>{getattr(row, key):,.1f}</td></tr>"
+                    for key, label, _ in SCORE_ROWS)
+    html = (_table(rows) + "<b>Why here? Score 评分</b> <span style='color:#555'>(万元-equivalent points per year; "
+            "the plan maximises the sum over projects, less chain-opening costs)</span>"
+            "<table class='sx ss'>" + score + "</table>")
     if why_not is not None and len(why_not):
-        counts = why_not.groupby("rule")["park_id"].nunique().sort_values(ascending=False)
-        html += "<b>Parks ruled out</b><br>" + esc(", ".join(f"{rule}: {n}" for rule, n in counts.items()))
-    return html
+        n_out = why_not["park_id"].nunique()
+        counts = why_not.groupby("rule")["park_id"].nunique().sort_values(ascending=False, kind="stable")
+        html += (f"<b>{n_out} of {ctx.n_parks} parks ruled out</b> (a park may fail several rules, so the counts "
+                 "add up to more): " + ", ".join(f"{bilingual(rule, RULE_NAMES)} {n}" for rule, n in counts.items()))
+    return f"<div class='sp'>{html}</div>"
+
+
+def _runner_up(row, options: pd.DataFrame | None, ctx: _ProjectContext) -> str:
+    """The best other eligible park by the project's pair score there, and whether what is left there would take it."""
+    others = None if options is None else options[options["park_id"] != row.park_id]
+    if others is None or not len(others):
+        return "none: no other park is eligible"
+    best = others.sort_values(["score", "park_id"], ascending=[False, True], kind="stable").iloc[0]
+    park = ctx.parks.loc[best["park_id"]]
+    diff = float(best["score"]) - float(row.score)
+    compared = "the same as here" if abs(diff) < 0.05 else f"{abs(diff):,.1f} {'below' if diff < 0 else 'above'} here"
+    text = f"{esc(park['name'])} ({esc(best['park_id'])}): pair score {best['score']:,.1f}, {compared}"
+    short = [f"{label} {_fmt(park[f'{r}_quota'] - park[f'{r}_used'], 1)} left, needs {_fmt(need, 1)}"
+             for r, label, need in (("land", "land (ha)", row.land_ha), ("energy", "energy (tce/yr)", row.energy_tce),
+                                    ("emission", "emission (t/yr)", row.emission_t))
+             if need > park[f"{r}_quota"] - park[f"{r}_used"] + 1e-9]
+    present = row.chain in str(park["chains"]).split(";")
+    if not present and int(park["n_chains"]) >= int(park["max_chains"]):
+        short.append(f"its {int(park['max_chains'])} chains are taken")
+    if short:
+        text += "; no room left there in this plan: " + esc("; ".join(short))
+    else:
+        text += "; the park's quotas and chain limit have room left for it"
+    if diff >= 0.05:
+        text += " (the plan weighs all projects together: links, chain costs and room elsewhere)"
+    return text
 
 
 def _add_hubs(fmap: folium.Map, hubs: gpd.GeoDataFrame) -> None:
     group = folium.FeatureGroup(name="Hubs 交通枢纽", show=True)
     for row in hubs.itertuples(index=False):
-        folium.CircleMarker(
-            (row.geometry.y, row.geometry.x), radius=7, color="#000000", weight=2, fill=True,
-            fill_color=HUB_COLORS.get(row.kind, "#000000"), fill_opacity=1.0,
-            tooltip=folium.Tooltip(f"{esc(row.name)} ({esc(row.kind)})"),
+        folium.Marker(
+            (row.geometry.y, row.geometry.x),
+            icon=folium.DivIcon(html=_hub_icon(row.kind), icon_size=(18, 18), icon_anchor=(9, 9), class_name="sh"),
+            tooltip=folium.Tooltip(f"{esc(row.name)} ({bilingual(row.kind, HUB_KIND_NAMES)})"),
         ).add_to(group)
     group.add_to(fmap)
+
+
+def _hub_icon(kind: str, css: str = "hub") -> str:
+    return f"<div class='{css}'>{esc(HUB_GLYPHS.get(kind, '?'))}</div>"
 
 
 def _title_html(title: str, facts: list[str]) -> str:
@@ -315,11 +451,35 @@ def _legend_html(colors: dict[str, str], region: Region) -> str:
     def swatch(color: str, label: str, shape: str = "border-radius:50%") -> str:
         return (f"<div><span style='display:inline-block;width:11px;height:11px;{shape};background:{color};"
                 f"border:1px solid #222;margin-right:5px'></span>{esc(label)}</div>")
+
+    def line(color: str, label: str, style: str = "solid", width: int = 3, band: str = "") -> str:
+        back = f"background:{band};padding:3px 0;" if band else ""
+        return (f"<div><span style='display:inline-block;width:24px;vertical-align:middle;margin-right:5px;{back}'>"
+                f"<span style='display:block;border-top:{width}px {style} {color}'></span></span>{esc(label)}</div>")
+
     names = region.chains
-    parts = ["<b>Chains 产业链</b>"] + [swatch(c, f"{k} {names.get(k, '')}") for k, c in colors.items()]
-    parts += ["<b>Hubs 枢纽</b>"] + [swatch(c, k) for k, c in HUB_COLORS.items()]
-    parts += ["<b>Parks: land used</b>"] + [swatch(land_use_color(s), f"{s:.0%}", "") for s in (0.0, 0.5, 1.0)]
-    parts += ["<b>Exclusions</b>"] + [swatch(c, k, "") for k, c in EXCLUSION_COLORS.items()]
+    parts = ["<details open><summary style='cursor:pointer'><b>Legend 图例</b></summary>",
+             "<b>Projects by chain 产业链</b> (circles)"]
+    parts += [swatch(c, f"{k} {names.get(k, '')}") for k, c in colors.items()]
+    parts += ["<b>Hubs 枢纽</b> (black squares)"]
+    parts += [f"<div>{_hub_icon(k, 'hub hl')}{bilingual(k, HUB_KIND_NAMES)}</div>" for k in HUB_GLYPHS]
+    parts += ["<b>Parks 园区: share of free land used</b><br>(polygon, and a ring seen at any zoom)",
+              "<div>" + "".join(f"<span style='display:inline-block;width:30px;height:11px;background:"
+                                f"{land_use_color(s)};border:1px solid #222;margin-right:2px' title='{s:.0%}'></span>"
+                                for s in (0.0, 0.25, 0.5, 0.75, 1.0)) + "</div>",
+              "<div style='width:170px;display:flex;justify-content:space-between'><span>0 %</span><span>50 %</span>"
+              "<span>100 %</span></div>"]
+    drawn = sorted(set(region.exclusions["kind"].astype(str)) - set(EXCLUSION_COLORS)) if len(region.exclusions) else []
+    parts += ["<b>Exclusions 三条控制线</b> (dashed outline)"]
+    parts += [swatch(EXCLUSION_COLORS.get(k, EXCLUSION_OTHER), f"{EXCLUSION_KIND_NAMES.get(k, '')} {k}".strip(), "")
+              for k in [*EXCLUSION_COLORS, *drawn]]
+    parts += ["<b>Lines</b>", line(CORRIDOR_COLOR, "belt 产业带 (corridor, with its buffer)", band=CORRIDOR_FILL)]
+    if region.scenario.settings["layers"].get("roads"):
+        parts.append(line(ROAD_STYLES["motorway"][0], "road 路网 (thicker: motorway, trunk)"))
+    parts += [line(PRIORITY_COLOR, "transport priority 交通补短板 (supply beyond time limits)", "dashed"),
+              line(LINK_COLORS[True], "supplier link 配套, within its time limit (layer off at start)"),
+              line(LINK_COLORS[False], "supplier link 配套, beyond its time limit (layer off at start)"),
+              "</details>"]
     return "".join(parts)
 
 
@@ -337,6 +497,32 @@ class _Box(MacroElement):
     def __init__(self, kind: str, content: str, css: str):
         super().__init__()
         self.kind, self.content, self.css = kind, content, css
+
+
+class _MetricScale(MacroElement):
+    """A metric scale bar (Leaflet's default adds miles) at the bottom right, clear of the legend."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false, position: "bottomright", maxWidth: 160})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+
+class _SharedPopup(MacroElement):
+    """Bind a popup's content, already in the page, to a second layer."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.layer.get_name() }}.bindPopup({{ this.popup.get_name() }}.getContent(),
+                                             {{ this.popup.get_name() }}.options);
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: MacroElement, popup: folium.Popup):
+        super().__init__()
+        self.layer, self.popup = layer, popup
 
 
 def _add_box(fmap: folium.Map, kind: str, content: str, css: str) -> None:

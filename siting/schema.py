@@ -21,8 +21,15 @@ CHAINS: dict[str, str] = {
 TIERS = ("county", "city", "provincial", "national")  # 梯次培育, lowest first
 TIER_NAMES = {"county": "县级", "city": "市级", "provincial": "省级", "national": "国家级"}
 HUB_KINDS = ("airport_cargo", "rail_freight", "hsr", "inland_port", "highway")
+HUB_KIND_NAMES = {"airport_cargo": "航空货运", "rail_freight": "铁路货运(中欧班列)", "hsr": "高铁站",
+                  "inland_port": "内河港口", "highway": "高速互通"}
 STAGES = ("rd", "pilot", "manufacturing", "assembly", "parts", "hq")
+STAGE_NAMES = {"rd": "研发", "pilot": "中试", "manufacturing": "生产制造", "assembly": "总装", "parts": "零部件配套",
+               "hq": "总部"}
 STATUSES = ("candidate", "committed")
+STATUS_NAMES = {"candidate": "候选", "committed": "已签约"}
+EXCLUSION_KIND_NAMES = {"ecological_redline": "生态保护红线", "basic_farmland": "永久基本农田",
+                        "urban_boundary": "城镇开发边界"}
 MU_PER_HA = 15.0
 
 PARK_FIELDS = (

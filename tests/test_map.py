@@ -34,6 +34,7 @@ def hostile_run(tmp_path, tiny):
     tiny.link("A", "B", 100, 0)
     tiny.corridors = [{"corridor_id": IMG, "name": SCRIPT, "name_en": TEMPLATE, "chains": "equipment",
                        "buffer_km": 5, "coords": [(-5, 1), (50, 1)]}]
+    tiny.exclusions = [{"kind": SCRIPT, "box": (30, 30, 31, 31)}]
     tiny.settings["title"] = TEMPLATE + IMG
     return siting.execute(tiny.write(), out=tmp_path / "run")
 
@@ -43,6 +44,10 @@ def test_user_strings_are_escaped_in_the_map(hostile_run):
     for raw in (IMG, SCRIPT, "${(document.title", "PWNED-SCRIPT'</script>"):
         assert raw not in html
     assert esc(IMG) in html and esc(SCRIPT) in html and esc(TEMPLATE) in html
+    # the fields added for "why here?": the runner-up park's name, the chain's name beside its code
+    assert f"{esc(TEMPLATE)} (P2): pair score" in html or f"{esc(IMG)} (P1): pair score" in html
+    assert f"{esc(IMG)} equipment" in html  # a chain name with no Chinese part is shown whole, escaped
+    assert f"</span>{esc(SCRIPT)}</div>" in html  # an exclusion kind of the data, in the legend
 
 
 def test_report_is_escaped_and_static(hostile_run):
@@ -83,3 +88,44 @@ def test_map_renders_offline_in_a_real_browser(hostile_run, tmp_path):
     assert "leaflet-interactive" in dom
     assert "siting-legend" in dom and "siting-title" in dom
     assert not re.search(r"<img[^>]+onerror", dom)
+
+
+def _map_html(tiny, tmp_path) -> str:
+    run = siting.execute(tiny.write(), out=tmp_path / "run")
+    return (run.folder / "map.html").read_text(encoding="utf-8")
+
+
+def test_park_popup_says_what_is_left(tiny, tmp_path):
+    """Quota − used, in ha and 亩: P1 has 100 ha free and takes A (30 ha), so 70 ha (1,050 亩) are left."""
+    tiny.park("P1", land_available_ha=100.0, energy_quota_tce=1000.0, emission_quota_t=500.0)
+    tiny.project("A", output=10, land_ha=30.0, energy_tce=100.0, emission_t=200.0)
+    html = _map_html(tiny, tmp_path)
+    assert "used 已用 30.0 of quota 配额 100.0 ha (1,500 亩); left 剩余 70.0 ha (1,050 亩)" in html
+    assert "used 已用 100 of quota 配额 1,000 tce/yr; left 剩余 900 tce/yr" in html
+    assert "used 已用 200 of quota 配额 500 t/yr; left 剩余 300 t/yr" in html
+    assert "亩 free" not in html  # the whole quota was once labelled as what is free
+    assert html.count(".getContent(),") == 1  # the park's ring (seen at low zoom) opens the same popup
+
+
+def test_project_popup_counts_eligible_parks_and_names_the_runner_up(tiny, tmp_path):
+    """A fits 2 of 4 parks: P1 leads its chain (score 10 + 0.5 × 10 = 15), P2 does not (10); P3 and P4 are below
+    its minimum tier, and P4 also accepts only food: 2 parks ruled out, by 3 rule failures."""
+    tiny.settings["weights"] = {"output": 1.0, "tax": 0.0, "jobs": 0.0, "leading_chain": 0.5, "hub_access": 0.0,
+                                "belt": 0.0}
+    tiny.park("P1", leading_chains="equipment").park("P2").park("P3", tier="county")
+    tiny.park("P4", tier="county", allowed_chains="food")
+    tiny.project("A", output=10, min_tier="city")
+    html = _map_html(tiny, tmp_path)
+    assert "2 of 4" in html
+    assert "园区P2 (P2): pair score 10.0, 5.0 below here" in html
+    assert "2 of 4 parks ruled out</b> (a park may fail several rules" in html
+    assert "园区级别 tier 2, 产业不符 chain 1" in html
+    assert "1 × output + 0 × tax + 0 × jobs" in html  # the value's formula, with the scenario's weights
+
+
+def test_scale_bar_and_popups_stay_clear_of_the_title_and_legend(hostile_run):
+    html = (hostile_run.folder / "map.html").read_text(encoding="utf-8")
+    assert html.count("L.control.scale(") == 1 and "imperial: false" in html and '"bottomright"' in html
+    assert "bottom: 20px; left: 10px" in html  # the legend: bottom left, foldable
+    assert "<details open><summary" in html
+    assert html.count('"autoPanPaddingTopLeft": [360, 160]') == html.count("L.popup(")  # pan clear of the title box
