@@ -44,8 +44,8 @@ def _options(props: Mapping[str, str]) -> str:
 
 
 def _symbol(kind: str, name: str, color: str, *, alpha: int = 255, outline: str = "#ffffff",
-            width: float = 0.6, dashed: bool = False, size: float = 2.6) -> str:
-    """One symbol: ``kind`` is ``fill``, ``line`` or ``marker``."""
+            width: float = 0.6, dashed: bool = False, size: float = 2.6, shape: str = "circle") -> str:
+    """One symbol: ``kind`` is ``fill``, ``line`` or ``marker`` (of QGIS's ``shape``: circle, square, ...)."""
     if kind == "fill":
         layer, props = "SimpleFill", {"color": _rgba(color, alpha), "style": "solid",
                                       "outline_color": _rgba(outline), "outline_width": f"{width}",
@@ -55,7 +55,7 @@ def _symbol(kind: str, name: str, color: str, *, alpha: int = 255, outline: str 
                                       "line_width_unit": "MM", "line_style": "dash" if dashed else "solid",
                                       "capstyle": "round", "joinstyle": "round"}
     else:
-        layer, props = "SimpleMarker", {"color": _rgba(color, alpha), "name": "circle", "size": f"{size}",
+        layer, props = "SimpleMarker", {"color": _rgba(color, alpha), "name": shape, "size": f"{size}",
                                         "size_unit": "MM", "outline_color": _rgba(outline),
                                         "outline_width": "0.2", "outline_style": "solid"}
     return (f'<symbol type="{kind}" name={quoteattr(name)} alpha="1" clip_to_extent="1" force_rhr="0">'
@@ -147,7 +147,8 @@ def layer_styles(layers: Mapping[str, gpd.GeoDataFrame], field: Callable[[str, s
                                      field("corridors", "name"))
     if "hubs" in layers:
         cats = [(k, k, HUB_COLORS.get(k, "#555555")) for k in _values(layers["hubs"], "kind")]
-        out["hubs"] = _document(_categorized(field("hubs", "kind"), "marker", cats, size=3.4, outline="#000000"),
+        out["hubs"] = _document(_categorized(field("hubs", "kind"), "marker", cats, size=3.4, outline="#000000",
+                                             shape="square"),  # squares, as on the map: not project circles
                                 "Point", field("hubs", "name"))
     if "exclusions" in layers:
         cats = [(k, k, EXCLUSION_COLORS.get(k, "#757575")) for k in _values(layers["exclusions"], "kind")]

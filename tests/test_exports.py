@@ -124,6 +124,12 @@ def test_run_outputs_carry_qgis_styles_naming_real_fields(tmp_path, tiny):
     assert set(styles) == {"parks", "projects", "links", "corridors", "hubs", "exclusions", "priorities"}
     parks_fields = set(pyogrio.read_info(result.folder / "results.gpkg", layer="parks")["fields"])
     assert _attributes(styles["parks"]) == {"land_use_share", "name"} <= parks_fields
+    # hubs are squares, projects circles (as on the map): a hub is not taken for a project of a similar colour
+    hub_shapes = {o.get("value") for o in ET.fromstring(styles["hubs"].split("\n", 1)[1]).iter("Option")
+                  if o.get("name") == "name"}
+    project_shapes = {o.get("value") for o in ET.fromstring(styles["projects"].split("\n", 1)[1]).iter("Option")
+                      if o.get("name") == "name"}
+    assert hub_shapes == {"square"} and project_shapes == {"circle"}
 
 
 def test_style_values_from_the_data_are_xml_escaped(layer):
