@@ -231,7 +231,8 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         ("Greedy plan 贪心方案", _fmt(sol["greedy_objective"])
          + (f" (optimization adds {gain:,.1f}, {gain / sol['greedy_objective']:.1%})"
             if gain is not None and sol["greedy_objective"] else "")),
-        ("Times", f"build {sol['build_seconds']:.1f} s, solve {sol['solve_seconds']:.1f} s"),
+        ("Times", f"build {sol['build_seconds']:.1f} s, solver {sol['solve_seconds']:.1f} s, neighbourhood search "
+                  f"{sol.get('search_seconds', 0.0):.1f} s"),
     ]
     kpi_rows = [
         ("Projects placed 落地项目", f"{k['placed_projects']} of {k['candidate_projects']} "

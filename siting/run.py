@@ -220,6 +220,7 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
         "optimization_gain": (sol.objective - sol.greedy_objective) if sol.objective is not None else None,
         "build_seconds": round(sol.build_seconds, 3),
         "solve_seconds": round(sol.solve_seconds, 3),
+        "search_seconds": round(sol.search_seconds, 3),
         "solver_message": sol.solver_message,
         "notes": list(sol.notes),
         "time_limit": options.time_limit,
