@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from layers import InputError, Problem
@@ -363,7 +364,7 @@ def _scope(folder: Path, a: pd.DataFrame, parks: pd.DataFrame, unplaced: pd.Data
     counties = pd.read_csv(folder / "counties.csv", dtype=str, keep_default_na=False)
     caps = [c for c in ("energy_cap_tce", "emission_cap_t") if c in counties.columns]
     capped = int((counties[caps] != "").any(axis=1).sum()) if caps else 0
-    layers = len(pyogrio.list_layers(folder / "results.gpkg")) - 1  # without layer_styles
+    layers = len({name for name, _ in pyogrio.list_layers(folder / "results.gpkg")} - {"layer_styles"})
     shapefiles = len(list((folder / "shp").glob("*.shp")))
     floor = settings.get("benefit_sharing", {}).get("floor")
     return [f"{len(a)} placed and {len(unplaced)} unplaced projects: each at most once, committed ones placed, "
@@ -469,66 +470,83 @@ def _check_benefit_floors(a: pd.DataFrame, settings: dict) -> list[str]:
 GIS_TABLES = {"projects": ("assignments.csv", "project_id"), "parks": ("parks.csv", "park_id"),
               "links": ("links.csv", "link_id")}
 SHOWN = 5  # IDs named in one message
+GATE_KM = 20.0  # a park's point (its gate, where its projects are drawn) lies at most this far from its polygon
+SHP_TEXT_BYTES = 254  # a shapefile's text field holds this many bytes of UTF-8
 
 
-def _plain(value: object) -> object:
-    """A cell as a comparable value: a float for numbers, 'true'/'false' for flags, '' for empty, else text."""
+def _text(value: object, *, flag: bool = False) -> str:
+    """A cell as text: '' for empty, 'true'/'false' for a flag (``flag``: also 1/0, as shapefiles hold them)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, bool | np.bool_):
+    if isinstance(value, bool | np.bool_) or (flag and isinstance(value, int | float | np.integer | np.floating)
+                                                and value in (0, 1)):
         return "true" if value else "false"
-    if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
     text = str(value)
-    if text.lower() in ("true", "false"):
-        return text.lower()
+    return text.lower() if text.lower() in ("true", "false") else text
+
+
+def _number(value: object) -> float:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return math.nan
     try:
-        return float(text)
-    except ValueError:
-        return text
+        return float(value)
+    except (TypeError, ValueError):
+        return math.inf  # not a number: never close to anything
 
 
-def _same(a: object, b: object, *, cut: bool = False, flag: bool = False) -> bool:
-    """Cells equal as :func:`_plain` values; with ``cut``, text ``b`` may be ``a`` cut short (a shapefile's 254
-    bytes); with ``flag``, ``b`` is a flag written as 1/0."""
-    a, b = _plain(a), _plain(b)
-    if flag and b in (0.0, 1.0):
-        b = "true" if b else "false"
-    if isinstance(a, float) and isinstance(b, float):
-        return _close(a, b)
-    if cut and isinstance(a, str) and isinstance(b, str) and b:
-        return a.startswith(b)
-    return a == b
+def _same(a: object, b: object, *, numeric: bool, cut: bool = False, flag: bool = False,
+          strip: bool = False) -> bool:
+    """Cells equal: as numbers (both empty, or close) in a ``numeric`` column, else as text. ``strip``: ``b`` is
+    a shapefile's, which drops trailing spaces; ``cut``: ``b`` may be ``a`` cut to 254 bytes of UTF-8."""
+    if numeric:
+        x, y = _number(a), _number(b)
+        return (math.isnan(x) and math.isnan(y)) or _close(x, y)
+    x, y = _text(a, flag=flag), _text(b, flag=flag)
+    if strip:
+        x, y = x.rstrip(" "), y.rstrip(" ")
+    if cut and x != y:
+        return y == _text(a).encode("utf-8")[:SHP_TEXT_BYTES].decode("utf-8", errors="ignore").rstrip(" ")
+    return x == y
 
 
-def _differences(label: str, ours: pd.DataFrame, theirs: pd.DataFrame, key: str | None, *,
-                 cut: frozenset[str] = frozenset(), flags: frozenset[str] = frozenset()) -> list[str]:
-    """Where two tables of the same rows disagree: rows missing on either side (by ``key``, or by position when
-    ``key`` is None, rows numbered from 1), then each shared column with the rows that differ. ``cut`` names
-    text columns that ``theirs`` may hold cut short, ``flags`` flag columns that it holds as 1/0."""
+def _numeric_columns(layer: pd.DataFrame) -> set[str]:
+    return {c for c in layer.columns if c != "geometry" and pd.api.types.is_numeric_dtype(layer[c])
+            and not pd.api.types.is_bool_dtype(layer[c])}
+
+
+def _differences(label: str, ours: pd.DataFrame, theirs: pd.DataFrame, key: str | None, *, numeric: set[str],
+                 cut: frozenset[str] = frozenset(), flags: frozenset[str] = frozenset(),
+                 strip: bool = False) -> list[str]:
+    """Where ``theirs`` disagrees with ``ours`` (the same rows): fields of ours it lacks, rows missing on either
+    side (by ``key``, or by position when ``key`` is None, rows numbered from 1), then each shared field with
+    the rows that differ. ``numeric`` names the fields compared as numbers; ``cut``, ``flags`` and ``strip``
+    say how ``theirs`` (a shapefile) may hold text: cut to 254 bytes, flags as 1/0, without trailing spaces."""
     out = []
+    lacking = [c for c in ours.columns if c not in theirs.columns and c != "geometry"]
+    if lacking:
+        out.append(f"{label}: field(s) {', '.join(lacking[:SHOWN])} missing")
     if key is not None:
-        ours_ids = ours[key].map(str).tolist()
-        theirs_ids = theirs[key].map(str).tolist()
+        for side, table in (("the run's table", ours), ("the layer", theirs)):
+            repeated = table[key].map(str)[table[key].map(str).duplicated()].unique().tolist()
+            if repeated:
+                return [*out, f"{label}: {key} {', '.join(repeated[:SHOWN])} appears more than once in {side}"]
+        ours_ids, theirs_ids = ours[key].map(str).tolist(), theirs[key].map(str).tolist()
         missing = [i for i in ours_ids if i not in set(theirs_ids)]
         extra = [i for i in theirs_ids if i not in set(ours_ids)]
         if missing:
             out.append(f"{label}: {len(missing)} row(s) missing, e.g. {key} {', '.join(missing[:SHOWN])}")
         if extra:
             out.append(f"{label}: {len(extra)} row(s) not in the run's table, e.g. {key} {', '.join(extra[:SHOWN])}")
-        if len(set(theirs_ids)) != len(theirs_ids):
-            out.append(f"{label}: a {key} appears more than once")
-            return out
         shared = [i for i in ours_ids if i in set(theirs_ids)]
-        ours = ours.set_index(ours[key].map(str)).loc[shared]
-        theirs = theirs.set_index(theirs[key].map(str)).loc[shared]
+        ours = ours.set_axis(ours_ids).loc[shared]
+        theirs = theirs.set_axis(theirs_ids).loc[shared]
     elif len(ours) != len(theirs):
-        return [f"{label}: {len(theirs)} rows, expected {len(ours)}"]
+        return [*out, f"{label}: {len(theirs)} rows, expected {len(ours)}"]
     else:
         ours, theirs = (t.set_axis(range(1, len(t) + 1)) for t in (ours, theirs))
     for column in [c for c in ours.columns if c in theirs.columns and c not in (key, "geometry")]:
         bad = [str(i) for i, x, y in zip(ours.index, ours[column], theirs[column], strict=True)
-               if not _same(x, y, cut=column in cut, flag=column in flags)]
+               if not _same(x, y, numeric=column in numeric, cut=column in cut, flag=column in flags, strip=strip)]
         if bad:
             where = f"{key} {', '.join(bad[:SHOWN])}" if key else f"row(s) {', '.join(bad[:SHOWN])}"
             out.append(f"{label}: field {column} differs in {len(bad)} row(s), e.g. {where}")
@@ -553,11 +571,12 @@ def _crs_matches(found: object, expected: pyproj.CRS) -> bool:
 def check_gis(folder: Path, output_crs: object) -> list[str]:
     """The GeoPackage and the shapefiles agree with the run's tables and with each other, in the output CRS.
 
-    results.gpkg: the projects, parks and links layers hold the rows and values of assignments.csv, parks.csv
-    and the placed links of links.csv; every project's point lies in its park's polygon and a link's line runs
-    between its ends' points. shp/: one shapefile per layer of field_names.csv, with a UTF-8 ``.cpg``, whose
-    fields, mapped back by field_names.csv, and geometries are the GeoPackage layer's, row by row (text may
-    be cut at 254 bytes where the map says so; flags are 1/0). Every layer is in ``output_crs``
+    results.gpkg: the projects, parks and links layers hold every field, row and value of assignments.csv,
+    parks.csv and the placed links of links.csv; the projects of a park are drawn at one point, at most
+    ``GATE_KM`` from its polygon (its gate, or a point inside it), and a link's line runs between its ends'
+    points. shp/: one shapefile per layer of field_names.csv, with a UTF-8 ``.cpg``, whose fields, mapped back
+    by field_names.csv, and geometries are the GeoPackage layer's, row by row (text may be cut at 254 bytes
+    where the map says so, and loses trailing spaces; flags are 1/0). Every layer is in ``output_crs``
     (CGCS2000 when the manifest has none).
     """
     gpkg = folder / "results.gpkg"
@@ -573,48 +592,73 @@ def check_gis(folder: Path, output_crs: object) -> list[str]:
         if not _crs_matches(layer.crs, expected):
             out.append(f"results.gpkg layer '{name}': CRS {layer.crs} is not the output CRS {output_crs}")
         layers[name] = layer
+    keyed = True
     for name, (table_name, key) in GIS_TABLES.items():
         if name not in layers:
             out.append(f"results.gpkg has no layer '{name}'")
+            keyed = False
             continue
         table = read_run_file(folder / table_name, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False))
         if name == "links" and {"supplier_park", "customer_park"} <= set(table.columns):
             table = table[(table["supplier_park"] != "") & (table["customer_park"] != "")]
         if key not in table.columns or key not in layers[name].columns:
             out.append(f"results.gpkg layer '{name}' or {table_name} lacks column '{key}'")
+            keyed = False
             continue
-        out += _differences(f"results.gpkg layer '{name}' against {table_name}", table, layers[name], key)
-    out += _check_gis_geometry(layers)
+        out += _differences(f"results.gpkg layer '{name}' against {table_name}", table, layers[name], key,
+                            numeric=_numeric_columns(layers[name]))
+    if keyed and "park_id" in layers["projects"].columns:
+        out += _check_gis_geometry(layers)
     out += _check_shapefiles(folder, layers, expected)
     return out
 
 
+def _metres(parks: pd.DataFrame, projects: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both layers in metres: the parks' UTM zone when their CRS is in degrees (taken from the parks, so that a
+    stray project point cannot move the zone)."""
+    if parks.crs is not None and parks.crs.is_geographic and not parks.geometry.dropna().empty:
+        metric = parks.estimate_utm_crs()
+        return parks.to_crs(metric), projects.to_crs(metric)
+    return parks, projects
+
+
 def _check_gis_geometry(layers: dict[str, pd.DataFrame]) -> list[str]:
-    """Projects are drawn in their park; a link's line joins the points of its ends' parks."""
-    if not {"parks", "projects"} <= set(layers) or "park_id" not in layers["projects"].columns:
-        return []
-    polygon = dict(zip(layers["parks"]["park_id"].map(str), layers["parks"].geometry, strict=True))
-    out = []
-    outside = [str(pid) for pid, park, point in zip(layers["projects"]["project_id"],
-                                                    layers["projects"]["park_id"].map(str),
-                                                    layers["projects"].geometry, strict=True)
-               if park in polygon and (point is None or polygon[park] is None
-                                       or polygon[park].distance(point) > 1e-7)]
-    if outside:
-        out.append(f"results.gpkg layer 'projects': {len(outside)} point(s) outside their park's polygon, e.g. "
-                   f"project_id {', '.join(outside[:SHOWN])}")
+    """A park's projects are drawn at one point near the park; a link's line joins the points of its ends' parks."""
+    projects = layers["projects"]
+    parks, near = _metres(layers["parks"], projects)
+    polygon = dict(zip(parks["park_id"].map(str), parks.geometry, strict=True))
+    out, points, scattered, far = [], {}, [], []
+    for pid, park, point, here in zip(projects["project_id"].map(str), projects["park_id"].map(str),
+                                      projects.geometry, near.geometry, strict=True):
+        if point is None or point.is_empty or point.geom_type != "Point":
+            far.append(pid)
+            continue
+        if park in points and points[park].distance(point) > 1e-7:
+            scattered.append(park)
+        points.setdefault(park, point)
+        shape = polygon.get(park)
+        if shape is not None and not shape.is_empty and shape.distance(here) > GATE_KM * 1000.0 + 1.0:
+            far.append(pid)
+    if far:
+        out.append(f"results.gpkg layer 'projects': {len(far)} point(s) missing or more than {GATE_KM:g} km from "
+                   f"their park's polygon, e.g. project_id {', '.join(far[:SHOWN])}")
+    if scattered:
+        out.append(f"results.gpkg layer 'projects': the projects of park(s) {', '.join(sorted(set(scattered))[:SHOWN])} "
+                   "are drawn at different points")
     links = layers.get("links")
     if links is not None and {"supplier_park", "customer_park", "link_id"} <= set(links.columns):
-        point = dict(zip(layers["projects"]["park_id"].map(str), layers["projects"].geometry))
         wrong = []
         for lid, a, b, line in zip(links["link_id"], links["supplier_park"].map(str),
                                    links["customer_park"].map(str), links.geometry, strict=True):
             if a == b:
-                if line is not None and not line.is_empty:
-                    wrong.append(str(lid))
-            elif a in point and b in point and (line is None or line.is_empty or not (
-                    line.boundary.geoms[0].distance(point[a]) <= 1e-7
-                    and line.boundary.geoms[-1].distance(point[b]) <= 1e-7)):
+                ok = line is None or line.is_empty
+            elif a not in points or b not in points:
+                continue  # a link end in a park with no project drawn: reported against links.csv already
+            else:
+                ok = (line is not None and line.geom_type == "LineString" and not line.is_empty
+                      and Point(line.coords[0]).distance(points[a]) <= 1e-7
+                      and Point(line.coords[-1]).distance(points[b]) <= 1e-7)
+            if not ok:
                 wrong.append(str(lid))
         if wrong:
             out.append(f"results.gpkg layer 'links': {len(wrong)} line(s) do not join their ends' parks, e.g. "
@@ -656,7 +700,7 @@ def _check_shapefiles(folder: Path, layers: dict[str, pd.DataFrame], expected: p
         flags = frozenset(fields.loc[fields["note"].str.contains("1 = true"), "field"])
         layer = layers[name].reset_index(drop=True)
         out += _differences(f"shp/{name}.shp against results.gpkg", layer, frame.reset_index(drop=True), None,
-                            cut=cut, flags=flags)
+                            numeric=_numeric_columns(layer), cut=cut, flags=flags, strip=True)
         if len(frame) == len(layer):
             moved = [str(i + 1) for i, (x, y) in enumerate(zip(layer.geometry, frame.geometry, strict=True))
                      if not _same_shape(x, y)]

@@ -179,7 +179,8 @@ def _scores_side_by_side(eligibility, project: str, current: str | None, other: 
     width = max(12, *(len(label[p]) + 2 for p in parks))
     best = [str(p) for p in order.index[order >= order.iat[0] - 1e-9]]
     out = [f"score 得分 of {project} (objective points a year: the scenario's weights × output, tax, jobs, plus "
-           f"bonuses; supplier links come on top): eligible in {len(pairs)} parks, best {order.iat[0]:,.1f} in "
+           f"bonuses; supplier links come on top): eligible in {len(pairs)} park{'s' if len(pairs) > 1 else ''}, "
+           f"best {order.iat[0]:,.1f} in "
            + ", ".join(best[:4]) + (f" and {len(best) - 4} more" if len(best) > 4 else ""),
            f"  {'':16}" + "".join(f"{label[p]:>{width}}" for p in parks)]
     for term in (*SCORE_TERMS, "score"):
@@ -187,7 +188,7 @@ def _scores_side_by_side(eligibility, project: str, current: str | None, other: 
         if term != "score" and not any(values):
             continue
         out.append(f"  {term:16}" + "".join(f"{v:>{width},.1f}" for v in values))
-    out.append(f"  {'rank 排名':15}" + "".join(f"{f'{rank[p]} of {len(pairs)}':>{width}}" for p in parks))
+    out.append(f"  {'rank 排名':14}" + "".join(f"{f'{rank[p]} of {len(pairs)}':>{width}}" for p in parks))
     return out
 
 

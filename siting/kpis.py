@@ -73,7 +73,7 @@ def county_table(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame)
         given = assignments[measure] * np.where(shared, 1.0 - host_share, 0.0)
         benefit = kept.groupby(assignments["host_county"]).sum().add(given.groupby(src).sum(), fill_value=0.0)
         out[f"{measure}_benefit"] = out["county"].map(benefit).fillna(0.0)
-    if len(region.counties):
+    if len(region.counties) and region.scenario.settings["model"]["county_caps"]:  # only caps the model applied
         caps = region.counties.set_index("county")
         out["energy_cap_tce"] = out["county"].map(caps["energy_quota_tce"])
         out["emission_cap_t"] = out["county"].map(caps["emission_quota_t"])

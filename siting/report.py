@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .maps import esc
@@ -63,10 +64,21 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int |
     return f"<table{ident}><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+COUNTY_CAPS = {"energy": "energy_cap_tce", "emission": "emission_cap_t"}
+
+
 def _with_left(frame: pd.DataFrame) -> pd.DataFrame:
-    """``<resource>_left`` = quota − used for every resource the table has (parks.csv, counties.csv)."""
-    return frame.assign(**{f"{r}_left": frame[f"{r}_quota"] - frame[f"{r}_used"] for r in ("land", "energy", "emission")
-                           if f"{r}_quota" in frame.columns})
+    """``<resource>_left`` = quota − used for every resource the table has (parks.csv, counties.csv); where a
+    county cap is lower than the sum of the county's park quotas, the cap is what is left from."""
+    left = {}
+    for r in ("land", "energy", "emission"):
+        if f"{r}_quota" not in frame.columns:
+            continue
+        limit = frame[f"{r}_quota"]
+        if COUNTY_CAPS.get(r) in frame.columns:
+            limit = np.fmin(limit, pd.to_numeric(frame[COUNTY_CAPS[r]], errors="coerce"))
+        left[f"{r}_left"] = limit - frame[f"{r}_used"]
+    return frame.assign(**left)
 
 
 PRICE_UNITS = {"land": "ha", "energy": "tce/yr", "emission": "t/yr"}
@@ -223,6 +235,8 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
     """
     sol, k = summary["solution"], summary["kpis"]
     gain = sol["objective"] - sol["greedy_objective"] if sol["objective"] is not None else None
+    capped = (" (county caps 能耗双控 may leave less: see Counties)"
+              if any(c in counties.columns and counties[c].notna().any() for c in COUNTY_CAPS.values()) else "")
     solution_rows = [
         ("Status 求解状态", f"{esc(sol['status'])} ({esc(sol['solver'])}; plan from {esc(sol['source'])})"),
         ("Objective 目标值", _fmt(sol["objective"])),
@@ -245,10 +259,10 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         ("Tax per 亩 亩均税收 (万元/yr)", _fmt(k["tax_per_mu"], 2)),
         ("Land used 用地 (ha)", f"{k['land_used_ha']:,.1f} ({k['land_used_mu']:,.0f} 亩) of a land quota 可用 of "
                               f"{k['land_free_ha']:,.1f}; {k['land_left_ha']:,.1f} left"),
-        ("Energy 能耗 (tce/yr)", f"{k['energy_used_tce']:,.0f} of a quota of {k['energy_quota_tce']:,.0f}; "
-                               f"{k['energy_quota_tce'] - k['energy_used_tce']:,.0f} left"),
-        ("Emission 排放 (t/yr)", f"{k['emission_used_t']:,.0f} of a quota of {k['emission_quota_t']:,.0f}; "
-                               f"{k['emission_quota_t'] - k['emission_used_t']:,.0f} left"),
+        ("Energy 能耗 (tce/yr)", f"{k['energy_used_tce']:,.0f} of the parks' quotas of {k['energy_quota_tce']:,.0f}; "
+                               f"{k['energy_quota_tce'] - k['energy_used_tce']:,.0f} left" + capped),
+        ("Emission 排放 (t/yr)", f"{k['emission_used_t']:,.0f} of the parks' quotas of {k['emission_quota_t']:,.0f}; "
+                               f"{k['emission_quota_t'] - k['emission_used_t']:,.0f} left" + capped),
         ("Local supply rate 市内配套率", _local_supply(k)),
         ("Leading-chain output share 主导产业占比", f"{k['leading_chain_output_share']:.1%}"),
         ("Chains per park (mean) 专而精", _fmt(k["chains_per_park_mean"], 2)),
@@ -316,9 +330,10 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         f"<h2>Unplaced projects 未落地项目 ({len(unplaced)})</h2>", _table(unplaced, unplaced_cols),
         "<h2>Notes 说明</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in [*notes, *sol["notes"]]) + "</ul>",
         _glossary(),
-        "<p class='note'>Files in this run folder: summary.json, assignments.csv, parks.csv, counties.csv, "
-        "unplaced.csv, links.csv, shadow_prices.csv, eligibility_removed.csv, network_priorities.csv, results.gpkg, "
-        "shp/, map.html.</p>",
+        "<p class='note'>Files in this run folder: report.html (this page), map.html, summary.json, manifest.json, "
+        "assignments.csv, greedy_assignments.csv, parks.csv, counties.csv, unplaced.csv, links.csv, shadow_prices.csv, "
+        "eligibility_removed.csv, network_priorities.csv, columns.csv (every CSV column with its unit), results.gpkg, "
+        "shp/.</p>",
     ]
     page = (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{esc(title)}</title>"
             f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>")

@@ -112,6 +112,16 @@ def test_county_energy_cap_on_top_of_park_quotas(tmp_path, tiny):
     assert set(placed(result)) == {"A", "B"}
     counties = pd.read_csv(result.folder / "counties.csv")
     assert counties.loc[0, "energy_cap_tce"] == 150
+    # the report: 30 tce left under the cap (150 − 120), not 140 under the parks' quotas (260 − 120)
+    from .test_report import tables
+
+    row = tables((result.folder / "report.html").read_text(encoding="utf-8"))["counties"][0]
+    assert (row["energy quota (tce)"], row["energy used (tce)"], row["energy left (tce)"]) == ("260", "120", "30")
+    # with the caps switched off, they are neither applied nor reported (and check does not hold the plan to them)
+    scenario.write_text(scenario.read_text() + "model: {county_caps: false}\n")
+    result = run(tmp_path, scenario)
+    assert set(placed(result)) == {"A", "B", "C"}
+    assert "energy_cap_tce" not in pd.read_csv(result.folder / "counties.csv").columns
 
 
 def test_benefit_floor_keeps_a_share_at_home(tmp_path, tiny):

@@ -168,12 +168,40 @@ def test_checker_catches_gis_outputs_that_disagree_with_the_tables(tmp_path, tin
     problems = check_run(folder)
     assert "results.gpkg layer 'projects' against assignments.csv: field park_id differs in 1 row(s), " \
            "e.g. project_id D" in problems
-    # A's point was moved, D's park changed: neither is drawn in its park
-    assert any("'projects': 2 point(s) outside their park's polygon, e.g. project_id A, D" in p for p in problems)
+    # A's point was moved far away; D's park changed, so P1's projects are drawn at two points
+    assert any("'projects': 1 point(s) missing or more than 20 km from their park's polygon, e.g. project_id A" in p
+               for p in problems)
+    assert "results.gpkg layer 'projects': the projects of park(s) P1 are drawn at different points" in problems
     assert any(p.startswith("shp/projects.shp against results.gpkg: field land_ha differs") for p in problems)
     assert any(p.startswith("shp/parks.cpg is missing") for p in problems)
     assert any(p.startswith("shp/parks.shp: CRS") for p in problems)
     assert not any("hazardous" in p or "chemical_park" in p for p in problems)  # flags written as 1/0 agree
+
+
+def test_checker_accepts_gates_outside_the_polygon_and_text_as_written(tmp_path, tiny):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from .conftest import X0, Y0
+
+    # P1's gate lies 2 km north of its 2 km square: its projects are drawn there, outside the polygon. Text the
+    # shapefile stores without its trailing space, and text that reads like a number, are still the same text
+    gate = gpd.GeoSeries([Point(X0 + 1000, Y0 + 4000)], crs="EPSG:4547").to_crs("EPSG:4490")
+    tiny.park("P1", land_available_ha=100, gate_lon=gate.x.iat[0], gate_lat=gate.y.iat[0])
+    tiny.project("A", name="说明 ", land_ha=10, output=10, remark="nan").project("B", land_ha=10, output=5,
+                                                                                   remark="0012")
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"A": "P1", "B": "P1"}
+    # a repeated row of assignments.csv is a violation, not a traceback
+    path = result.folder / "assignments.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8-sig")
+    problems = check_run(result.folder)
+    assert "a project is assigned to more than one park" in problems
+    assert any("project_id A appears more than once in the run's table" in p for p in problems)
+    # text that reads like a number is compared as text: 0012 is not 12
+    path.write_text("\n".join(lines).replace("0012", "12") + "\n", encoding="utf-8-sig")
+    assert any("field remark differs in 1 row(s), e.g. project_id B" in p for p in check_run(result.folder))
 
 
 def test_a_run_never_overwrites_and_a_failed_run_leaves_nothing(tmp_path, tiny, monkeypatch):
