@@ -1,4 +1,4 @@
-"""Command line: ``siting validate | run | demo | check | explain``. Thin: parse, call, report.
+"""Command line: ``siting validate | run | demo | check | explain | compare``. Thin: parse, call, report.
 
 Exit codes: 0 done; 1 refused (e.g. the output folder exists, a check found violations, the solver
 failed); 2 bad input or usage; 3 the committed projects cannot all be placed (with a diagnosis); 130 / 143
@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     budget.add_argument("--time-limit", type=_positive, metavar="S", help="solver time limit (default: the run's)")
     budget.add_argument("--steps", type=_steps, metavar="N", help="search steps of a reproducible re-solve "
                         "(default: the run's)")
+    p = sub.add_parser("compare", parents=[common], help="how a second run differs from a first: scenario "
+                       "changes, KPIs, projects moved, left out or newly placed, parks")
+    p.add_argument("first", type=Path, help="run folder, e.g. the baseline")
+    p.add_argument("second", type=Path, help="run folder, e.g. the scenario")
+    p.add_argument("--csv", type=Path, help="also write every project's park in both runs to this new CSV file")
     return parser
 
 
@@ -117,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.scenario)
         if args.command == "check":
             return _check(args.run)
+        if args.command == "compare":
+            return _compare(args.first, args.second, args.csv)
         if args.command == "explain":
             from siting.explain import explain
 
@@ -191,6 +198,21 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     print(f"local supply {rate:.1%} of link value between placed projects" if rate is not None else
           "local supply no links between placed projects")
     print(f"time         {result.seconds:.1f} s")
+    return EXIT_OK
+
+
+def _compare(first: Path, second: Path, csv: Path | None) -> int:
+    from siting.compare import compare_runs
+
+    if csv is not None and csv.exists():
+        raise FileExistsError(f"{csv} exists; compare never overwrites a file (name a new one)")
+    comparison = compare_runs(first, second)
+    print("\n".join(comparison.lines))
+    if csv is not None:
+        staging = csv.with_name(f".{csv.name}.partial")
+        comparison.projects.to_csv(staging, index=False, encoding="utf-8-sig")
+        staging.replace(csv)
+        print(f"projects in both runs: {csv}")
     return EXIT_OK
 
 

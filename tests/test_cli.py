@@ -228,6 +228,32 @@ def test_explain_shows_the_scores_here_and_there(tmp_path, tiny, capsys):
     assert "hub_bonus" not in rows  # a term that is 0 everywhere is left out
 
 
+def test_compare_two_runs(tmp_path, tiny, capsys):
+    # the knapsack of test_explain_forces_bans_and_refuses: A + C in P1, D in P2 = 230. With P1 down to 90 ha,
+    # B + C (90 ha, 170) beat A alone (100): A is left out, B comes in, C and D stay; 220
+    tiny.park("P1", land_available_ha=100).park("P2", land_available_ha=30)
+    for pid, land, output in [("A", 60, 100), ("B", 50, 90), ("C", 40, 80), ("D", 30, 50)]:
+        tiny.project(pid, land_ha=land, output=output)
+    assert siting("run", tiny.write(), "--out", tmp_path / "a", capsys=capsys)[0] == 0
+    tiny.settings["overrides"] = {"parks.P1.land_available_ha": 90}
+    assert siting("run", tiny.write(), "--out", tmp_path / "b", capsys=capsys)[0] == 0
+    code, out, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", tmp_path / "c.csv", capsys=capsys)
+    assert code == 0, err
+    assert '  overrides.parks.P1.land_available_ha: "(not set)" → 90' in out
+    assert "objective 目标值" in out and "230.0 → 220.0 (-10.0, -4.3%)" in out
+    assert "projects 项目: 2 same park, 1 left out, 1 newly placed" in out
+    assert "    A 项目A: was in P1 — " in out and "    B 项目B: now in P1" in out
+    assert "  park P1: land 100.0 → 90.0 of 100.0 → 90.0 ha" in out
+    table = pd.read_csv(tmp_path / "c.csv", keep_default_na=False).set_index("project_id")
+    assert table["change"].to_dict() == {"A": "left out", "B": "newly placed", "C": "same park", "D": "same park"}
+    assert "land" in table.at["A", "reason_b"]
+    # never overwrites; a folder that is not a run is bad input
+    code, _, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", tmp_path / "c.csv", capsys=capsys)
+    assert code == 1 and "never overwrites" in err
+    code, _, err = siting("compare", tmp_path / "a", tmp_path, capsys=capsys)
+    assert code == 2 and "is not a run folder" in err and "Traceback" not in err
+
+
 def test_explain_evicts_the_cheapest_set_not_the_lowest_scorers(tmp_path, tiny, capsys):
     # P1 (100 ha) is full; X (30 ha) needs 30 ha freed. Evicting the lowest scorers (A, C, D, E, then A back)
     # loses 205; evicting B alone loses 200

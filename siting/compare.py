@@ -1,0 +1,233 @@
+"""Two runs side by side: "what changed when the energy quota dropped 10 %?"
+
+``compare_runs(a, b)`` reads two run folders (their files only, as :mod:`siting.check` does) and says how
+the second differs from the first: what the scenarios changed (settings and input files), the headline KPIs,
+every project that moved, was left out or came in (with, for one left out, the second run's reason), and
+the parks whose use of land, energy or emission changed most. ``project_table`` is the same at project level,
+one row per project of either run, for a CSV.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from layers import InputError, Problem
+
+from .check import MAPPING, RunKey, read_manifest, read_run_file, read_run_json
+
+COMPARED_MANIFEST = (RunKey("settings", *MAPPING), RunKey("scenario", "text", lambda v: isinstance(v, str)),
+                     RunKey("inputs", *MAPPING, required=False))
+COMPARED_SUMMARY = (RunKey("solution", *MAPPING), RunKey("kpis", *MAPPING))
+# headline measures: summary key, label, unit, digits
+HEADLINE = (
+    ("solution.objective", "objective 目标值", "points/yr", 1),
+    ("solution.gap", "proven gap 间隙", "%", None),
+    ("kpis.placed_projects", "placed 落地项目", "", 0),
+    ("kpis.investment", "investment 投资", "万元", 0),
+    ("kpis.output", "output 产值", "万元/yr", 0),
+    ("kpis.tax", "tax 税收", "万元/yr", 0),
+    ("kpis.jobs", "jobs 就业", "", 0),
+    ("kpis.land_used_ha", "land used 用地", "ha", 1),
+    ("kpis.energy_used_tce", "energy used 能耗", "tce/yr", 0),
+    ("kpis.emission_used_t", "emission used 排放", "t/yr", 0),
+    ("kpis.output_per_mu", "output per 亩 亩均产值", "万元/yr", 1),
+    ("kpis.tax_per_mu", "tax per 亩 亩均税收", "万元/yr", 2),
+    ("kpis.local_supply_rate", "local supply rate 市内配套率", "%", None),
+    ("kpis.leading_chain_output_share", "leading-chain share 主导产业占比", "%", None),
+    ("kpis.chains_per_park_mean", "chains per park 专而精", "", 2),
+)
+SHOWN = 20  # projects listed per kind of change
+NOT_COMPARED = {"name", "title", "description"}  # settings that only label a scenario
+
+
+@dataclass(frozen=True)
+class Comparison:
+    lines: list[str]
+    projects: pd.DataFrame  # project_id, name, park_a, park_b, change, total_a, total_b, reason_b
+
+
+def _get(data: dict, dotted: str) -> object:
+    for part in dotted.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _run(folder: Path) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    manifest = read_manifest(folder, COMPARED_MANIFEST)
+    summary = read_run_json(folder / "summary.json", COMPARED_SUMMARY)
+
+    def table(name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+        frame = read_run_file(folder / name, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False))
+        lacking = [c for c in columns if c not in frame.columns]
+        if lacking:
+            raise InputError([Problem(str(folder / name), "", c, "column is missing",
+                                      "the run folder is damaged or was edited; run the scenario again")
+                              for c in lacking])
+        return frame
+
+    placed = table("assignments.csv", ("project_id", "name", "park_id", "total"))
+    unplaced = table("unplaced.csv", ("project_id", "name", "reason"))
+    parks = table("parks.csv", ("park_id", *(f"{r}_{k}" for r in ("land", "energy", "emission")
+                                             for k in ("quota", "used"))))
+    return manifest, summary, placed, unplaced, parks
+
+
+def _flat(data: object, prefix: str = "") -> dict[str, object]:
+    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``; an empty mapping sets nothing."""
+    if isinstance(data, dict):
+        out: dict[str, object] = {}
+        for key, value in data.items():
+            out |= _flat(value, f"{prefix}{key}.")
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def settings_changes(a: dict, b: dict) -> list[str]:
+    """The scenario settings that differ, as ``key: A → B`` (labels and file paths of the same content aside)."""
+    fa, fb = _flat(a), _flat(b)
+    out = []
+    for key in sorted(set(fa) | set(fb)):
+        if key.split(".")[0] in NOT_COMPARED or fa.get(key) == fb.get(key):
+            continue
+        out.append(f"{key}: {_short(fa.get(key, '(not set)'))} → {_short(fb.get(key, '(not set)'))}")
+    return out
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _headline(sa: dict, sb: dict) -> list[str]:
+    width = max(len(label) for _, label, _, _ in HEADLINE) + 2
+    out = []
+    for key, label, unit, digits in HEADLINE:
+        x, y = _number(_get(sa, key)), _number(_get(sb, key))
+        if x is None and y is None:
+            continue
+        if digits is None:  # a share: shown in %, its change in percentage points
+            show = [("—" if v is None else f"{v:.2%}") for v in (x, y)]
+            delta = "" if x is None or y is None else f" ({(y - x) * 100:+.2f} points)"
+        else:
+            show = [("—" if v is None else f"{v:,.{digits}f}") for v in (x, y)]
+            delta = "" if x is None or y is None else (
+                f" ({y - x:+,.{digits}f}" + (f", {(y - x) / abs(x):+.1%})" if x else ")"))
+        out.append(f"  {label:<{width}}{show[0]} → {show[1]}{delta}" + (f" {unit}" if unit and unit != "%" else ""))
+    return out
+
+
+def project_table(placed_a: pd.DataFrame, unplaced_a: pd.DataFrame, placed_b: pd.DataFrame,
+                  unplaced_b: pd.DataFrame) -> pd.DataFrame:
+    """One row per project of either run: its park in each (empty = not placed), the change, its total in each
+    and, when the second run leaves it out, that run's reason."""
+    park_a = dict(zip(placed_a["project_id"], placed_a["park_id"], strict=True))
+    park_b = dict(zip(placed_b["project_id"], placed_b["park_id"], strict=True))
+    total_a = dict(zip(placed_a["project_id"], placed_a["total"], strict=True))
+    total_b = dict(zip(placed_b["project_id"], placed_b["total"], strict=True))
+    names = {**dict(zip(unplaced_a["project_id"], unplaced_a["name"], strict=True)),
+             **dict(zip(placed_a["project_id"], placed_a["name"], strict=True)),
+             **dict(zip(unplaced_b["project_id"], unplaced_b["name"], strict=True)),
+             **dict(zip(placed_b["project_id"], placed_b["name"], strict=True))}
+    reason_b = dict(zip(unplaced_b["project_id"], unplaced_b["reason"], strict=True))
+    in_a = set(park_a) | set(unplaced_a["project_id"])
+    in_b = set(park_b) | set(unplaced_b["project_id"])
+    rows = []
+    for pid in sorted(in_a | in_b):
+        a, b = park_a.get(pid, ""), park_b.get(pid, "")
+        if pid not in in_b:
+            change = "only in the first run"
+        elif pid not in in_a:
+            change = "only in the second run"
+        elif a == b:
+            change = "same park" if a else "not placed in either"
+        elif a and b:
+            change = "moved"
+        elif a:
+            change = "left out"
+        else:
+            change = "newly placed"
+        rows.append({"project_id": pid, "name": names.get(pid, ""), "park_a": a, "park_b": b, "change": change,
+                     "total_a": _number(total_a.get(pid)), "total_b": _number(total_b.get(pid)),
+                     "reason_b": reason_b.get(pid, "") if change == "left out" else ""})
+    return pd.DataFrame(rows, columns=["project_id", "name", "park_a", "park_b", "change", "total_a", "total_b",
+                                       "reason_b"])
+
+
+def _park_changes(parks_a: pd.DataFrame, parks_b: pd.DataFrame, top: int = 10) -> list[str]:
+    a, b = parks_a.set_index("park_id"), parks_b.set_index("park_id")
+    rows = []
+    for park in sorted(set(a.index) & set(b.index)):
+        parts, weight = [], 0.0
+        for resource, unit, digits in (("land", "ha", 1), ("energy", "tce", 0), ("emission", "t", 0)):
+            qa, qb = _number(a.at[park, f"{resource}_quota"]), _number(b.at[park, f"{resource}_quota"])
+            ua, ub = _number(a.at[park, f"{resource}_used"]), _number(b.at[park, f"{resource}_used"])
+            if None in (qa, qb, ua, ub):
+                continue
+            if abs(ub - ua) > 1e-6 * max(1.0, abs(ua)) or abs(qb - qa) > 1e-6 * max(1.0, abs(qa)):
+                quota = f" of {qa:,.{digits}f}" + (f" → {qb:,.{digits}f}" if abs(qb - qa) > 1e-6 * max(1.0, abs(qa))
+                                                   else "")
+                parts.append(f"{resource} {ua:,.{digits}f} → {ub:,.{digits}f}{quota} {unit}")
+                weight = max(weight, abs(ub - ua) / max(qa, qb, 1e-9))
+        if parts:
+            rows.append((weight, park, "; ".join(parts)))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    out = [f"  park {park}: {text}" for _, park, text in rows[:top]]
+    if len(rows) > top:
+        out.append(f"  … and {len(rows) - top} more parks changed")
+    return out
+
+
+def compare_runs(first: str | Path, second: str | Path) -> Comparison:
+    """How the run ``second`` differs from the run ``first``, in plain words, and at project level."""
+    first, second = Path(first), Path(second)
+    ma, sa, placed_a, unplaced_a, parks_a = _run(first)
+    mb, sb, placed_b, unplaced_b, parks_b = _run(second)
+    lines = [f"first  {first} (scenario {ma['scenario']})", f"second {second} (scenario {mb['scenario']})"]
+    changed = settings_changes(ma["settings"], mb["settings"])
+    inputs_a, inputs_b = ma.get("inputs") or {}, mb.get("inputs") or {}
+    hashes_a, hashes_b = set(inputs_a.values()), set(inputs_b.values())
+    files = sorted(f for f, h in inputs_b.items() if h not in hashes_a)
+    if files:
+        changed.append("input files whose content is not in the first run: " + ", ".join(Path(f).name for f in files))
+    if not changed and hashes_a == hashes_b:
+        changed = ["none: the same scenario settings and input files (a timed solve may still end elsewhere)"]
+    lines.append("what the second run changes 情景差异:")
+    lines += [f"  {c}" for c in changed[:30]] + ([f"  … and {len(changed) - 30} more"] if len(changed) > 30 else [])
+    lines.append("headline 主要指标 (first → second):")
+    lines += _headline(sa, sb)
+    projects = project_table(placed_a, unplaced_a, placed_b, unplaced_b)
+    counts = projects["change"].value_counts()
+    order = ("same park", "moved", "left out", "newly placed", "not placed in either", "only in the first run",
+             "only in the second run")
+    lines.append("projects 项目: " + ", ".join(f"{counts[c]} {c}" for c in order if counts.get(c, 0)))
+    for change, label in (("moved", "moved 调整园区"), ("left out", "left out in the second run 未落地"),
+                          ("newly placed", "placed only in the second run 新落地")):
+        rows = projects[projects["change"] == change]
+        if rows.empty:
+            continue
+        lines.append(f"  {label} ({len(rows)}):")
+        for row in rows.head(SHOWN).itertuples(index=False):
+            where = (f"{row.park_a} → {row.park_b}" if change == "moved" else
+                     f"was in {row.park_a}" if change == "left out" else f"now in {row.park_b}")
+            reason = f" — {row.reason_b[:160]}{'…' if len(row.reason_b) > 160 else ''}" if row.reason_b else ""
+            lines.append(f"    {row.project_id} {row.name}: {where}{reason}")
+        if len(rows) > SHOWN:
+            lines.append(f"    … and {len(rows) - SHOWN} more (all in the CSV of --csv)")
+    park_lines = _park_changes(parks_a, parks_b)
+    if park_lines:
+        lines.append("parks whose use changed most 园区资源使用变化:")
+        lines += park_lines
+    return Comparison(lines, projects)
