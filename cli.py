@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     budget.add_argument("--steps", type=_steps, metavar="N", help="a reproducible solve (highs): N search steps "
                         "instead of a time limit, the same plan on any machine")
     solve.add_argument("--gap", type=_gap, metavar="G", help="relative MIP gap at which to stop, e.g. 0.001")
+    solve.add_argument("--baseline", type=Path, metavar="RUN", help="start from this run's plan (what the "
+                       "scenario still allows), so the plan changes where the scenario makes it")
 
     parser = argparse.ArgumentParser(prog="siting", description="Cluster siting optimizer: assign candidate "
                                      "projects to industrial parks under land, energy and emission quotas.")
@@ -170,7 +172,7 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     import siting
 
     result = siting.execute(scenario, out=args.out, runs_dir=args.runs_dir, solver=args.solver,
-                            time_limit=args.time_limit, gap=args.gap, steps=args.steps)
+                            time_limit=args.time_limit, gap=args.gap, steps=args.steps, baseline=args.baseline)
     sol, k = result.summary["solution"], result.summary["kpis"]
     gap = f"{sol['gap']:.4%}" if sol["gap"] is not None else "unknown"
     print(f"run folder   {result.folder}")
@@ -188,6 +190,9 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     elif sol.get("time_limit") is not None:
         print(f"budget       stopped by the {sol['time_limit']:g} s time limit: a faster or busier machine may give "
               "another plan; --steps N (or solver.steps) gives a reproducible one")
+    for note in sol["notes"]:
+        if note.startswith(("started from the baseline", "the baseline's plan")):
+            print(f"baseline     {note}")
     print(f"placed       {k['placed_projects']} of {k['candidate_projects']} projects "
           f"({k['placed_committed']} committed)")
     print(f"investment   {k['investment']:,.0f} 万元; output {k['output']:,.0f} 万元/yr; tax {k['tax']:,.0f} 万元/yr; "

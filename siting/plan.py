@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -166,10 +167,20 @@ def _benefit_floors(region: Region, pairs: pd.DataFrame, parks: pd.DataFrame) ->
     return rows
 
 
-def make_plan(region: Region, eligibility: Eligibility, options: SolverOptions) -> Plan:
-    """Solve the siting model; raise :class:`Infeasible` with a diagnosis when no plan exists."""
+def make_plan(region: Region, eligibility: Eligibility, options: SolverOptions,
+              baseline: Mapping[str, str] | None = None) -> Plan:
+    """Solve the siting model; raise :class:`Infeasible` with a diagnosis when no plan exists.
+
+    ``baseline`` ({project: park}, another run's plan) is where the solve starts: its placements that this
+    scenario still allows and that fit (:func:`baseline_start`), so the plan changes where the scenario makes
+    it, not wherever an equally good plan lies elsewhere."""
     problem = build_problem(region, eligibility)
-    solution = solve(problem, options)
+    start, note = (None, None) if baseline is None else baseline_start(problem, baseline)
+    solution = solve(problem, options, start=start)
+    if start is not None and solution.has_plan:
+        solution = _back_where_it_was(problem, solution, baseline)
+    if note:
+        solution = replace(solution, notes=(note, *solution.notes))
     if not solution.has_plan:
         raise Infeasible(diagnose(problem, options), solution)
     greedy = {problem.items[problem.pair_item[k]]: problem.bins[problem.pair_bin[k]] for k in greedy_plan(problem)}
@@ -180,6 +191,64 @@ def make_plan(region: Region, eligibility: Eligibility, options: SolverOptions) 
         greedy_assignments=greedy,
         problem=problem,
     )
+
+
+def _back_where_it_was(problem: AssignmentProblem, solution: Solution, baseline: Mapping[str, str]) -> Solution:
+    """The plan with each project that moved away from its baseline park put back, one at a time (by ID), where
+    that keeps every constraint and loses nothing: of equally good plans, the one closer to the baseline. (A
+    bonus for baseline pairs during the search would do it too, but it turns away the equal-value moves that
+    lead the search to better plans: on the demo's energy −10 % scenario it ended 0.4 % lower.)"""
+    lookup = {(problem.items[i], problem.bins[b]): k
+              for k, (i, b) in enumerate(zip(problem.pair_item.tolist(), problem.pair_bin.tolist(), strict=True))}
+    chosen = list(solution.chosen_pairs)
+    value = problem.objective_of(chosen)
+    for project in sorted(baseline):
+        back = lookup.get((project, baseline[project]))
+        now = [k for k in chosen if problem.items[problem.pair_item[k]] == project]
+        if back is None or back in now:
+            continue
+        trial = [k for k in chosen if k not in now] + [back]
+        if not problem.violations(trial) and problem.objective_of(trial) >= value - 1e-9 * max(1.0, abs(value)):
+            chosen, value = trial, problem.objective_of(trial)
+    if sorted(chosen) == sorted(solution.chosen_pairs):
+        return solution
+    gap = None if solution.bound is None else max(0.0, solution.bound - value) / max(1e-9, abs(solution.bound))
+    return replace(solution, chosen_pairs=tuple(sorted(chosen)), objective=value, gap=gap,
+                   assignment={problem.items[problem.pair_item[k]]: problem.bins[problem.pair_bin[k]]
+                               for k in sorted(chosen)})
+
+
+def baseline_start(problem: AssignmentProblem, baseline: Mapping[str, str]) -> tuple[list[int] | None, str]:
+    """A feasible start from another run's plan: its placements that are still eligible, committed projects
+    first and then by score, each kept only if the plan still fits; committed projects it leaves out then go
+    to their best park that fits. Returns the start (``None`` when no repair places every committed project)
+    and a note saying how much of the baseline was kept."""
+    lookup = {(problem.items[i], problem.bins[b]): k
+              for k, (i, b) in enumerate(zip(problem.pair_item.tolist(), problem.pair_bin.tolist(), strict=True))}
+    wanted = [lookup[(p, b)] for p, b in baseline.items() if (p, b) in lookup]
+
+    def fits(plan: list[int]) -> bool:  # every constraint but 'a mandatory item is missing' (filled in below)
+        return not any(not v.startswith("mandatory item") for v in problem.violations(plan))
+
+    chosen: list[int] = []
+    for k in sorted(wanted, key=lambda k: (not problem.mandatory[problem.pair_item[k]], -problem.pair_score[k], k)):
+        if fits([*chosen, k]):
+            chosen.append(k)
+    placed = set(problem.pair_item[chosen].tolist())
+    for i in np.flatnonzero(problem.mandatory):
+        if i in placed:
+            continue
+        for k in sorted(np.flatnonzero(problem.pair_item == i).tolist(), key=lambda k: (-problem.pair_score[k], k)):
+            if fits([*chosen, k]):
+                chosen.append(k)
+                break
+    if problem.violations(chosen):
+        return None, (f"the baseline's plan ({len(baseline)} placements) could not be made to fit this scenario "
+                      "with every committed project placed; solved afresh")
+    kept = len(set(chosen) & set(wanted))
+    return sorted(chosen), (f"started from the baseline's plan: {kept} of its {len(baseline)} placements kept "
+                            f"({len(baseline) - len(wanted)} no longer eligible, {len(wanted) - kept} no longer "
+                            "fitting)")
 
 
 def _assignments(region: Region, eligibility: Eligibility, solution: Solution,

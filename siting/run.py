@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ from shapely.geometry import LineString
 from layers import CGCS2000, InputError, Problem, Problems, crs_label, park_points
 from optimize import SolverOptions, shadow_prices
 
+from .check import read_manifest, read_run_file
 from .columns import column_dictionary
 from .eligibility import Eligibility, assess, unplaceable_lines
 from .exports import join_lists, write_gpkg, write_shapefiles
@@ -124,7 +126,7 @@ def _sweep_stale_partials(folder: Path, *, hours: float = 6.0) -> None:
 
 def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Path = Path("outputs"),
             solver: str | None = None, time_limit: float | None = None, gap: float | None = None,
-            steps: int | None = None) -> RunResult:
+            steps: int | None = None, baseline: Path | None = None) -> RunResult:
     """Run a scenario and write a new run folder.
 
     Parameters
@@ -137,6 +139,8 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
         Where dated run folders go.
     solver, time_limit, gap, steps
         Override the scenario's solver settings (:func:`solver_options`).
+    baseline
+        A run folder whose plan the solve starts from (:func:`siting.plan.make_plan`).
 
     Raises
     ------
@@ -152,7 +156,8 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     _check_destination(out, runs_dir)  # before the solve, so a wrong --out costs no solving time
     region, eligibility = prepare(scenario_path)
     options = solver_options(region.scenario, solver=solver, time_limit=time_limit, gap=gap, steps=steps)
-    plan = make_plan(region, eligibility, options)
+    start, origin = _baseline_plan(baseline) if baseline is not None else (None, None)
+    plan = make_plan(region, eligibility, options, baseline=start)
 
     parent = Path(out).parent if out is not None else Path(runs_dir)
     parent.mkdir(parents=True, exist_ok=True)
@@ -160,7 +165,7 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=parent))
     final: Path | None = None
     try:
-        result = _write_run(staging, region, eligibility, plan, options, started, t0)
+        result = _write_run(staging, region, eligibility, plan, options, started, t0, origin)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; a run folder is for reviewers too
@@ -185,6 +190,19 @@ def _taken(out: Path) -> FileExistsError:
     return FileExistsError(f"{out} exists already; a run never overwrites another: choose a new --out")
 
 
+def _baseline_plan(folder: Path) -> tuple[dict[str, str], dict]:
+    """{project: park} of a run folder's assignments.csv, and what the manifest records of it (the folder and
+    the file's SHA-256); a path that is not a run folder is bad input."""
+    path = Path(folder) / "assignments.csv"
+    read_manifest(Path(folder), ())
+    table = read_run_file(path, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False))
+    if not {"project_id", "park_id"} <= set(table.columns) or table["project_id"].duplicated().any():
+        raise InputError([Problem(str(path), "", "project_id, park_id", "is not a run's plan (a column is missing "
+                                  "or a project repeats)", "name a run folder written by 'siting run'")])
+    origin = {"run": str(folder), "assignments_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return dict(zip(table["project_id"], table["park_id"], strict=True)), origin
+
+
 def _check_destination(out: Path | None, runs_dir: Path) -> None:
     """Refuse an ``out`` that exists, or a destination under a file, before any work is done (the folder is
     still reserved atomically at the end)."""
@@ -200,7 +218,7 @@ def _check_destination(out: Path | None, runs_dir: Path) -> None:
 
 
 def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Plan, options: SolverOptions,
-               started: dt.datetime, t0: float) -> dict:
+               started: dt.datetime, t0: float, baseline: dict | None = None) -> dict:
     sol = plan.solution
     assignments = plan.assignments
     parks = park_table(region, assignments)
@@ -276,6 +294,7 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
         "scenario": region.scenario.name,
         "scenario_file": str(region.scenario.path),
         "scenario_sha256": region.scenario.sha256(),
+        "baseline": baseline,  # the run whose plan the solve started from, if any
         "settings": s,
         "inputs": region.inputs,
         "work_crs": crs_label(region.work_crs),

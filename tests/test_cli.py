@@ -254,6 +254,30 @@ def test_compare_two_runs(tmp_path, tiny, capsys):
     assert code == 2 and "is not a run folder" in err and "Traceback" not in err
 
 
+def test_a_scenario_starts_from_a_baseline_run(tmp_path, tiny, capsys):
+    import json
+
+    # the baseline locks A (50 ha, 100) and B (50 ha, 80) into P2. The scenario drops the locks and cuts P2 to
+    # 60 ha: from the baseline A stays in P2 (moving gains nothing) and B, which no longer fits, goes to P1
+    tiny.park("P1", land_available_ha=100).park("P2", land_available_ha=100)
+    tiny.project("A", land_ha=50, output=100).project("B", land_ha=50, output=80)
+    tiny.settings["locks"] = [{"project": "A", "park": "P2"}, {"project": "B", "park": "P2"}]
+    assert siting("run", tiny.write(), "--out", tmp_path / "base", capsys=capsys)[0] == 0
+    tiny.settings["locks"] = []
+    tiny.settings["overrides"] = {"parks.P2.land_available_ha": 60}
+    code, out, err = siting("run", tiny.write(), "--out", tmp_path / "s", "--baseline", tmp_path / "base",
+                            capsys=capsys)
+    assert code == 0, err
+    assert ("baseline     started from the baseline's plan: 1 of its 2 placements kept (0 no longer eligible, "
+            "1 no longer fitting)") in out
+    table = pd.read_csv(tmp_path / "s" / "assignments.csv")
+    assert dict(zip(table["project_id"], table["park_id"], strict=True)) == {"A": "P2", "B": "P1"}
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["baseline"]["run"] == str(tmp_path / "base") and len(manifest["baseline"]["assignments_sha256"]) == 64
+    code, _, err = siting("run", tiny.write(), "--out", tmp_path / "t", "--baseline", tmp_path, capsys=capsys)
+    assert code == 2 and "is not a run folder" in err and not (tmp_path / "t").exists()
+
+
 def test_explain_evicts_the_cheapest_set_not_the_lowest_scorers(tmp_path, tiny, capsys):
     # P1 (100 ha) is full; X (30 ha) needs 30 ha freed. Evicting the lowest scorers (A, C, D, E, then A back)
     # loses 205; evicting B alone loses 200
