@@ -90,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("first", type=Path, help="run folder, e.g. the baseline")
     p.add_argument("second", type=Path, help="run folder, e.g. the scenario")
     p.add_argument("--csv", type=Path, help="also write every project's park in both runs to this new CSV file")
+    p.add_argument("--html", type=Path, help="also write the comparison as a page for reviewers to this new file")
     return parser
 
 
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             return _check(args.run)
         if args.command == "compare":
-            return _compare(args.first, args.second, args.csv)
+            return _compare(args.first, args.second, args.csv, args.html)
         if args.command == "explain":
             from siting.explain import explain
 
@@ -206,18 +207,22 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _compare(first: Path, second: Path, csv: Path | None) -> int:
-    from siting.compare import compare_runs
+def _compare(first: Path, second: Path, csv: Path | None, html: Path | None) -> int:
+    from siting.compare import compare_runs, write_compare_html
 
-    if csv is not None and csv.exists():
-        raise FileExistsError(f"{csv} exists; compare never overwrites a file (name a new one)")
+    for target in (csv, html):
+        if target is not None and target.exists():
+            raise FileExistsError(f"{target} exists; compare never overwrites a file (name a new one)")
     comparison = compare_runs(first, second)
     print("\n".join(comparison.lines))
-    if csv is not None:
-        staging = csv.with_name(f".{csv.name}.partial")
-        comparison.projects.to_csv(staging, index=False, encoding="utf-8-sig")
-        staging.replace(csv)
-        print(f"projects in both runs: {csv}")
+    for target, label, write in (
+            (csv, "projects in both runs", lambda p: comparison.projects.to_csv(p, index=False, encoding="utf-8-sig")),
+            (html, "comparison page", lambda p: write_compare_html(p, comparison))):
+        if target is not None:
+            staging = target.with_name(f".{target.name}.partial")  # the file appears whole or not at all
+            write(staging)
+            staging.replace(target)
+            print(f"{label}: {target}")
     return EXIT_OK
 
 

@@ -19,6 +19,8 @@ import pandas as pd
 from layers import InputError, Problem
 
 from .check import MAPPING, RunKey, read_manifest, read_run_file, read_run_json
+from .maps import esc
+from .report import CSS, _table
 
 COMPARED_MANIFEST = (RunKey("settings", *MAPPING), RunKey("scenario", "text", lambda v: isinstance(v, str)),
                      RunKey("inputs", *MAPPING, required=False))
@@ -47,8 +49,12 @@ NOT_COMPARED = {"name", "title", "description"}  # settings that only label a sc
 
 @dataclass(frozen=True)
 class Comparison:
-    lines: list[str]
+    lines: list[str]  # the whole answer in plain words, for the terminal
     projects: pd.DataFrame  # project_id, name, park_a, park_b, change, total_a, total_b, reason_b
+    runs: tuple[str, str]  # "folder (scenario name)"
+    changes: list[str]  # what the second run's scenario changes
+    headline: list[tuple[str, str, str, str, str]]  # measure, unit, first, second, change
+    parks: list[str]  # parks whose use changed most, in words
 
 
 def _get(data: dict, dotted: str) -> object:
@@ -111,8 +117,8 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _headline(sa: dict, sb: dict) -> list[str]:
-    width = max(len(label) for _, label, _, _ in HEADLINE) + 2
+def headline_rows(sa: dict, sb: dict) -> list[tuple[str, str, str, str, str]]:
+    """(measure, unit, first, second, change) for each headline measure either run has."""
     out = []
     for key, label, unit, digits in HEADLINE:
         x, y = _number(_get(sa, key)), _number(_get(sb, key))
@@ -120,13 +126,19 @@ def _headline(sa: dict, sb: dict) -> list[str]:
             continue
         if digits is None:  # a share: shown in %, its change in percentage points
             show = [("—" if v is None else f"{v:.2%}") for v in (x, y)]
-            delta = "" if x is None or y is None else f" ({(y - x) * 100:+.2f} points)"
+            delta = "" if x is None or y is None else f"{(y - x) * 100:+.2f} points"
         else:
             show = [("—" if v is None else f"{v:,.{digits}f}") for v in (x, y)]
             delta = "" if x is None or y is None else (
-                f" ({y - x:+,.{digits}f}" + (f", {(y - x) / abs(x):+.1%})" if x else ")"))
-        out.append(f"  {label:<{width}}{show[0]} → {show[1]}{delta}" + (f" {unit}" if unit and unit != "%" else ""))
+                f"{y - x:+,.{digits}f}" + (f", {(y - x) / abs(x):+.1%}" if x else ""))
+        out.append((label, "" if unit == "%" else unit, show[0], show[1], delta))
     return out
+
+
+def _headline(rows: list[tuple[str, str, str, str, str]]) -> list[str]:
+    width = max(len(label) for _, label, _, _ in HEADLINE) + 2
+    return [f"  {label:<{width}}{x} → {y}" + (f" ({delta})" if delta else "") + (f" {unit}" if unit else "")
+            for label, unit, x, y, delta in rows]
 
 
 def project_table(placed_a: pd.DataFrame, unplaced_a: pd.DataFrame, placed_b: pd.DataFrame,
@@ -195,7 +207,8 @@ def compare_runs(first: str | Path, second: str | Path) -> Comparison:
     first, second = Path(first), Path(second)
     ma, sa, placed_a, unplaced_a, parks_a = _run(first)
     mb, sb, placed_b, unplaced_b, parks_b = _run(second)
-    lines = [f"first  {first} (scenario {ma['scenario']})", f"second {second} (scenario {mb['scenario']})"]
+    runs = (f"{first} (scenario {ma['scenario']})", f"{second} (scenario {mb['scenario']})")
+    lines = [f"first  {runs[0]}", f"second {runs[1]}"]
     changed = settings_changes(ma["settings"], mb["settings"])
     inputs_a, inputs_b = ma.get("inputs") or {}, mb.get("inputs") or {}
     hashes_a, hashes_b = set(inputs_a.values()), set(inputs_b.values())
@@ -207,7 +220,8 @@ def compare_runs(first: str | Path, second: str | Path) -> Comparison:
     lines.append("what the second run changes 情景差异:")
     lines += [f"  {c}" for c in changed[:30]] + ([f"  … and {len(changed) - 30} more"] if len(changed) > 30 else [])
     lines.append("headline 主要指标 (first → second):")
-    lines += _headline(sa, sb)
+    headline = headline_rows(sa, sb)
+    lines += _headline(headline)
     projects = project_table(placed_a, unplaced_a, placed_b, unplaced_b)
     counts = projects["change"].value_counts()
     order = ("same park", "moved", "left out", "newly placed", "not placed in either", "only in the first run",
@@ -230,4 +244,33 @@ def compare_runs(first: str | Path, second: str | Path) -> Comparison:
     if park_lines:
         lines.append("parks whose use changed most 园区资源使用变化:")
         lines += park_lines
-    return Comparison(lines, projects)
+    return Comparison(lines, projects, runs, changed, headline, [line.strip() for line in park_lines])
+
+
+def write_compare_html(path: Path, comparison: Comparison) -> None:
+    """A static page of the comparison for reviewers (no scripts, nothing remote, every string escaped)."""
+    c = comparison
+    counts = c.projects["change"].value_counts()
+    headline = pd.DataFrame(c.headline, columns=["measure", "unit", "first", "second", "change"])
+    changed = c.projects[~c.projects["change"].isin(["same park", "not placed in either"])]
+    body = [
+        "<h1>Scenario comparison 情景对比</h1>",
+        f"<p>First 基准: {esc(c.runs[0])}<br>Second 情景: {esc(c.runs[1])}</p>",
+        "<h2>What the second run changes 情景差异</h2><ul>" + "".join(f"<li>{esc(x)}</li>" for x in c.changes)
+        + "</ul>",
+        "<h2>Headline 主要指标</h2>",
+        _table(headline, {"measure": "measure", "first": "first", "second": "second", "change": "change",
+                          "unit": "unit"}, table_id="headline"),
+        "<h2>Projects 项目</h2><p class='note'>" + esc(", ".join(f"{n} {k}" for k, n in counts.items())) + ". "
+        "Left out: the second run's reason, as in its unplaced.csv.</p>",
+        _table(changed, {"project_id": "project", "name": "name", "change": "change", "park_a": "first park",
+                         "park_b": "second park", "total_a": "total, first", "total_b": "total, second",
+                         "reason_b": "why left out (second run)"}, {"total_a": 1, "total_b": 1},
+               table_id="projects"),
+    ]
+    if c.parks:
+        body += ["<h2>Parks whose use changed most 园区资源使用变化</h2><ul>"
+                 + "".join(f"<li>{esc(x)}</li>" for x in c.parks) + "</ul>"]
+    page = (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>Scenario comparison</title>"
+            f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>")
+    path.write_text(page, encoding="utf-8")

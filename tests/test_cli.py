@@ -234,15 +234,20 @@ def test_compare_two_runs(tmp_path, tiny, capsys):
     tiny.park("P1", land_available_ha=100).park("P2", land_available_ha=30)
     for pid, land, output in [("A", 60, 100), ("B", 50, 90), ("C", 40, 80), ("D", 30, 50)]:
         tiny.project(pid, land_ha=land, output=output)
+    tiny.projects[1]["name"] = "<script>alert(1)</script>"  # B: a name that must be escaped on the page
     assert siting("run", tiny.write(), "--out", tmp_path / "a", capsys=capsys)[0] == 0
     tiny.settings["overrides"] = {"parks.P1.land_available_ha": 90}
     assert siting("run", tiny.write(), "--out", tmp_path / "b", capsys=capsys)[0] == 0
-    code, out, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", tmp_path / "c.csv", capsys=capsys)
+    code, out, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", tmp_path / "c.csv", "--html",
+                            tmp_path / "c.html", capsys=capsys)
     assert code == 0, err
     assert '  overrides.parks.P1.land_available_ha: "(not set)" → 90' in out
     assert "objective 目标值" in out and "230.0 → 220.0 (-10.0, -4.3%)" in out
     assert "projects 项目: 2 same park, 1 left out, 1 newly placed" in out
-    assert "    A 项目A: was in P1 — " in out and "    B 项目B: now in P1" in out
+    assert "    A 项目A: was in P1 — " in out and "    B <script>alert(1)</script>: now in P1" in out
+    page = (tmp_path / "c.html").read_text(encoding="utf-8")
+    assert "<table id='headline'>" in page and "<td>230.0</td><td>220.0</td><td>-10.0, -4.3%</td>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page and "http" not in page
     assert "  park P1: land 100.0 → 90.0 of 100.0 → 90.0 ha" in out
     table = pd.read_csv(tmp_path / "c.csv", keep_default_na=False).set_index("project_id")
     assert table["change"].to_dict() == {"A": "left out", "B": "newly placed", "C": "same park", "D": "same park"}
