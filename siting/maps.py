@@ -43,6 +43,9 @@ LINK_COLORS = {True: "#2e7d32", False: "#c62828"}  # supplier links within / bey
 CORRIDOR_COLOR, CORRIDOR_FILL = "#7b1fa2", "#ce93d8"
 EXCLUSION_COLORS = {"ecological_redline": "#2e7d32", "basic_farmland": "#c0a000", "urban_boundary": "#757575"}
 EXCLUSION_OTHER = "#555555"  # any other kind of exclusion zone
+# unplaced projects: hollow grey circles (white inside), unlike the placed projects' filled chain colours and the
+# hubs' black squares; drawn beside their best eligible park, this many px beyond its ring of placed projects
+UNPLACED_COLOR, UNPLACED_SIZE, UNPLACED_GAP = "#616161", 12, 28
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "`": "&#96;", "$": "&#36;",
              "\\": "&#92;"}
 _VENDOR_JS = {"leaflet": "leaflet.js", "jquery": "jquery.min.js"}
@@ -90,11 +93,14 @@ def land_use_color(share: float) -> str:
 
 
 def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame, links: pd.DataFrame,
-              eligibility: Eligibility, priorities: pd.DataFrame, *, title: str, facts: list[str]) -> folium.Map:
+              eligibility: Eligibility, priorities: pd.DataFrame, *, title: str, facts: list[str],
+              unplaced: pd.DataFrame | None = None) -> folium.Map:
     """Assemble the map: exclusions, corridors, parks, links, projects, hubs, a legend and a title box.
 
     ``eligibility`` gives each project's popup its eligible parks (with their pair scores, for the runner-up)
-    and the rules that removed the others.
+    and the rules that removed the others. ``unplaced`` is the plan's table of unplaced projects (``project_id``
+    and ``reason``, as in ``unplaced.csv``): those with an eligible park are drawn, in a layer off at start, beside
+    the park where their pair score is highest; the others are counted in the legend and the layer control.
     """
     parks = region.parks.to_crs(CGCS2000)
     points = park_points(region.parks).to_crs(CGCS2000)
@@ -115,11 +121,13 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     _add_priorities(fmap, priorities, xy)
     colors = chain_colors(sorted(set(region.projects["chain"])))
     _add_projects(fmap, assignments, xy, colors, eligibility, parks_kpi, region)
+    counts = _add_unplaced(fmap, unplaced, assignments, xy, eligibility, parks_kpi, region)
     _add_hubs(fmap, region.hubs.to_crs(CGCS2000))
     folium.LayerControl(collapsed=True).add_to(fmap)
     fmap.add_child(_MetricScale())  # bottom right: the legend sits bottom left
     _add_box(fmap, "title", _title_html(title, facts), "top: 10px; left: 50px; max-width: 460px;")
-    _add_box(fmap, "legend", _legend_html(colors, region), "bottom: 20px; left: 10px; max-height: 60%; overflow-y: auto;")
+    _add_box(fmap, "legend", _legend_html(colors, region, counts),
+             "bottom: 20px; left: 10px; max-height: 64%; overflow-y: auto;")
     return fmap
 
 
@@ -186,7 +194,10 @@ def _stylesheet(weights: dict) -> str:
             ".ss td:last-child{text-align:right}.ss td.m{color:#555}"
             ".hub{width:16px;height:16px;background:#111;color:#fff;border:1px solid #fff;box-shadow:0 0 0 1px #111;"
             "border-radius:2px;font:bold 11px/16px sans-serif;text-align:center}"
-            ".hl{display:inline-block;width:13px;height:13px;font-size:9px;line-height:13px;margin-right:5px}" + meanings + "</style>")
+            ".hl{display:inline-block;width:13px;height:13px;font-size:9px;line-height:13px;margin-right:5px}"
+            f".unp{{box-sizing:border-box;width:{UNPLACED_SIZE}px;height:{UNPLACED_SIZE}px;border-radius:50%;"
+            f"border:2px solid {UNPLACED_COLOR};background:rgba(255,255,255,0.85)}}.unp:hover{{border-color:#000}}"
+            + meanings + "</style>")
 
 
 def _fmt(value: float, digits: int = 0) -> str:
@@ -393,12 +404,100 @@ def _project_popup(row, why_not: pd.DataFrame | None, options: pd.DataFrame | No
     html = (_table(rows) + "<b>Why here? Score 评分</b> <span style='color:#555'>(万元-equivalent points per year; "
             "the plan maximises the sum over projects, less chain-opening costs)</span>"
             "<table class='sx ss'>" + score + "</table>")
-    if why_not is not None and len(why_not):
-        n_out = why_not["park_id"].nunique()
-        counts = why_not.groupby("rule")["park_id"].nunique().sort_values(ascending=False, kind="stable")
-        html += (f"<b>{n_out} of {ctx.n_parks} parks ruled out</b> (a park may fail several rules, so the counts "
-                 "add up to more): " + ", ".join(f"{bilingual(rule, RULE_NAMES)} {n}" for rule, n in counts.items()))
-    return f"<div class='sp'>{html}</div>"
+    return f"<div class='sp'>{html}{_ruled_out(why_not, ctx.n_parks)}</div>"
+
+
+def _ruled_out(why_not: pd.DataFrame | None, n_parks: int) -> str:
+    """``12 of 30 parks ruled out (…): 产业不符 chain 7, …``: the parks each eligibility rule removed."""
+    if why_not is None or not len(why_not):
+        return ""
+    n_out = why_not["park_id"].nunique()
+    counts = why_not.groupby("rule")["park_id"].nunique().sort_values(ascending=False, kind="stable")
+    return (f"<b>{n_out} of {n_parks} parks ruled out</b> (a park may fail several rules, so the counts "
+            "add up to more): " + ", ".join(f"{bilingual(rule, RULE_NAMES)} {n}" for rule, n in counts.items()))
+
+
+@dataclass(frozen=True)
+class _UnplacedCounts:
+    """How many unplaced projects the map draws, and how many it cannot (no eligible park)."""
+
+    drawn: int
+    no_park: int
+
+
+def _add_unplaced(fmap: folium.Map, unplaced: pd.DataFrame | None, assignments: pd.DataFrame, xy: dict,
+                  eligibility: Eligibility, parks_kpi: pd.DataFrame, region: Region) -> _UnplacedCounts | None:
+    """Each unplaced project with an eligible park, as a hollow grey circle beside its best eligible park.
+
+    The best park is the one where the project's pair score is highest (ties: the lower park ID). A park's
+    unplaced projects sit on a circle around its point, beyond its placed projects (whose ring is in degrees) by
+    ``UNPLACED_GAP`` px more, so they are seen apart from the park's ring and its projects at any zoom and
+    hide none of them. The popup gives the reason of ``unplaced.csv`` and the parks ruled out by rule.
+    """
+    if unplaced is None:
+        return None
+    eligible = eligibility.pairs[eligibility.pairs["project_id"].isin(unplaced["project_id"])]
+    best = (eligible.sort_values(["project_id", "score", "park_id"], ascending=[True, False, True], kind="stable")
+            .drop_duplicates("project_id").set_index("project_id"))
+    drawn = unplaced[unplaced["project_id"].isin(best.index)]
+    counts = _UnplacedCounts(drawn=len(drawn), no_park=len(unplaced) - len(drawn))
+    if not len(drawn):
+        return counts
+    more = f"; {counts.no_park} with no eligible park, not drawn" if counts.no_park else ""
+    group = folium.FeatureGroup(name=f"Unplaced projects 未落地项目 ({counts.drawn}{more})", show=False)
+    projects = region.projects.set_index("project_id")
+    reasons = eligibility.removed.groupby("project_id")
+    n_options = eligible.groupby("project_id").size()
+    n_placed = assignments.groupby("park_id").size()
+    parks = parks_kpi.set_index("park_id")
+    drawn = drawn.assign(best_park=drawn["project_id"].map(best["park_id"]))
+    for park_id, here in drawn.groupby("best_park", sort=True):
+        lat, lon = xy[park_id]
+        n = len(here)
+        placed = int(n_placed.get(park_id, 0))
+        ring = 0.012 + 0.004 * ((placed - 1) // 12) if placed else 0.0  # degrees: the outer ring of _add_projects
+        gap = max(UNPLACED_GAP, UNPLACED_SIZE * 1.2 * n / (2 * np.pi))  # px: room for n circles side by side
+        for k, row in enumerate(here.sort_values("project_id").itertuples(index=False)):
+            angle = 1.25 * np.pi + 2 * np.pi * k / n  # the first to the south-west
+            dx, dy = gap * np.cos(angle), gap * np.sin(angle)  # px, east and north
+            position = (lat + ring * np.sin(angle), lon + ring * np.cos(angle) / np.cos(np.radians(lat)))
+            half = UNPLACED_SIZE / 2
+            icon = folium.DivIcon(html="<div class='unp'></div>", icon_size=(UNPLACED_SIZE, UNPLACED_SIZE),
+                                  icon_anchor=(round(half - dx), round(half + dy)),
+                                  popup_anchor=(round(dx), round(-dy - half)), class_name="su")
+            pair = best.loc[row.project_id]
+            project = projects.loc[row.project_id]
+            why_not = reasons.get_group(row.project_id) if row.project_id in reasons.groups else None
+            popup = _unplaced_popup(row.project_id, project, row.reason, pair, parks.loc[park_id],
+                                    int(n_options[row.project_id]), why_not, region)
+            folium.Marker(position, icon=icon, z_index_offset=-1000,  # under the hubs
+                          tooltip=folium.Tooltip(f"{esc(project['name'])}: not placed 未落地 "
+                                                 f"(best eligible park {esc(parks.loc[park_id, 'name'])})"),
+                          popup=folium.Popup(popup, max_width=480, auto_pan_padding_top_left=POPUP_PAN_PADDING),
+                          ).add_to(group)
+    group.add_to(fmap)
+    return counts
+
+
+def _unplaced_popup(project_id: str, project: pd.Series, reason: str, pair: pd.Series, park: pd.Series,
+                    n_eligible: int, why_not: pd.DataFrame | None, region: Region) -> str:
+    land, energy, emission = (float(project[c]) for c in ("land_ha", "energy_tce", "emission_t"))
+    reason_lines = "<br>".join(esc(part) for part in str(reason).split(" | "))  # one line per eligible park
+    rows = [
+        ("Project 项目", f"<b>{esc(project['name'])}</b> ({esc(project_id)})"),
+        ("Chain / stage 产业链 / 环节",
+         f"{chain_label(project['chain'], region.chains)} / {bilingual(project['stage'], STAGE_NAMES)}"),
+        ("Status 状态", f"{bilingual(project['status'], STATUS_NAMES)}; <b>not placed 未落地</b>"),
+        ("Needs land / energy / emission", f"{land:,.1f} ha ({land * MU_PER_HA:,.0f} 亩) / {energy:,.0f} tce / "
+                                           f"{emission:,.0f} t"),
+        ("Investment / output / tax (万元)",
+         f"{float(project['investment']):,.0f} / {float(project['output']):,.0f} / {float(project['tax']):,.0f}"),
+        ("Drawn beside 图上位置", f"its best eligible park {esc(park['name'])} ({esc(pair['park_id'])}): "
+                                 f"pair score {float(pair['score']):,.1f}"),
+        ("Eligible parks 可选园区", f"{n_eligible} of {len(region.parks)}"),
+        ("Why not placed 未落地原因", reason_lines),
+    ]
+    return f"<div class='sp'>{_table(rows)}{_ruled_out(why_not, len(region.parks))}</div>"
 
 
 def _runner_up(row, options: pd.DataFrame | None, ctx: _ProjectContext) -> str:
@@ -447,7 +546,7 @@ def _title_html(title: str, facts: list[str]) -> str:
     return f"<b style='font-size:14px'>{esc(title)}</b><ul style='margin:4px 0;padding-left:18px'>{items}</ul>"
 
 
-def _legend_html(colors: dict[str, str], region: Region) -> str:
+def _legend_html(colors: dict[str, str], region: Region, unplaced: _UnplacedCounts | None = None) -> str:
     def swatch(color: str, label: str, shape: str = "border-radius:50%") -> str:
         return (f"<div><span style='display:inline-block;width:11px;height:11px;{shape};background:{color};"
                 f"border:1px solid #222;margin-right:5px'></span>{esc(label)}</div>")
@@ -461,6 +560,17 @@ def _legend_html(colors: dict[str, str], region: Region) -> str:
     parts = ["<details open><summary style='cursor:pointer'><b>Legend 图例</b></summary>",
              "<b>Projects by chain 产业链</b> (circles)"]
     parts += [swatch(c, f"{k} {names.get(k, '')}") for k, c in colors.items()]
+    if unplaced is not None:  # a hollow circle, and how many are not drawn
+        ring = "<span class='unp' style='display:inline-block;vertical-align:middle;margin-right:5px'></span>"
+        if unplaced.drawn:
+            parts.append(f"<div>{ring}<b>unplaced 未落地项目</b>: {unplaced.drawn}, beside their best eligible park "
+                         "(layer off at start)</div>")
+        if unplaced.no_park:
+            parts.append(f"<div>{unplaced.no_park} {'more ' if unplaced.drawn else 'unplaced '}"
+                         f"{'has' if unplaced.no_park == 1 else 'have'} no eligible park (not drawn): see "
+                         "report.html / unplaced.csv</div>")
+        if not unplaced.drawn and not unplaced.no_park:
+            parts.append(f"<div>{ring}unplaced 未落地项目: none, every project is placed</div>")
     parts += ["<b>Hubs 枢纽</b> (black squares)"]
     parts += [f"<div>{_hub_icon(k, 'hub hl')}{bilingual(k, HUB_KIND_NAMES)}</div>" for k in HUB_GLYPHS]
     parts += ["<b>Parks 园区: share of free land used</b><br>(polygon, and a ring seen at any zoom)",

@@ -284,7 +284,8 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
         f"travel times: {region.travel.method}",
     ]
     title = s["title"] or region.scenario.name
-    fmap = build_map(region, assignments, parks, links, eligibility, priorities, title=title, facts=facts)
+    fmap = build_map(region, assignments, parks, links, eligibility, priorities, title=title, facts=facts,
+                     unplaced=plan.unplaced)
     write_map(folder / "map.html", fmap)
     write_report(folder / "report.html", title=title, summary=summary_doc, parks=parks, counties=counties,
                  unplaced=plan.unplaced, prices=prices, priorities=priorities, notes=[*region.notes, f"work CRS {crs_label(region.work_crs)}"],

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 
+import geopandas as gpd
 import pytest
+from shapely.geometry import Point
 
 import siting
+from layers import CGCS2000
 from siting.maps import REMOTE_RESOURCE, esc
+
+from .conftest import KM, X0, Y0
 
 IMG = "<img src=x onerror=\"document.title='PWNED-IMG'\">"
 TEMPLATE = "${(document.title='PWNED-TEMPLATE')}`"
@@ -30,7 +36,9 @@ def hostile_run(tmp_path, tiny):
     tiny.hubs[0]["name"] = TEMPLATE
     tiny.park("P1", name=IMG, county=SCRIPT, leading_chains="equipment").park("P2", name=TEMPLATE)
     tiny.project("A", name=SCRIPT, output=10, source_county=SCRIPT).project("B", name=TEMPLATE, output=5)
-    tiny.project("C", name=BACKSLASH, output=5, land_ha=500)  # too big: unplaced
+    tiny.project("C", name=BACKSLASH, output=5, land_ha=500)  # too big: unplaced, with no eligible park
+    # E takes one park's land, A and B (linked) the other's: D fits either alone but is left out, drawn at its best
+    tiny.project("E<i>", name=IMG + "E", output=50, land_ha=95).project("D", name=SCRIPT + "D", output=1, land_ha=95)
     tiny.link("A", "B", 100, 0)
     tiny.corridors = [{"corridor_id": IMG, "name": SCRIPT, "name_en": TEMPLATE, "chains": "equipment",
                        "buffer_km": 5, "coords": [(-5, 1), (50, 1)]}]
@@ -48,6 +56,11 @@ def test_user_strings_are_escaped_in_the_map(hostile_run):
     assert f"{esc(TEMPLATE)} (P2): pair score" in html or f"{esc(IMG)} (P1): pair score" in html
     assert f"{esc(IMG)} equipment" in html  # a chain name with no Chinese part is shown whole, escaped
     assert f"</span>{esc(SCRIPT)}</div>" in html  # an exclusion kind of the data, in the legend
+    # an unplaced project's popup: its name, its best park's name, and the reason (with a hostile winner's ID)
+    assert f"<b>{esc(SCRIPT + 'D')}</b> (D)" in html and f"{esc(SCRIPT + 'D')}: not placed 未落地" in html
+    assert "its best eligible park " + esc(IMG) + " (P1)" in html or "its best eligible park " + esc(TEMPLATE) in html
+    assert "won by E&lt;i&gt;" in html and "won by E<i>" not in html
+    assert "1 more has no eligible park (not drawn)" in html  # C
 
 
 def test_report_is_escaped_and_static(hostile_run):
@@ -129,3 +142,40 @@ def test_scale_bar_and_popups_stay_clear_of_the_title_and_legend(hostile_run):
     assert "bottom: 20px; left: 10px" in html  # the legend: bottom left, foldable
     assert "<details open><summary" in html
     assert html.count('"autoPanPaddingTopLeft": [360, 160]') == html.count("L.popup(")  # pan clear of the title box
+
+
+def test_unplaced_projects_are_drawn_at_their_best_eligible_park(tiny, tmp_path):
+    """A (80 ha) fits only P1 and C (55 ha) goes to P2: B (50 ha) fits either alone but is left out for land, 20 ha
+    left in P1 and 5 in P2. Its pair score is 15 in P1 (it leads the chain: 10 + 0.5 × 10) and 10 in P2, so it is
+    drawn at P1. P3 takes only food. D (500 ha) fits no park: counted, not drawn."""
+    tiny.settings["weights"] = {"output": 1.0, "tax": 0.0, "jobs": 0.0, "leading_chain": 0.5, "hub_access": 0.0,
+                                "belt": 0.0}
+    tiny.park("P1", land_available_ha=100.0, leading_chains="equipment").park("P2", land_available_ha=60.0)
+    tiny.park("P3", allowed_chains="food")
+    tiny.project("A", output=100, land_ha=80.0).project("C", output=50, land_ha=55.0)
+    tiny.project("B", output=10, land_ha=50.0, energy_tce=1234.0, emission_t=567.0)
+    tiny.project("D", output=10, land_ha=500.0)
+    run = siting.execute(tiny.write(), out=tmp_path / "run")
+    html = (run.folder / "map.html").read_text(encoding="utf-8")
+    assert run.plan.assignments.set_index("project_id")["park_id"].to_dict() == {"A": "P1", "C": "P2"}
+
+    assert html.count('"className": "su"') == 1  # B only
+    name = json.dumps("Unplaced projects 未落地项目 (1; 1 with no eligible park, not drawn)")  # in the layer control
+    group = re.search(re.escape(name) + r" : (feature_group_\w+)", html).group(1)
+    assert f"{group}.addTo(" not in html  # the layer is off at start
+    assert "1 more has no eligible park (not drawn): see report.html / unplaced.csv" in html  # the legend
+    assert "项目D" not in html
+    popup = html[html.index("<b>项目B</b> (B)"):]
+    popup = popup[:popup.index("</div>")]
+    assert "50.0 ha (750 亩) / 1,234 tce / 567 t" in popup
+    assert "its best eligible park 园区P1 (P1): pair score 15.0" in popup
+    assert "2 of 3" in popup
+    assert ("eligible in 2 park(s): P1: land needs 50, 20 ha left (won by A)<br>"
+            "P2: land needs 50, 5 ha left (won by C)") in popup
+    assert "1 of 3 parks ruled out</b> (a park may fail several rules, so the counts add up to more): 产业不符 chain 1" in popup
+
+    # drawn at P1's point (a little off it, beyond A's marker), not at P2's 20 km east
+    marker = re.search(r"L\.marker\(\s*\[([\d.]+), ([\d.]+)\],\s*\{\s*\"zIndexOffset\": -1000", html)
+    lat, lon = float(marker.group(1)), float(marker.group(2))
+    p1, p2 = gpd.GeoSeries([Point(X0 + KM, Y0 + KM), Point(X0 + 21 * KM, Y0 + KM)], crs="EPSG:4547").to_crs(CGCS2000)
+    assert abs(lat - p1.y) < 0.02 and abs(lon - p1.x) < 0.02 and abs(lon - p2.x) > 0.15
