@@ -208,21 +208,35 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
 
 
 def _compare(first: Path, second: Path, csv: Path | None, html: Path | None) -> int:
+    from layers import InputError, Problem
     from siting.compare import compare_runs, write_compare_html
 
-    for target in (csv, html):
-        if target is not None and target.exists():
-            raise FileExistsError(f"{target} exists; compare never overwrites a file (name a new one)")
+    targets = [(option, path) for option, path in (("--csv", csv), ("--html", html)) if path is not None]
+    problems = [Problem(str(path), "", option, "names no folder that exists", "create the folder or name another")
+                for option, path in targets if not path.parent.is_dir()]
+    if len(targets) == 2 and csv.resolve() == html.resolve():
+        problems.append(Problem(str(csv), "", "--csv, --html", "the same file for both", "name two files"))
+    if problems:
+        raise InputError(problems)
+    for _, path in targets:
+        if path.exists():
+            raise FileExistsError(f"{path} exists; compare never overwrites a file (name a new one)")
     comparison = compare_runs(first, second)
     print("\n".join(comparison.lines))
-    for target, label, write in (
-            (csv, "projects in both runs", lambda p: comparison.projects.to_csv(p, index=False, encoding="utf-8-sig")),
-            (html, "comparison page", lambda p: write_compare_html(p, comparison))):
-        if target is not None:
-            staging = target.with_name(f".{target.name}.partial")  # the file appears whole or not at all
-            write(staging)
-            staging.replace(target)
-            print(f"{label}: {target}")
+    writers = {"--csv": lambda p: comparison.projects.to_csv(p, index=False, encoding="utf-8-sig"),
+               "--html": lambda p: write_compare_html(p, comparison)}
+    staged = [(path, path.with_name(f".{path.name}.partial")) for _, path in targets]
+    try:  # every file appears whole, or none does
+        for (option, _), (_, staging) in zip(targets, staged, strict=True):
+            writers[option](staging)
+        for path, staging in staged:
+            staging.replace(path)
+    except OSError as exc:
+        for _, staging in staged:
+            staging.unlink(missing_ok=True)
+        raise FileExistsError(f"could not write the comparison's files: {exc}") from None
+    for option, path in targets:
+        print(f"{'projects in both runs' if option == '--csv' else 'comparison page'}: {path}")
     return EXIT_OK
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from .problem import AssignmentProblem
 
 
-def greedy_plan(problem: AssignmentProblem) -> list[int]:
+def greedy_plan(problem: AssignmentProblem, prefer: Mapping[int, int] | None = None) -> list[int]:
     """Place items one by one into the best-scoring bin that still has room.
 
     Mandatory items go first (those with the fewest eligible pairs first, so they are not crowded
     out), then optional items by their best score, highest first. An optional item is placed only
     where its score is positive, and only where its class (chain) may still open. Ties are broken by item and bin order, so the plan is deterministic.
+
+    ``prefer`` ({item: pair}, e.g. another run's plan) puts those pairs first: a mandatory item tries its
+    preferred pair before the others; then optional items with one try that pair alone, by its score; then
+    every optional item not yet placed tries all its pairs as above (so an item whose preferred bin is full
+    does not take the room of another's preferred pair).
 
     Returns
     -------
@@ -31,8 +38,10 @@ def greedy_plan(problem: AssignmentProblem) -> list[int]:
 
     mandatory = [i for i in range(len(problem.items)) if problem.mandatory[i]]
     optional = [i for i in range(len(problem.items)) if not problem.mandatory[i]]
+    prefer = prefer or {}
     mandatory.sort(key=lambda i: (len(pairs_of_item[i]), i))
     optional.sort(key=lambda i: (-best_score(i), i))
+    preferred = sorted((i for i in optional if i in prefer), key=lambda i: (-score[prefer[i]], i))
 
     classes = problem.classes
     opened: set[tuple[int, int]] = set()
@@ -50,9 +59,16 @@ def greedy_plan(problem: AssignmentProblem) -> list[int]:
         return classes.bins_limit is None or per_class[c] + 1 <= classes.bins_limit[c]
 
     chosen: list[int] = []
-    for i in mandatory + optional:
+    placed: set[int] = set()
+    for i, only_preferred in [(i, False) for i in mandatory] + [(i, True) for i in preferred] + \
+            [(i, False) for i in optional]:
+        if i in placed:
+            continue
         candidates = pairs_of_item[i]
         candidates = candidates[np.lexsort((problem.pair_bin[candidates], -score[candidates]))]
+        if i in prefer:
+            candidates = np.r_[[prefer[i]], [] if only_preferred else candidates[candidates != prefer[i]]].astype(
+                candidates.dtype)
         for k in candidates:
             if not problem.mandatory[i] and score[k] <= 0:
                 break
@@ -67,5 +83,6 @@ def greedy_plan(problem: AssignmentProblem) -> list[int]:
                         per_bin[key[1]] += 1
                         per_class[key[0]] += 1
                 chosen.append(int(k))
+                placed.add(i)
                 break
     return sorted(chosen)

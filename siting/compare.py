@@ -18,7 +18,7 @@ import pandas as pd
 
 from layers import InputError, Problem
 
-from .check import MAPPING, RunKey, read_manifest, read_run_file, read_run_json
+from .check import DAMAGED, MAPPING, RunKey, read_manifest, read_run_file, read_run_json
 from .maps import esc
 from .report import CSS, _table
 
@@ -44,7 +44,7 @@ HEADLINE = (
     ("kpis.chains_per_park_mean", "chains per park 专而精", "", 2),
 )
 SHOWN = 20  # projects listed per kind of change
-NOT_COMPARED = {"name", "title", "description"}  # settings that only label a scenario
+NOT_COMPARED = {"name", "title", "description", "region"}  # labels, and the folder the paths are in
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,27 @@ def _run(folder: Path) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame, pd.DataF
         frame = read_run_file(folder / name, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False))
         lacking = [c for c in columns if c not in frame.columns]
         if lacking:
-            raise InputError([Problem(str(folder / name), "", c, "column is missing",
-                                      "the run folder is damaged or was edited; run the scenario again")
-                              for c in lacking])
+            raise InputError([Problem(str(folder / name), "", c, "column is missing", DAMAGED) for c in lacking])
         return frame
 
     placed = table("assignments.csv", ("project_id", "name", "park_id", "total"))
     unplaced = table("unplaced.csv", ("project_id", "name", "reason"))
+    damaged = []
+    for name, frame in (("assignments.csv", placed), ("unplaced.csv", unplaced)):
+        repeated = sorted(set(frame.loc[frame["project_id"].duplicated(), "project_id"]))
+        if repeated:
+            damaged.append(Problem(str(folder / name), "", "project_id", f"projects repeat: {', '.join(repeated[:5])}",
+                                   DAMAGED))
+    both = sorted(set(placed["project_id"]) & set(unplaced["project_id"]))
+    if both:
+        damaged.append(Problem(str(folder / "unplaced.csv"), "", "project_id", f"projects both placed and unplaced: "
+                               f"{', '.join(both[:5])}", DAMAGED))
+    count = _number(_get(summary, "kpis.placed_projects"))
+    if count is not None and count != len(placed):
+        damaged.append(Problem(str(folder / "assignments.csv"), "", "", f"holds {len(placed)} projects, summary.json "
+                               f"says {count:g} were placed", DAMAGED))
+    if damaged:
+        raise InputError(damaged)
     parks = table("parks.csv", ("park_id", *(f"{r}_{k}" for r in ("land", "energy", "emission")
                                              for k in ("quota", "used"))))
     return manifest, summary, placed, unplaced, parks
@@ -98,14 +112,54 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def settings_changes(a: dict, b: dict) -> list[str]:
-    """The scenario settings that differ, as ``key: A → B`` (labels and file paths of the same content aside)."""
-    fa, fb = _flat(a), _flat(b)
+def settings_changes(a: dict, b: dict, inputs_a: dict | None = None, inputs_b: dict | None = None) -> list[str]:
+    """The scenario settings that differ, as ``key: A → B``. Labels (name, title, description) and the region
+    folder are left aside; a file path counts as changed only when the file's content differs (``inputs_*``:
+    path → SHA-256, from the manifests); locks and forbids are compared as sets of pairs."""
+    inputs_a, inputs_b = inputs_a or {}, inputs_b or {}
+    a, b = dict(a), dict(b)
     out = []
+    for key in ("locks", "forbids"):
+        pairs_a, pairs_b = (_pairs(side.pop(key, None)) for side in (a, b))
+        added, dropped = sorted(pairs_b - pairs_a), sorted(pairs_a - pairs_b)
+        if added or dropped:
+            out.append(f"{key}: " + ", ".join([*(f"+{x}→{y}" for x, y in added), *(f"−{x}→{y}" for x, y in dropped)]))
+    fa, fb = _flat(a), _flat(b)
     for key in sorted(set(fa) | set(fb)):
-        if key.split(".")[0] in NOT_COMPARED or fa.get(key) == fb.get(key):
+        x, y = fa.get(key, "(not set)"), fb.get(key, "(not set)")
+        if key.split(".")[0] in NOT_COMPARED or x == y:
             continue
-        out.append(f"{key}: {_short(fa.get(key, '(not set)'))} → {_short(fb.get(key, '(not set)'))}")
+        if isinstance(x, str) and isinstance(y, str) and (x in inputs_a or y in inputs_b) \
+                and inputs_a.get(x) == inputs_b.get(y):
+            continue  # the same file content under another path
+        out.append(f"{key}: {_short(x)} → {_short(y)}")
+    return out
+
+
+def _pairs(entries: object) -> set[tuple[str, str]]:
+    if not isinstance(entries, list):
+        return set()
+    return {(str(e.get("project")), str(e.get("park"))) for e in entries if isinstance(e, dict)}
+
+
+def _how_solved(ma: dict, sa: dict, mb: dict, sb: dict) -> list[str]:
+    """Differences in how the two plans were solved: solver, budget (time limit or steps), baseline run."""
+    def budget(s: dict) -> str:
+        sol = s.get("solution") or {}
+        steps, limit = sol.get("steps"), sol.get("time_limit")
+        how = f"{steps} steps (reproducible)" if steps is not None else (f"{limit:g} s time limit"
+                                                                          if isinstance(limit, int | float) else "no limit")
+        return f"{sol.get('solver', '?')}, {how}"
+
+    def origin(m: dict) -> str:
+        base = m.get("baseline")
+        return f"started from {base.get('run')}" if isinstance(base, dict) else "solved afresh"
+
+    out = []
+    if budget(sa) != budget(sb):
+        out.append(f"solve: {budget(sa)} → {budget(sb)}")
+    if origin(ma) != origin(mb):
+        out.append(f"start: {origin(ma)} → {origin(mb)}")
     return out
 
 
@@ -209,14 +263,18 @@ def compare_runs(first: str | Path, second: str | Path) -> Comparison:
     mb, sb, placed_b, unplaced_b, parks_b = _run(second)
     runs = (f"{first} (scenario {ma['scenario']})", f"{second} (scenario {mb['scenario']})")
     lines = [f"first  {runs[0]}", f"second {runs[1]}"]
-    changed = settings_changes(ma["settings"], mb["settings"])
     inputs_a, inputs_b = ma.get("inputs") or {}, mb.get("inputs") or {}
+    changed = settings_changes(ma["settings"], mb["settings"], inputs_a, inputs_b)
     hashes_a, hashes_b = set(inputs_a.values()), set(inputs_b.values())
-    files = sorted(f for f, h in inputs_b.items() if h not in hashes_a)
-    if files:
-        changed.append("input files whose content is not in the first run: " + ", ".join(Path(f).name for f in files))
-    if not changed and hashes_a == hashes_b:
-        changed = ["none: the same scenario settings and input files (a timed solve may still end elsewhere)"]
+    for label, files in (("input files whose content is not in the first run",
+                          sorted(f for f, h in inputs_b.items() if h not in hashes_a)),
+                         ("input files of the first run whose content is not in the second",
+                          sorted(f for f, h in inputs_a.items() if h not in hashes_b))):
+        if files:
+            changed.append(f"{label}: " + ", ".join(Path(f).name for f in files))
+    changed += _how_solved(ma, sa, mb, sb)
+    if not changed:
+        changed = ["none: the same scenario settings, input files and solve"]
     lines.append("what the second run changes 情景差异:")
     lines += [f"  {c}" for c in changed[:30]] + ([f"  … and {len(changed) - 30} more"] if len(changed) > 30 else [])
     lines.append("headline 主要指标 (first → second):")
@@ -224,6 +282,8 @@ def compare_runs(first: str | Path, second: str | Path) -> Comparison:
     lines += _headline(headline)
     projects = project_table(placed_a, unplaced_a, placed_b, unplaced_b)
     counts = projects["change"].value_counts()
+    if not counts.get("only in the first run", 0) + counts.get("only in the second run", 0) < len(projects):
+        lines.append("note: the two runs share no project: are they runs of the same project library?")
     order = ("same park", "moved", "left out", "newly placed", "not placed in either", "only in the first run",
              "only in the second run")
     lines.append("projects 项目: " + ", ".join(f"{counts[c]} {c}" for c in order if counts.get(c, 0)))

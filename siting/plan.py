@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from layers import InputError, Problem
 from optimize import (
     AssignmentProblem,
     Classes,
@@ -177,7 +178,7 @@ def make_plan(region: Region, eligibility: Eligibility, options: SolverOptions,
     problem = build_problem(region, eligibility)
     start, note = (None, None) if baseline is None else baseline_start(problem, baseline)
     solution = solve(problem, options, start=start)
-    if start is not None and solution.has_plan:
+    if baseline is not None and solution.has_plan:
         solution = _back_where_it_was(problem, solution, baseline)
     if note:
         solution = replace(solution, notes=(note, *solution.notes))
@@ -219,36 +220,33 @@ def _back_where_it_was(problem: AssignmentProblem, solution: Solution, baseline:
 
 
 def baseline_start(problem: AssignmentProblem, baseline: Mapping[str, str]) -> tuple[list[int] | None, str]:
-    """A feasible start from another run's plan: its placements that are still eligible, committed projects
-    first and then by score, each kept only if the plan still fits; committed projects it leaves out then go
-    to their best park that fits. Returns the start (``None`` when no repair places every committed project)
-    and a note saying how much of the baseline was kept."""
+    """A feasible start from another run's plan: the greedy plan (:func:`optimize.greedy_plan`) with the
+    baseline's pairs preferred, so committed projects come first (fewest options first, each trying its
+    baseline park first), then the baseline's other placements by score where they still fit, then the room
+    left filled greedily. Returns the start (``None`` when it breaks a constraint, e.g. a benefit floor, or
+    leaves a committed project out) and a note saying how much of the baseline it keeps.
+
+    Raises :class:`layers.InputError` when none of the baseline's projects is in this scenario (another
+    region's or library's run)."""
+    item = {p: i for i, p in enumerate(problem.items)}
     lookup = {(problem.items[i], problem.bins[b]): k
               for k, (i, b) in enumerate(zip(problem.pair_item.tolist(), problem.pair_bin.tolist(), strict=True))}
-    wanted = [lookup[(p, b)] for p, b in baseline.items() if (p, b) in lookup]
-
-    def fits(plan: list[int]) -> bool:  # every constraint but 'a mandatory item is missing' (filled in below)
-        return not any(not v.startswith("mandatory item") for v in problem.violations(plan))
-
-    chosen: list[int] = []
-    for k in sorted(wanted, key=lambda k: (not problem.mandatory[problem.pair_item[k]], -problem.pair_score[k], k)):
-        if fits([*chosen, k]):
-            chosen.append(k)
-    placed = set(problem.pair_item[chosen].tolist())
-    for i in np.flatnonzero(problem.mandatory):
-        if i in placed:
-            continue
-        for k in sorted(np.flatnonzero(problem.pair_item == i).tolist(), key=lambda k: (-problem.pair_score[k], k)):
-            if fits([*chosen, k]):
-                chosen.append(k)
-                break
-    if problem.violations(chosen):
-        return None, (f"the baseline's plan ({len(baseline)} placements) could not be made to fit this scenario "
-                      "with every committed project placed; solved afresh")
-    kept = len(set(chosen) & set(wanted))
-    return sorted(chosen), (f"started from the baseline's plan: {kept} of its {len(baseline)} placements kept "
-                            f"({len(baseline) - len(wanted)} no longer eligible, {len(wanted) - kept} no longer "
-                            "fitting)")
+    unknown = sorted(p for p in baseline if p not in item)
+    if baseline and len(unknown) == len(baseline):
+        raise InputError([Problem("--baseline", "", "project_id", f"none of the baseline run's {len(baseline)} "
+                                  f"projects is in this scenario (e.g. {', '.join(unknown[:5])})",
+                                  "name a run of the same project library")])
+    wanted = {item[p]: lookup[(p, b)] for p, b in baseline.items() if (p, b) in lookup}
+    chosen = greedy_plan(problem, prefer=wanted)
+    kept = len(set(chosen) & set(wanted.values()))
+    missing = len(baseline) - len(unknown) - len(wanted)
+    note = (f"started from the baseline's plan: {kept} of its {len(baseline)} placements kept ("
+            + (f"{len(unknown)} of projects not in this scenario, " if unknown else "")
+            + f"{missing} no longer eligible, {len(wanted) - kept} no longer fitting)")
+    broken = problem.violations(chosen)
+    if broken:
+        return None, (f"the baseline's plan could not start this scenario ({broken[0]}); solved afresh")
+    return chosen, note
 
 
 def _assignments(region: Region, eligibility: Eligibility, solution: Solution,

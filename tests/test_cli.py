@@ -252,9 +252,27 @@ def test_compare_two_runs(tmp_path, tiny, capsys):
     table = pd.read_csv(tmp_path / "c.csv", keep_default_na=False).set_index("project_id")
     assert table["change"].to_dict() == {"A": "left out", "B": "newly placed", "C": "same park", "D": "same park"}
     assert "land" in table.at["A", "reason_b"]
-    # never overwrites; a folder that is not a run is bad input
+    # never overwrites; a folder that is not a run, a missing folder or one file for both is bad input
     code, _, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", tmp_path / "c.csv", capsys=capsys)
     assert code == 1 and "never overwrites" in err
+    code, _, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", tmp_path / "no" / "c.csv",
+                          capsys=capsys)
+    assert code == 2 and "field '--csv': names no folder that exists" in err
+    code, _, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", tmp_path / "d", "--html",
+                          tmp_path / "d", capsys=capsys)
+    assert code == 2 and "the same file for both" in err and not (tmp_path / "d").exists()
+    # locks are compared as pairs, and a damaged run folder is bad input, not a difference
+    tiny.settings["locks"] = [{"project": "C", "park": "P1"}, {"project": "D", "park": "P2"}]
+    assert siting("run", tiny.write(), "--out", tmp_path / "e", capsys=capsys)[0] == 0
+    tiny.settings["locks"] = [{"project": "D", "park": "P2"}, {"project": "B", "park": "P1"}]
+    assert siting("run", tiny.write(), "--out", tmp_path / "f", capsys=capsys)[0] == 0
+    code, out, _ = siting("compare", tmp_path / "e", tmp_path / "f", capsys=capsys)
+    assert "  locks: +B→P1, −C→P1" in out and "region" not in out
+    path = tmp_path / "f" / "assignments.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8-sig")
+    code, _, err = siting("compare", tmp_path / "e", tmp_path / "f", capsys=capsys)
+    assert code == 2 and "projects repeat" in err
     code, _, err = siting("compare", tmp_path / "a", tmp_path, capsys=capsys)
     assert code == 2 and "is not a run folder" in err and "Traceback" not in err
 
@@ -281,6 +299,23 @@ def test_a_scenario_starts_from_a_baseline_run(tmp_path, tiny, capsys):
     assert manifest["baseline"]["run"] == str(tmp_path / "base") and len(manifest["baseline"]["assignments_sha256"]) == 64
     code, _, err = siting("run", tiny.write(), "--out", tmp_path / "t", "--baseline", tmp_path, capsys=capsys)
     assert code == 2 and "is not a run folder" in err and not (tmp_path / "t").exists()
+    # a project newly committed that the baseline left out goes first, and the baseline's placements that still
+    # fit are kept (before, a committed project that found no room after them made the whole baseline go). C
+    # (30 ha, 10) must be placed; P1 is cut to 70 ha: A and C fill P1 and P2 (either way round), B fits nowhere
+    tiny.project("C", land_ha=30, output=10)
+    tiny.settings["overrides"] = {"parks.P2.land_available_ha": 60, "parks.P1.land_available_ha": 70,
+                                  "projects.C.status": "committed"}
+    code, out, err = siting("run", tiny.write(), "--out", tmp_path / "u", "--baseline", tmp_path / "s",
+                            capsys=capsys)
+    assert code == 0, err
+    assert ("baseline     started from the baseline's plan: 1 of its 2 placements kept (0 no longer eligible, "
+            "1 no longer fitting)") in out
+    assert set(pd.read_csv(tmp_path / "u" / "assignments.csv")["project_id"]) == {"A", "C"}
+    # a run of another project library is refused
+    tiny.projects = [{**p, "project_id": "Z" + p["project_id"]} for p in tiny.projects]
+    tiny.settings["overrides"] = {}
+    code, _, err = siting("run", tiny.write(), "--out", tmp_path / "v", "--baseline", tmp_path / "s", capsys=capsys)
+    assert code == 2 and "none of the baseline run's 2 projects is in this scenario" in err
 
 
 def test_explain_evicts_the_cheapest_set_not_the_lowest_scorers(tmp_path, tiny, capsys):
