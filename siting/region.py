@@ -8,10 +8,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
 from pyproj import CRS
 from rasterio.errors import RasterioError
 
@@ -32,6 +34,7 @@ from layers import (
     straight_line_times,
     zonal_stats,
 )
+from layers.roads import load_road_graph
 
 from .scenario import Scenario
 from .schema import (
@@ -148,6 +151,7 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
     notes: list[str] = []
     work_crs = _work_crs(scenario, parks, problems)
     if work_crs is None:
+        _files_on_their_own(scenario, problems)
         problems.raise_if_any()  # nothing below can be checked without parks to measure in a working CRS
     assert work_crs is not None and parks is not None  # a problem was raised otherwise
     layers = {"parks": parks, "hubs": hubs, "corridors": corridors, "exclusions": exclusions}
@@ -275,6 +279,37 @@ def _land(parks: gpd.GeoDataFrame, exclusions: gpd.GeoDataFrame, notes: list[str
         notes.append(f"exclusion zones cap the free land of {len(capped)} park(s): {', '.join(capped)} "
                      "(free land ≤ park area outside the exclusions)")
     return parks
+
+
+def _files_on_their_own(scenario: Scenario, problems: Problems) -> None:
+    """With no parks to measure against (no CRS, broken geometries), the raster and road files are still read on
+    their own, so that mending the parks does not bring a second round of problems: each raster must open and
+    have a CRS, the road file must read as a road graph. (What needs the parks, such as a raster covering none
+    of them or a park far from every road, waits for them.)"""
+    s, src = scenario.settings, str(scenario.path)
+    rasters = s["layers"].get("rasters") if isinstance(s["layers"], dict) else None
+    for name, entry in (rasters.items() if isinstance(rasters, dict) else ()):
+        if any(p.source == src and p.field.startswith(f"layers.rasters.{name}") for p in problems.items):
+            continue
+        if not isinstance(entry, dict) or not _named(entry.get("file")):
+            continue
+        try:
+            with rasterio.open(entry["file"]) as raster:
+                crs = raster.crs
+        except (OSError, RasterioError) as exc:
+            problems.add(entry["file"], "", "", f"raster '{name}' could not be used: {exc}",
+                         "check that it is a GeoTIFF with a CRS (open it in QGIS)")
+            continue
+        if crs is None:
+            problems.add(entry["file"], "", "", f"raster '{name}' has no coordinate reference system (CRS)",
+                         "assign its CRS in QGIS (Raster › Projections › Assign Projection) and save it")
+    roads = _named(s["layers"].get("roads")) if isinstance(s["layers"], dict) else None
+    if roads is not None and not problems.reported(str(roads)) and not problems.reported(src, "layers.roads"):
+        try:
+            load_road_graph(roads)
+        except (ValueError, OSError, ParseError, KeyError) as exc:  # not a road file: bad input, not a crash
+            problems.add(str(roads), "", "", f"could not be read as a road network: {exc}",
+                         "check the road file (open it in JOSM or QGIS)")
 
 
 def _rasters(scenario: Scenario, parks: gpd.GeoDataFrame, problems: Problems) -> gpd.GeoDataFrame:

@@ -341,6 +341,32 @@ def test_explain_a_project_that_cannot_leave_its_park(tmp_path, tiny, capsys):
             "parks are ruled out (fixed 1) — project is fixed to park P1") in out
 
 
+def test_parks_without_crs_do_not_hold_back_the_raster_and_road_files(tiny, capsys):
+    import geopandas as gpd
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    scenario = small(tiny).write()
+    parks = gpd.read_file(scenario.parent / "parks.gpkg")
+    parks[["park_id", "name", "geometry"]].to_file(scenario.parent / "parks.shp", engine="pyogrio")
+    (scenario.parent / "parks.prj").unlink()
+    (scenario.parent / "fake.tif").write_text("not a raster")
+    with rasterio.open(scenario.parent / "bare.tif", "w", driver="GTiff", width=2, height=2, count=1,
+                       dtype="float32", transform=Affine(1000, 0, X0, 0, -1000, Y0 + 2000)) as dst:  # no CRS
+        dst.write(np.zeros((1, 2, 2), dtype="float32"))
+    (scenario.parent / "roads.osm").write_text("<osm><way id='1'>", encoding="utf-8")  # cut off
+    text = scenario.read_text().replace("parks.gpkg", "parks.shp")
+    scenario.write_text(text.replace("layers:\n", "layers:\n  rasters: {slope: fake.tif, dem: bare.tif}\n"
+                                     "  roads: roads.osm\n", 1))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "parks.shp: has no coordinate reference system (CRS)" in err
+    assert "fake.tif: raster 'slope' could not be used" in err  # before, these two waited for the parks' CRS
+    assert "roads.osm: could not be read as a road network" in err
+    assert "bare.tif: raster 'dem' has no coordinate reference system (CRS)" in err
+
+
 def test_unreadable_raster_and_empty_project_library(tiny, capsys):
     scenario = small(tiny).write()
     (scenario.parent / "fake.tif").write_text("not a raster")
