@@ -91,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("second", type=Path, help="run folder, e.g. the scenario")
     p.add_argument("--csv", type=Path, help="also write every project's park in both runs to this new CSV file")
     p.add_argument("--html", type=Path, help="also write the comparison as a page for reviewers to this new file")
+    p.add_argument("--map", type=Path, help="also write a map of what moved, was left out or came in (offline "
+                   "HTML) to this new file")
     return parser
 
 
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             return _check(args.run)
         if args.command == "compare":
-            return _compare(args.first, args.second, args.csv, args.html)
+            return _compare(args.first, args.second, args.csv, args.html, args.map)
         if args.command == "explain":
             from siting.explain import explain
 
@@ -207,15 +209,18 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _compare(first: Path, second: Path, csv: Path | None, html: Path | None) -> int:
+def _compare(first: Path, second: Path, csv: Path | None, html: Path | None, map_: Path | None) -> int:
     from layers import InputError, Problem
-    from siting.compare import compare_runs, write_compare_html
+    from siting.compare import compare_map, compare_runs, write_compare_html
+    from siting.maps import write_map
 
-    targets = [(option, path) for option, path in (("--csv", csv), ("--html", html)) if path is not None]
+    targets = [(option, path) for option, path in (("--csv", csv), ("--html", html), ("--map", map_))
+               if path is not None]
     problems = [Problem(str(path), "", option, "names no folder that exists", "create the folder or name another")
                 for option, path in targets if not path.parent.is_dir()]
-    if len(targets) == 2 and csv.resolve() == html.resolve():
-        problems.append(Problem(str(csv), "", "--csv, --html", "the same file for both", "name two files"))
+    if len({path.resolve() for _, path in targets}) < len(targets):
+        problems.append(Problem(", ".join(str(p) for _, p in targets), "", " ".join(o for o, _ in targets),
+                                "the same file for two outputs", "name a file for each"))
     if problems:
         raise InputError(problems)
     for _, path in targets:
@@ -224,7 +229,8 @@ def _compare(first: Path, second: Path, csv: Path | None, html: Path | None) -> 
     comparison = compare_runs(first, second)
     print("\n".join(comparison.lines))
     writers = {"--csv": lambda p: comparison.projects.to_csv(p, index=False, encoding="utf-8-sig"),
-               "--html": lambda p: write_compare_html(p, comparison)}
+               "--html": lambda p: write_compare_html(p, comparison),
+               "--map": lambda p: write_map(p, compare_map(first, second, comparison))}
     staged = [(path, path.with_name(f".{path.name}.partial")) for _, path in targets]
     try:  # every file appears whole, or none does
         for (option, _), (_, staging) in zip(targets, staged, strict=True):
@@ -235,8 +241,9 @@ def _compare(first: Path, second: Path, csv: Path | None, html: Path | None) -> 
         for _, staging in staged:
             staging.unlink(missing_ok=True)
         raise FileExistsError(f"could not write the comparison's files: {exc}") from None
+    labels = {"--csv": "projects in both runs", "--html": "comparison page", "--map": "comparison map"}
     for option, path in targets:
-        print(f"{'projects in both runs' if option == '--csv' else 'comparison page'}: {path}")
+        print(f"{labels[option]}: {path}")
     return EXIT_OK
 
 

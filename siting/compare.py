@@ -14,12 +14,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import folium
 import pandas as pd
+import pyogrio
 
 from layers import InputError, Problem
 
 from .check import DAMAGED, MAPPING, RunKey, read_manifest, read_run_file, read_run_json
-from .maps import esc
+from .maps import _PLACEHOLDER, _VENDOR_CSS, _VENDOR_JS, _Box, _title_html, esc
 from .report import CSS, _table
 
 COMPARED_MANIFEST = (RunKey("settings", *MAPPING), RunKey("scenario", "text", lambda v: isinstance(v, str)),
@@ -334,3 +336,87 @@ def write_compare_html(path: Path, comparison: Comparison) -> None:
     page = (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>Scenario comparison</title>"
             f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>")
     path.write_text(page, encoding="utf-8")
+
+
+def compare_map(first: Path, second: Path, comparison: Comparison) -> folium.Map:
+    """A map of the comparison, from the two run folders' GeoPackages: each park (from the second run's parks
+    layer) with what changed there, a line from old to new park for the projects that moved (one line per
+    pair of parks, wider for more projects), and markers for the projects left out (at their old park) and newly
+    placed (at their new park). Offline like the run's map (:func:`siting.maps.render_offline`)."""
+    parks = read_run_file(Path(second) / "results.gpkg",
+                          lambda p: pyogrio.read_dataframe(p, layer="parks", columns=["park_id", "name"]))
+    if parks.crs is None or "park_id" not in parks.columns or parks.empty:
+        raise InputError([Problem(str(Path(second) / "results.gpkg"), "", "parks", "has no parks layer with a CRS",
+                                  DAMAGED)])
+    parks = parks.to_crs("EPSG:4490")
+    point = {str(p): geom.representative_point() for p, geom in zip(parks["park_id"], parks.geometry, strict=True)}
+    for folder in (first, second):  # where the runs drew each park's projects (a gate, or a point inside)
+        drawn = read_run_file(Path(folder) / "results.gpkg",
+                              lambda p: pyogrio.read_dataframe(p, layer="projects", columns=["park_id"]))
+        if drawn.crs is not None and not drawn.empty:
+            point |= dict(zip(drawn["park_id"].map(str), drawn.to_crs("EPSG:4490").geometry, strict=True))
+    xy = {p: (pt.y, pt.x) for p, pt in point.items()}
+    bounds = parks.total_bounds
+    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7, tiles=None,
+                      zoom_snap=0.25)
+    fmap.default_js = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_JS.items()]
+    fmap.default_css = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_CSS.items()]
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    projects = comparison.projects
+    layer = folium.FeatureGroup(name="Parks 园区", show=True)
+    for park_id, name, geom in zip(parks["park_id"].map(str), parks["name"], parks.geometry, strict=True):
+        here = projects[(projects["park_a"] == park_id) | (projects["park_b"] == park_id)]
+        moved_in = here[(here["park_b"] == park_id) & (here["park_a"] != park_id)]
+        moved_out = here[(here["park_a"] == park_id) & (here["park_b"] != park_id)]
+        popup = (f"<b>{esc(name)}</b> ({esc(park_id)})<br>in: {len(moved_in)} · out: {len(moved_out)} · stayed: "
+                 f"{int(((here['park_a'] == park_id) & (here['park_b'] == park_id)).sum())}"
+                 + _project_list("came in 迁入/新落地", moved_in) + _project_list("went out 迁出/未落地", moved_out))
+        folium.GeoJson(geom.__geo_interface__, style_function=lambda _f: {"color": "#555", "weight": 2,
+                                                                           "fillOpacity": 0.15},
+                       tooltip=esc(f"{park_id} {name}"), popup=folium.Popup(popup, max_width=420)).add_to(layer)
+        if park_id in xy:  # seen at any zoom (the polygons are a few pixels at the opening one)
+            folium.CircleMarker(xy[park_id], radius=7, color="#555", weight=2, fill=True, fill_color="#fff",
+                                fill_opacity=0.9, tooltip=esc(f"{park_id} {name}"),
+                                popup=folium.Popup(popup, max_width=420)).add_to(layer)
+    layer.add_to(fmap)
+    moves = folium.FeatureGroup(name="Moved 调整园区", show=True)
+    moved = projects[projects["change"] == "moved"]
+    for (a, b), rows in moved.groupby(["park_a", "park_b"], sort=True):
+        if a in xy and b in xy:
+            folium.PolyLine([xy[a], xy[b]], color="#1f4e9c", weight=1.5 + 1.5 * len(rows), opacity=0.7,
+                            tooltip=esc(f"{a} → {b}: {len(rows)} project(s)"),
+                            popup=folium.Popup(_project_list(f"{a} → {b}", rows), max_width=420)).add_to(moves)
+            folium.CircleMarker(xy[b], radius=3, color="#1f4e9c", fill=True, fill_opacity=1).add_to(moves)
+    moves.add_to(fmap)
+    for change, park, color, label in (("left out", "park_a", "#c62828", "Left out 未落地"),
+                                       ("newly placed", "park_b", "#2e7d32", "Newly placed 新落地")):
+        group = folium.FeatureGroup(name=label, show=True)
+        for park_id, rows in projects[projects["change"] == change].groupby(park, sort=True):
+            if park_id in xy:
+                folium.CircleMarker(xy[park_id], radius=5 + 2 * len(rows), color=color, weight=3, fill=False,
+                                    tooltip=esc(f"{label}: {len(rows)} at {park_id}"),
+                                    popup=folium.Popup(_project_list(f"{label} · {park_id}", rows, reasons=True),
+                                                       max_width=460)).add_to(group)
+        group.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    facts = [f"first 基准: {comparison.runs[0]}", f"second 情景: {comparison.runs[1]}", *comparison.changes[:6],
+             *(f"{label}: {x} → {y}" + (f" ({delta})" if delta else "")
+               for label, _, x, y, delta in comparison.headline[:3])]
+    fmap.add_child(_Box("title", _title_html("Scenario comparison 情景对比", facts),
+                        "top: 10px; left: 50px; max-width: 520px;"))
+    legend = ("<b>Legend 图例</b><div>○ park 园区 (click: what came in and went out)</div>"
+              "<div><span style='color:#1f4e9c'>━●</span> projects moved 调整园区: from the first run's park to the "
+              "second's (the dot); wider for more</div>"
+              "<div><span style='color:#c62828'>◯</span> left out 未落地, at the park it left (click: why)</div>"
+              "<div><span style='color:#2e7d32'>◯</span> newly placed 新落地, at its park</div>")
+    fmap.add_child(_Box("legend", legend, "bottom: 20px; left: 10px; max-width: 360px;"))
+    return fmap
+
+
+def _project_list(title: str, rows: pd.DataFrame, *, reasons: bool = False) -> str:
+    if rows.empty:
+        return ""
+    items = "".join(f"<li>{esc(r.project_id)} {esc(r.name)}: {esc(r.park_a or '—')} → {esc(r.park_b or '—')}"
+                    + (f"<br><small>{esc(r.reason_b[:300])}</small>" if reasons and r.reason_b else "") + "</li>"
+                    for r in rows.itertuples(index=False))
+    return f"<div><b>{esc(title)}</b><ul style='margin:2px 0;padding-left:16px'>{items}</ul></div>"

@@ -239,8 +239,14 @@ def test_compare_two_runs(tmp_path, tiny, capsys):
     tiny.settings["overrides"] = {"parks.P1.land_available_ha": 90}
     assert siting("run", tiny.write(), "--out", tmp_path / "b", capsys=capsys)[0] == 0
     code, out, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", tmp_path / "c.csv", "--html",
-                            tmp_path / "c.html", capsys=capsys)
+                            tmp_path / "c.html", "--map", tmp_path / "m.html", capsys=capsys)
     assert code == 0, err
+    drawn = (tmp_path / "m.html").read_text(encoding="utf-8")  # offline: Leaflet inlined, no tiles
+    assert "Left out 未落地: 1 at P1" in drawn and "Newly placed 新落地: 1 at P1" in drawn
+    assert "<script>alert(1)" not in drawn and "&lt;script&gt;alert(1)" in drawn
+    from siting.maps import REMOTE_RESOURCE
+
+    assert not REMOTE_RESOURCE.search(drawn)
     assert '  overrides.parks.P1.land_available_ha: "(not set)" → 90' in out
     assert "objective 目标值" in out and "230.0 → 220.0 (-10.0, -4.3%)" in out
     assert "projects 项目: 2 same park, 1 left out, 1 newly placed" in out
@@ -260,7 +266,7 @@ def test_compare_two_runs(tmp_path, tiny, capsys):
     assert code == 2 and "field '--csv': names no folder that exists" in err
     code, _, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", tmp_path / "d", "--html",
                           tmp_path / "d", capsys=capsys)
-    assert code == 2 and "the same file for both" in err and not (tmp_path / "d").exists()
+    assert code == 2 and "the same file for two outputs" in err and not (tmp_path / "d").exists()
     # locks are compared as pairs, and a damaged run folder is bad input, not a difference
     tiny.settings["locks"] = [{"project": "C", "park": "P1"}, {"project": "D", "park": "P2"}]
     assert siting("run", tiny.write(), "--out", tmp_path / "e", capsys=capsys)[0] == 0
