@@ -227,10 +227,11 @@ def _compare(first: Path, second: Path, csv: Path | None, html: Path | None, map
         if path.exists():
             raise FileExistsError(f"{path} exists; compare never overwrites a file (name a new one)")
     comparison = compare_runs(first, second)
+    fmap = compare_map(first, second, comparison) if map_ is not None else None  # may find damage: before writing
     print("\n".join(comparison.lines))
     writers = {"--csv": lambda p: comparison.projects.to_csv(p, index=False, encoding="utf-8-sig"),
                "--html": lambda p: write_compare_html(p, comparison),
-               "--map": lambda p: write_map(p, compare_map(first, second, comparison))}
+               "--map": lambda p: write_map(p, fmap)}
     staged = [(path, path.with_name(f".{path.name}.partial")) for _, path in targets]
     try:  # every file appears whole, or none does
         for (option, _), (_, staging) in zip(targets, staged, strict=True):
@@ -238,9 +239,10 @@ def _compare(first: Path, second: Path, csv: Path | None, html: Path | None, map
         for path, staging in staged:
             staging.replace(path)
     except OSError as exc:
+        raise FileExistsError(f"could not write the comparison's files: {exc}") from None
+    finally:
         for _, staging in staged:
             staging.unlink(missing_ok=True)
-        raise FileExistsError(f"could not write the comparison's files: {exc}") from None
     labels = {"--csv": "projects in both runs", "--html": "comparison page", "--map": "comparison map"}
     for option, path in targets:
         print(f"{labels[option]}: {path}")

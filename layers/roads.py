@@ -179,7 +179,10 @@ def load_road_graph(road_file: Path) -> nx.MultiDiGraph:
     """
     kind = _file_kind(road_file)
     if kind == "graphml":
-        return ox.load_graphml(road_file)
+        try:
+            return ox.load_graphml(road_file)
+        except (ParseError, KeyError, TypeError) as exc:  # cut off, or not osmnx's GraphML
+            raise ValueError(f"{road_file}: not readable as osmnx GraphML ({exc})") from exc
     if kind == "pbf":
         with tempfile.TemporaryDirectory(prefix="siting-pbf-") as tmp:
             xml = Path(tmp) / "roads.osm"
@@ -252,6 +255,20 @@ def _file_kind(road_file: Path) -> str:
     return ""
 
 
+def road_file_problems(road_file: Path, problems: Problems) -> bool:
+    """Add what is wrong with the road file's path (a folder, an unknown type, missing); whether it may be read."""
+    before = len(problems.items)
+    if road_file.is_dir():
+        problems.add(str(road_file), "", "", "is a folder, not a road file",
+                     "give the path of the OSM XML (.osm) or GraphML (.graphml) file inside it")
+    elif not _file_kind(road_file):
+        problems.add(str(road_file), "", "", "unknown road file type",
+                     "give OSM XML (.osm) or an osmnx GraphML file (.graphml)")
+    elif not road_file.is_file():
+        problems.add(str(road_file), "", "", "file not found")
+    return len(problems.items) == before
+
+
 def _check_inputs(parks: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, road_file: Path,
                   speeds_kmh: Mapping[str, float] | None, access_speed_kmh: float,
                   snap_warn_m: float) -> dict[str, float]:
@@ -289,15 +306,7 @@ def _check_inputs(parks: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, road_file: Pa
             problems.add("hubs", "", "crs", f"CRS {hubs.crs.to_string() if hubs.crs else 'missing'} differs "
                          f"from the parks' {crs.to_string() if crs else 'missing'}",
                          "reproject hubs with hubs.to_crs(parks.crs)")
-    kind = _file_kind(road_file)
-    if road_file.is_dir():
-        problems.add(str(road_file), "", "", "is a folder, not a road file",
-                     "give the path of the OSM XML (.osm) or GraphML (.graphml) file inside it")
-    elif not kind:
-        problems.add(str(road_file), "", "", "unknown road file type",
-                     "give OSM XML (.osm) or an osmnx GraphML file (.graphml)")
-    elif not road_file.is_file():
-        problems.add(str(road_file), "", "", "file not found")
+    road_file_problems(road_file, problems)
     speeds = dict(DEFAULT_SPEEDS_KMH)
     if speeds_kmh is not None:
         unknown = sorted(str(k) for k in speeds_kmh if k not in DEFAULT_SPEEDS_KMH)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import folium
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 
@@ -25,8 +26,11 @@ from .maps import _PLACEHOLDER, _VENDOR_CSS, _VENDOR_JS, _Box, _title_html, esc
 from .report import CSS, _table
 
 COMPARED_MANIFEST = (RunKey("settings", *MAPPING), RunKey("scenario", "text", lambda v: isinstance(v, str)),
-                     RunKey("inputs", *MAPPING, required=False))
-COMPARED_SUMMARY = (RunKey("solution", *MAPPING), RunKey("kpis", *MAPPING))
+                     RunKey("inputs", "a mapping of file: sha256", lambda v: isinstance(v, dict) and all(
+                         isinstance(h, str) for h in v.values()), required=False))
+COMPARED_SUMMARY = (RunKey("solution", *MAPPING), RunKey("kpis", *MAPPING),
+                    RunKey("kpis.placed_projects", "a number", lambda v: isinstance(v, int | float)
+                           and not isinstance(v, bool)))
 # headline measures: summary key, label, unit, digits
 HEADLINE = (
     ("solution.objective", "objective 目标值", "points/yr", 1),
@@ -80,7 +84,9 @@ def _run(folder: Path) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame, pd.DataF
     unplaced = table("unplaced.csv", ("project_id", "name", "reason"))
     damaged = []
     for name, frame in (("assignments.csv", placed), ("unplaced.csv", unplaced)):
-        repeated = sorted(set(frame.loc[frame["project_id"].duplicated(), "project_id"]))
+        if (frame["project_id"].str.strip() == "").any():
+            damaged.append(Problem(str(folder / name), "", "project_id", "a row has no project ID", DAMAGED))
+        repeated = sorted(set(frame.loc[frame["project_id"].duplicated() & (frame["project_id"] != ""), "project_id"]))
         if repeated:
             damaged.append(Problem(str(folder / name), "", "project_id", f"projects repeat: {', '.join(repeated[:5])}",
                                    DAMAGED))
@@ -338,23 +344,33 @@ def write_compare_html(path: Path, comparison: Comparison) -> None:
     path.write_text(page, encoding="utf-8")
 
 
+def _map_layer(folder: Path, layer: str) -> gpd.GeoDataFrame:
+    """A layer of a run's results.gpkg in CGCS2000 degrees, with ``park_id``; a damaged one is bad input."""
+    path = Path(folder) / "results.gpkg"
+    frame = read_run_file(path, lambda p: pyogrio.read_dataframe(p, layer=layer))
+    if frame.crs is None or "park_id" not in frame.columns:
+        raise InputError([Problem(str(path), "", layer, "has no CRS or no park_id column", DAMAGED)])
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].to_crs("EPSG:4490")
+    return frame.assign(park_id=frame["park_id"].map(str))
+
+
 def compare_map(first: Path, second: Path, comparison: Comparison) -> folium.Map:
-    """A map of the comparison, from the two run folders' GeoPackages: each park (from the second run's parks
-    layer) with what changed there, a line from old to new park for the projects that moved (one line per
-    pair of parks, wider for more projects), and markers for the projects left out (at their old park) and newly
-    placed (at their new park). Offline like the run's map (:func:`siting.maps.render_offline`)."""
-    parks = read_run_file(Path(second) / "results.gpkg",
-                          lambda p: pyogrio.read_dataframe(p, layer="parks", columns=["park_id", "name"]))
-    if parks.crs is None or "park_id" not in parks.columns or parks.empty:
-        raise InputError([Problem(str(Path(second) / "results.gpkg"), "", "parks", "has no parks layer with a CRS",
-                                  DAMAGED)])
-    parks = parks.to_crs("EPSG:4490")
-    point = {str(p): geom.representative_point() for p, geom in zip(parks["park_id"], parks.geometry, strict=True)}
+    """A map of the comparison, from the two run folders' GeoPackages: each park of either run, labelled when
+    something changed there, with what came in and went out; a line between two parks for the projects that
+    moved between them (either way, wider for more, a dot at each destination), and rings for the projects
+    left out (at their old park) and newly placed (at their new park). Offline like the run's map
+    (:func:`siting.maps.render_offline`)."""
+    first_parks, second_parks = _map_layer(first, "parks"), _map_layer(second, "parks")
+    parks = pd.concat([second_parks, first_parks[~first_parks["park_id"].isin(second_parks["park_id"])]],
+                      ignore_index=True)
+    if parks.empty:
+        raise InputError([Problem(str(Path(second) / "results.gpkg"), "", "parks", "has no parks", DAMAGED)])
+    names = dict(zip(parks["park_id"], parks["name"].map(str) if "name" in parks.columns else parks["park_id"],
+                     strict=True))
+    point = {p: geom.representative_point() for p, geom in zip(parks["park_id"], parks.geometry, strict=True)}
     for folder in (first, second):  # where the runs drew each park's projects (a gate, or a point inside)
-        drawn = read_run_file(Path(folder) / "results.gpkg",
-                              lambda p: pyogrio.read_dataframe(p, layer="projects", columns=["park_id"]))
-        if drawn.crs is not None and not drawn.empty:
-            point |= dict(zip(drawn["park_id"].map(str), drawn.to_crs("EPSG:4490").geometry, strict=True))
+        drawn = _map_layer(folder, "projects")
+        point |= dict(zip(drawn["park_id"], drawn.geometry, strict=True))
     xy = {p: (pt.y, pt.x) for p, pt in point.items()}
     bounds = parks.total_bounds
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7, tiles=None,
@@ -364,29 +380,36 @@ def compare_map(first: Path, second: Path, comparison: Comparison) -> folium.Map
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     projects = comparison.projects
     layer = folium.FeatureGroup(name="Parks 园区", show=True)
-    for park_id, name, geom in zip(parks["park_id"].map(str), parks["name"], parks.geometry, strict=True):
+    for park_id, geom in zip(parks["park_id"], parks.geometry, strict=True):
+        name = names[park_id]
         here = projects[(projects["park_a"] == park_id) | (projects["park_b"] == park_id)]
-        moved_in = here[(here["park_b"] == park_id) & (here["park_a"] != park_id)]
-        moved_out = here[(here["park_a"] == park_id) & (here["park_b"] != park_id)]
-        popup = (f"<b>{esc(name)}</b> ({esc(park_id)})<br>in: {len(moved_in)} · out: {len(moved_out)} · stayed: "
+        came = here[(here["park_b"] == park_id) & (here["park_a"] != park_id)]
+        went = here[(here["park_a"] == park_id) & (here["park_b"] != park_id)]
+        popup = (f"<b>{esc(name)}</b> ({esc(park_id)})<br>in: {len(came)} · out: {len(went)} · stayed: "
                  f"{int(((here['park_a'] == park_id) & (here['park_b'] == park_id)).sum())}"
-                 + _project_list("came in 迁入/新落地", moved_in) + _project_list("went out 迁出/未落地", moved_out))
+                 + _project_list("came in 迁入/新落地", came) + _project_list("went out 迁出/未落地", went))
         folium.GeoJson(geom.__geo_interface__, style_function=lambda _f: {"color": "#555", "weight": 2,
                                                                            "fillOpacity": 0.15},
                        tooltip=esc(f"{park_id} {name}"), popup=folium.Popup(popup, max_width=420)).add_to(layer)
         if park_id in xy:  # seen at any zoom (the polygons are a few pixels at the opening one)
-            folium.CircleMarker(xy[park_id], radius=7, color="#555", weight=2, fill=True, fill_color="#fff",
-                                fill_opacity=0.9, tooltip=esc(f"{park_id} {name}"),
+            changed = len(came) + len(went)
+            label = folium.Tooltip(esc(f"{park_id} +{len(came)} −{len(went)}"), permanent=True, direction="right",
+                                   offset=(8, 0)) if changed else folium.Tooltip(esc(f"{park_id} {name}"))
+            folium.CircleMarker(xy[park_id], radius=7, color="#555" if changed else "#aaa", weight=2, fill=True,
+                                fill_color="#fff", fill_opacity=0.9, tooltip=label,
                                 popup=folium.Popup(popup, max_width=420)).add_to(layer)
     layer.add_to(fmap)
     moves = folium.FeatureGroup(name="Moved 调整园区", show=True)
     moved = projects[projects["change"] == "moved"]
-    for (a, b), rows in moved.groupby(["park_a", "park_b"], sort=True):
+    pairs = moved.assign(low=moved[["park_a", "park_b"]].min(axis=1), high=moved[["park_a", "park_b"]].max(axis=1))
+    for (a, b), rows in pairs.groupby(["low", "high"], sort=True):
         if a in xy and b in xy:
-            folium.PolyLine([xy[a], xy[b]], color="#1f4e9c", weight=1.5 + 1.5 * len(rows), opacity=0.7,
-                            tooltip=esc(f"{a} → {b}: {len(rows)} project(s)"),
-                            popup=folium.Popup(_project_list(f"{a} → {b}", rows), max_width=420)).add_to(moves)
-            folium.CircleMarker(xy[b], radius=3, color="#1f4e9c", fill=True, fill_opacity=1).add_to(moves)
+            ways = "; ".join(f"{x} → {y}: {n}" for (x, y), n in rows.groupby(["park_a", "park_b"]).size().items())
+            folium.PolyLine([xy[a], xy[b]], color="#1f4e9c", weight=2 + 2 * min(len(rows), 5), opacity=0.7,
+                            tooltip=esc(ways), popup=folium.Popup(_project_list(ways, rows), max_width=420)
+                            ).add_to(moves)
+            for end in set(rows["park_b"]):  # a dot at each destination
+                folium.CircleMarker(xy[end], radius=3, color="#1f4e9c", fill=True, fill_opacity=1).add_to(moves)
     moves.add_to(fmap)
     for change, park, color, label in (("left out", "park_a", "#c62828", "Left out 未落地"),
                                        ("newly placed", "park_b", "#2e7d32", "Newly placed 新落地")):
@@ -404,9 +427,10 @@ def compare_map(first: Path, second: Path, comparison: Comparison) -> folium.Map
                for label, _, x, y, delta in comparison.headline[:3])]
     fmap.add_child(_Box("title", _title_html("Scenario comparison 情景对比", facts),
                         "top: 10px; left: 50px; max-width: 520px;"))
-    legend = ("<b>Legend 图例</b><div>○ park 园区 (click: what came in and went out)</div>"
-              "<div><span style='color:#1f4e9c'>━●</span> projects moved 调整园区: from the first run's park to the "
-              "second's (the dot); wider for more</div>"
+    legend = ("<b>Legend 图例</b><div>○ park 园区, labelled +in −out where something changed (click: which "
+              "projects)</div>"
+              "<div><span style='color:#1f4e9c'>━●</span> projects moved between two parks 调整园区 (the dot: "
+              "where they went); wider for more</div>"
               "<div><span style='color:#c62828'>◯</span> left out 未落地, at the park it left (click: why)</div>"
               "<div><span style='color:#2e7d32'>◯</span> newly placed 新落地, at its park</div>")
     fmap.add_child(_Box("legend", legend, "bottom: 20px; left: 10px; max-width: 360px;"))

@@ -238,6 +238,10 @@ def baseline_start(problem: AssignmentProblem, baseline: Mapping[str, str]) -> t
                                   "name a run of the same project library")])
     wanted = {item[p]: lookup[(p, b)] for p, b in baseline.items() if (p, b) in lookup}
     chosen = greedy_plan(problem, prefer=wanted)
+    if any(v.startswith("mandatory item") for v in problem.violations(chosen)):
+        # a committed project kept in its baseline park can crowd out another committed one: place those as the
+        # plain greedy plan would, and prefer the baseline for the others only
+        chosen = greedy_plan(problem, prefer={i: k for i, k in wanted.items() if not problem.mandatory[i]})
     kept = len(set(chosen) & set(wanted.values()))
     missing = len(baseline) - len(unknown) - len(wanted)
     note = (f"started from the baseline's plan: {kept} of its {len(baseline)} placements kept ("

@@ -6,16 +6,16 @@ import hashlib
 import math
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
 from pyproj import CRS
-from rasterio.errors import RasterioError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
 from layers import (
     CGCS2000,
@@ -34,7 +34,7 @@ from layers import (
     straight_line_times,
     zonal_stats,
 )
-from layers.roads import load_road_graph
+from layers.roads import load_road_graph, road_file_problems
 
 from .scenario import Scenario
 from .schema import (
@@ -294,8 +294,10 @@ def _files_on_their_own(scenario: Scenario, problems: Problems) -> None:
         if not isinstance(entry, dict) or not _named(entry.get("file")):
             continue
         try:
-            with rasterio.open(entry["file"]) as raster:
-                crs = raster.crs
+            with warnings.catch_warnings():  # a raster without a geotransform warns; its CRS is what counts here
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                with rasterio.open(entry["file"]) as raster:
+                    crs = raster.crs
         except (OSError, RasterioError) as exc:
             problems.add(entry["file"], "", "", f"raster '{name}' could not be used: {exc}",
                          "check that it is a GeoTIFF with a CRS (open it in QGIS)")
@@ -304,10 +306,11 @@ def _files_on_their_own(scenario: Scenario, problems: Problems) -> None:
             problems.add(entry["file"], "", "", f"raster '{name}' has no coordinate reference system (CRS)",
                          "assign its CRS in QGIS (Raster › Projections › Assign Projection) and save it")
     roads = _named(s["layers"].get("roads")) if isinstance(s["layers"], dict) else None
-    if roads is not None and not problems.reported(str(roads)) and not problems.reported(src, "layers.roads"):
+    if roads is not None and not problems.reported(str(roads)) and not problems.reported(src, "layers.roads") \
+            and road_file_problems(roads, problems):
         try:
             load_road_graph(roads)
-        except (ValueError, OSError, ParseError, KeyError) as exc:  # not a road file: bad input, not a crash
+        except (ValueError, OSError) as exc:  # not a road file: bad input, not a crash
             problems.add(str(roads), "", "", f"could not be read as a road network: {exc}",
                          "check the road file (open it in JOSM or QGIS)")
 

@@ -427,3 +427,19 @@ def test_a_reproducible_solve_does_not_depend_on_the_clock(monkeypatch):
     assert second.chosen_pairs == first.chosen_pairs and second.objective == first.objective
     with pytest.raises(ValueError, match="needs the highs solver"):
         SolverOptions(solver="cbc", steps=30)
+
+
+def test_a_baseline_start_does_not_let_one_committed_project_crowd_out_another():
+    from optimize.problem import CapacityRow
+    from siting.plan import baseline_start
+
+    # A and B are committed; each park has room for one. A may go to P1 (4) or P2 (5), B only to P1. The
+    # baseline had A in P1: kept there, it would leave B nowhere. The start places both (A in P2, B in P1)
+    problem = AssignmentProblem(
+        items=("A", "B"), bins=("P1", "P2"), pair_item=np.array([0, 0, 1]), pair_bin=np.array([0, 1, 0]),
+        pair_score=np.array([4.0, 5.0, 3.0]), pair_use={"slot": np.ones(3)},
+        capacities=(CapacityRow("slot[P1]", "slot", (0,), 1.0), CapacityRow("slot[P2]", "slot", (1,), 1.0)),
+        mandatory=np.array([True, True]))
+    start, note = baseline_start(problem, {"A": "P1"})
+    assert start is not None and sorted(start) == [1, 2]
+    assert note.startswith("started from the baseline's plan: 0 of its 1 placements kept")
