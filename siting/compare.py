@@ -4,7 +4,8 @@
 the second differs from the first: what the scenarios changed (settings and input files), the headline KPIs,
 every project that moved, was left out or came in (with, for one left out, the second run's reason), and
 the parks whose use of land, energy or emission changed most. ``project_table`` is the same at project level,
-one row per project of either run, for a CSV.
+one row per project of either run, for a CSV; ``write_compare_html`` writes it as a page and ``compare_map``
+draws it on an offline map.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import pyogrio
 from layers import InputError, Problem
 
 from .check import DAMAGED, MAPPING, RunKey, read_manifest, read_run_file, read_run_json
-from .maps import _PLACEHOLDER, _VENDOR_CSS, _VENDOR_JS, _Box, _title_html, esc
-from .report import CSS, _table
+from .maps import add_box, blank_map, esc, title_html
+from .report import CSS, html_table
 
 COMPARED_MANIFEST = (RunKey("settings", *MAPPING), RunKey("scenario", "text", lambda v: isinstance(v, str)),
                      RunKey("inputs", "a mapping of file: sha256", lambda v: isinstance(v, dict) and all(
@@ -327,11 +328,11 @@ def write_compare_html(path: Path, comparison: Comparison) -> None:
         "<h2>What the second run changes 情景差异</h2><ul>" + "".join(f"<li>{esc(x)}</li>" for x in c.changes)
         + "</ul>",
         "<h2>Headline 主要指标</h2>",
-        _table(headline, {"measure": "measure", "first": "first", "second": "second", "change": "change",
+        html_table(headline, {"measure": "measure", "first": "first", "second": "second", "change": "change",
                           "unit": "unit"}, table_id="headline"),
         "<h2>Projects 项目</h2><p class='note'>" + esc(", ".join(f"{n} {k}" for k, n in counts.items())) + ". "
         "Left out: the second run's reason, as in its unplaced.csv.</p>",
-        _table(changed, {"project_id": "project", "name": "name", "change": "change", "park_a": "first park",
+        html_table(changed, {"project_id": "project", "name": "name", "change": "change", "park_a": "first park",
                          "park_b": "second park", "total_a": "total, first", "total_b": "total, second",
                          "reason_b": "why left out (second run)"}, {"total_a": 1, "total_b": 1},
                table_id="projects"),
@@ -372,12 +373,7 @@ def compare_map(first: Path, second: Path, comparison: Comparison) -> folium.Map
         drawn = _map_layer(folder, "projects")
         point |= dict(zip(drawn["park_id"], drawn.geometry, strict=True))
     xy = {p: (pt.y, pt.x) for p, pt in point.items()}
-    bounds = parks.total_bounds
-    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7, tiles=None,
-                      zoom_snap=0.25)
-    fmap.default_js = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_JS.items()]
-    fmap.default_css = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_CSS.items()]
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    fmap = blank_map(parks.total_bounds)
     projects = comparison.projects
     layer = folium.FeatureGroup(name="Parks 园区", show=True)
     for park_id, geom in zip(parks["park_id"], parks.geometry, strict=True):
@@ -425,15 +421,14 @@ def compare_map(first: Path, second: Path, comparison: Comparison) -> folium.Map
     facts = [f"first 基准: {comparison.runs[0]}", f"second 情景: {comparison.runs[1]}", *comparison.changes[:6],
              *(f"{label}: {x} → {y}" + (f" ({delta})" if delta else "")
                for label, _, x, y, delta in comparison.headline[:3])]
-    fmap.add_child(_Box("title", _title_html("Scenario comparison 情景对比", facts),
-                        "top: 10px; left: 50px; max-width: 520px;"))
+    add_box(fmap, "title", title_html("Scenario comparison 情景对比", facts), "top: 10px; left: 50px; max-width: 520px;")
     legend = ("<b>Legend 图例</b><div>○ park 园区, labelled +in −out where something changed (click: which "
               "projects)</div>"
               "<div><span style='color:#1f4e9c'>━●</span> projects moved between two parks 调整园区 (the dot: "
               "where they went); wider for more</div>"
               "<div><span style='color:#c62828'>◯</span> left out 未落地, at the park it left (click: why)</div>"
               "<div><span style='color:#2e7d32'>◯</span> newly placed 新落地, at its park</div>")
-    fmap.add_child(_Box("legend", legend, "bottom: 20px; left: 10px; max-width: 360px;"))
+    add_box(fmap, "legend", legend, "bottom: 20px; left: 10px; max-width: 360px;")
     return fmap
 
 

@@ -105,13 +105,8 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     parks = region.parks.to_crs(CGCS2000)
     points = park_points(region.parks).to_crs(CGCS2000)
     xy = {pid: (pt.y, pt.x) for pid, pt in zip(parks["park_id"], points)}
-    bounds = parks.total_bounds
-    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7,
-                      tiles=None, control_scale=False, zoom_snap=0.25)
-    fmap.default_js = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_JS.items()]
-    fmap.default_css = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_CSS.items()]
+    fmap = blank_map(parks.total_bounds)
     fmap.get_root().header.add_child(Element(_stylesheet(region.scenario.settings["weights"])))
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
     _add_roads(fmap, region)
     _add_exclusions(fmap, region.exclusions)
@@ -125,9 +120,20 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     _add_hubs(fmap, region.hubs.to_crs(CGCS2000))
     folium.LayerControl(collapsed=True).add_to(fmap)
     fmap.add_child(_MetricScale())  # bottom right: the legend sits bottom left
-    _add_box(fmap, "title", _title_html(title, facts), "top: 10px; left: 50px; max-width: 460px;")
-    _add_box(fmap, "legend", _legend_html(colors, region, counts),
+    add_box(fmap, "title", title_html(title, facts), "top: 10px; left: 50px; max-width: 460px;")
+    add_box(fmap, "legend", _legend_html(colors, region, counts),
              "bottom: 20px; left: 10px; max-height: 64%; overflow-y: auto;")
+    return fmap
+
+
+def blank_map(bounds) -> folium.Map:
+    """A map without tiles fitted to ``bounds`` (min lon, min lat, max lon, max lat), whose Leaflet and jQuery
+    :func:`render_offline` inlines."""
+    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7,
+                      tiles=None, control_scale=False, zoom_snap=0.25)
+    fmap.default_js = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_JS.items()]
+    fmap.default_css = [(k, _PLACEHOLDER + v) for k, v in _VENDOR_CSS.items()]
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return fmap
 
 
@@ -541,7 +547,7 @@ def _hub_icon(kind: str, css: str = "hub") -> str:
     return f"<div class='{css}'>{esc(HUB_GLYPHS.get(kind, '?'))}</div>"
 
 
-def _title_html(title: str, facts: list[str]) -> str:
+def title_html(title: str, facts: list[str]) -> str:
     items = "".join(f"<li>{esc(f)}</li>" for f in facts)
     return f"<b style='font-size:14px'>{esc(title)}</b><ul style='margin:4px 0;padding-left:18px'>{items}</ul>"
 
@@ -635,8 +641,8 @@ class _SharedPopup(MacroElement):
         self.layer, self.popup = layer, popup
 
 
-def _add_box(fmap: folium.Map, kind: str, content: str, css: str) -> None:
+def add_box(fmap: folium.Map, kind: str, content: str, css: str) -> None:
     fmap.add_child(_Box(kind, content, css))
 
 
-__all__ = ["build_map", "esc", "render_offline", "write_map"]
+__all__ = ["add_box", "blank_map", "build_map", "esc", "render_offline", "title_html", "write_map"]

@@ -43,7 +43,7 @@ def _price(value: float) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int | Callable[[float], str]] | None = None,
+def html_table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int | Callable[[float], str]] | None = None,
            *, table_id: str = "") -> str:
     """An HTML table of ``frame``'s ``columns`` (name → heading); ``digits`` per column: decimals or a formatter."""
     digits = digits or {}
@@ -137,7 +137,7 @@ def _prices_section(prices: pd.DataFrame, weights: dict) -> str:
             columns["price_per_mu"] = "points per 亩"
         more = (f" ({len(rows) - PRICE_ROWS} more in shadow_prices.csv)" if len(rows) > PRICE_ROWS else "")
         body.append(f"<h3>{esc(resource)} ({esc(unit)}): {len(rows)} quota(s) with a price{more}</h3>")
-        body.append(_table(rows.head(PRICE_ROWS), columns,
+        body.append(html_table(rows.head(PRICE_ROWS), columns,
                            {"capacity": 0 if resource != "land" else 1, "used": 0 if resource != "land" else 1,
                             "left": 0 if resource != "land" else 1, "shadow_price": _price, "price_per_mu": _price},
                            table_id=f"prices-{resource}") if len(rows) else "<p class='note'>none</p>")
@@ -306,28 +306,28 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         "<h2>Headline KPIs 主要指标</h2>", pairs_table(kpi_rows, "kpis"),
         "<h2>Parks 园区</h2><p class='note'>Quota 可用 = what the park may give new projects before the plan; "
         "left = quota − used.</p>",
-        _table(parks.assign(chains=parks["chains"].fillna("").str.replace(";", "; ")), park_cols,
+        html_table(parks.assign(chains=parks["chains"].fillna("").str.replace(";", "; ")), park_cols,
                {"leading_chain_share": 2, "tax_per_mu": 2, **use_digits}, table_id="parks"),
         "<h2>Parks per chain 产业链布局</h2><p class='note'>How many parks host each chain in the plan, and "
         "which.</p>",
-        _table(parks_per_chain(parks), {"chain": "chain", "n_parks": "parks", "parks": "park IDs"},
+        html_table(parks_per_chain(parks), {"chain": "chain", "n_parks": "parks", "parks": "park IDs"},
                table_id="parks-per-chain"),
         "<h2>Counties: quota use 县区资源使用</h2><p class='note'>Sums over each county's parks"
         + (", and the county caps (能耗双控) of the counties table" if caps else "") + ".</p>",
-        _table(counties, county_cols, {**use_digits, "energy_cap_tce": 0, "emission_cap_t": 0}, table_id="counties"),
+        html_table(counties, county_cols, {**use_digits, "energy_cap_tce": 0, "emission_cap_t": 0}, table_id="counties"),
         "<h2>Counties: benefit sharing 飞地经济收益分享</h2><p class='note'>Hosted: placed in the county's parks. "
         "Sourced: brought by the county's investment-promotion office (source_county), wherever placed. Benefit: "
         f"all of its own projects hosted at home, {host_share:.0%} of what it hosts for other counties and "
         f"{1 - host_share:.0%} of its projects hosted elsewhere (host share {host_share:g}). Highest output benefit "
         "first.</p>",
-        _table(counties.sort_values(["output_benefit", "county"], ascending=[False, True]), benefit_cols, money,
+        html_table(counties.sort_values(["output_benefit", "county"], ascending=[False, True]), benefit_cols, money,
                table_id="county-benefit"),
         _prices_section(prices, summary["weights"]),
         "<h2>Transport priorities 交通补短板</h2><p class='note'>Park pairs with much supplier-link value between "
         "them that is not local (beyond the links' time limits): where a faster connection would pay most.</p>",
-        _table(priorities, {"park_a": "park", "park_b": "park", "links": "links", "value": "link value (万元/yr)",
+        html_table(priorities, {"park_a": "park", "park_b": "park", "links": "links", "value": "link value (万元/yr)",
                             "value_not_local": "not local (万元/yr)", "minutes": "minutes"}, {"minutes": 0}),
-        f"<h2>Unplaced projects 未落地项目 ({len(unplaced)})</h2>", _table(unplaced, unplaced_cols),
+        f"<h2>Unplaced projects 未落地项目 ({len(unplaced)})</h2>", html_table(unplaced, unplaced_cols),
         "<h2>Notes 说明</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in [*notes, *sol["notes"]]) + "</ul>",
         _glossary(),
         "<p class='note'>Files in this run folder: report.html (this page), map.html, summary.json, manifest.json, "
