@@ -284,6 +284,11 @@ class AssignmentProblem:
         bounds = np.searchsorted(self.pair_item[order], np.arange(len(self.items) + 1))
         return [order[bounds[i] : bounds[i + 1]] for i in range(len(self.items))]
 
+    def pair_of(self) -> dict[tuple[str, str], int]:
+        """The pair index of each eligible (item, bin), by their names."""
+        return {(self.items[i], self.bins[b]): k
+                for k, (i, b) in enumerate(zip(self.pair_item.tolist(), self.pair_bin.tolist(), strict=True))}
+
     def rows_of_bin(self) -> list[list[int]]:
         """Capacity-row indices that each bin belongs to."""
         rows: list[list[int]] = [[] for _ in self.bins]

@@ -462,8 +462,7 @@ def _no_plan(problem: AssignmentProblem, status: Status, options: SolverOptions,
 
 def pair_indices(problem: AssignmentProblem, assignment: Mapping[str, str]) -> list[int]:
     """Pair indices of an ``{item: bin}`` assignment; raises if a pair is not eligible."""
-    lookup = {(problem.items[i], problem.bins[b]): k
-              for k, (i, b) in enumerate(zip(problem.pair_item.tolist(), problem.pair_bin.tolist()))}
+    lookup = problem.pair_of()
     missing = [f"{i}→{b}" for i, b in assignment.items() if (i, b) not in lookup]
     if missing:
         raise SolverError(f"pairs not eligible: {', '.join(missing)}")

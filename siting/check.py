@@ -124,28 +124,28 @@ def read_run_json(path: Path, keys: tuple[RunKey, ...]) -> dict:
     problems = []
     for k in keys:  # parents come before their keys: a key under a missing or wrong parent is not reported again
         parent, _, name = k.key.rpartition(".")
-        container = _lookup(data, parent)
+        container = lookup_key(data, parent)
         if not isinstance(container, dict):
             continue
         if name not in container:
             if k.required:
                 problems.append(Problem(str(path), "", k.key, f"is missing; expected {k.expected}", DAMAGED))
         elif not k.test(container[name]):
-            problems.append(Problem(str(path), "", k.key, f"expected {k.expected}, got {_short(container[name])}",
+            problems.append(Problem(str(path), "", k.key, f"expected {k.expected}, got {short_json(container[name])}",
                                     DAMAGED))
     if problems:
         raise InputError(problems)
     return data
 
 
-def _lookup(data: dict, dotted: str) -> object:
+def lookup_key(data: dict, dotted: str) -> object:
     """``data["a"]["b"]`` for ``"a.b"`` (``data`` itself for ``""``); ``None`` where a key is missing."""
     for part in dotted.split(".") if dotted else ():
         data = data.get(part) if isinstance(data, dict) else None
     return data
 
 
-def _short(value: object, limit: int = 80) -> str:
+def short_json(value: object, limit: int = 80) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
@@ -319,9 +319,13 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
     for row in a.itertuples(index=False):
         if not _close(float(row.score) + float(row.affinity), float(row.total)):
             out.append(f"{row.project_id}: total {row.total} is not score + affinity")
-    out += _check_links(folder, a, settings)
+    links = read_run_file(folder / "links.csv", lambda p: pd.read_csv(
+        p, keep_default_na=False,
+        dtype={"supplier_id": str, "customer_id": str, "supplier_park": str, "customer_park": str}))
+    out += _check_links(folder, a, settings, links)
     out += _check_chains(a, parks, settings)
-    out += _check_counties(folder, a, parks)
+    counties = read_run_file(folder / "counties.csv", lambda p: pd.read_csv(p, keep_default_na=False))
+    out += _check_counties(folder, a, parks, counties)
     out += _check_benefit_floors(a, settings)
     sol = summary["solution"]
     opened = len(set(zip(a["chain"], a["park_id"], strict=True)))
@@ -354,16 +358,15 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
     if remote:
         out.append(f"map.html references {len(remote)} remote resource(s)")
     if scope is not None:
-        scope += _scope(folder, a, parks, unplaced, settings)
+        scope += _scope(folder, a, parks, unplaced, settings, links, counties)
     return out
 
 
-def _scope(folder: Path, a: pd.DataFrame, parks: pd.DataFrame, unplaced: pd.DataFrame, settings: dict) -> list[str]:
+def _scope(folder: Path, a: pd.DataFrame, parks: pd.DataFrame, unplaced: pd.DataFrame, settings: dict,
+           links: pd.DataFrame, counties: pd.DataFrame) -> list[str]:
     """What :func:`check_run` verified, with the counts of this run."""
-    links = pd.read_csv(folder / "links.csv", dtype=str, keep_default_na=False)
-    counties = pd.read_csv(folder / "counties.csv", dtype=str, keep_default_na=False)
     caps = [c for c in ("energy_cap_tce", "emission_cap_t") if c in counties.columns]
-    capped = int((counties[caps] != "").any(axis=1).sum()) if caps else 0
+    capped = int(counties[caps].apply(pd.to_numeric, errors="coerce").notna().any(axis=1).sum()) if caps else 0
     layers = len({name for name, _ in pyogrio.list_layers(folder / "results.gpkg")} - {"layer_styles"})
     shapefiles = len(list((folder / "shp").glob("*.shp")))
     floor = settings.get("benefit_sharing", {}).get("floor")
@@ -378,12 +381,9 @@ def _scope(folder: Path, a: pd.DataFrame, parks: pd.DataFrame, unplaced: pd.Data
             "output CRS; map.html references nothing remote"]
 
 
-def _check_links(folder: Path, a: pd.DataFrame, settings: dict) -> list[str]:
+def _check_links(folder: Path, a: pd.DataFrame, settings: dict, links: pd.DataFrame) -> list[str]:
     """Each link's 'local' flag follows from where its ends went; affinity is half the reward per end."""
     out = []
-    links = read_run_file(folder / "links.csv", lambda p: pd.read_csv(
-        p, keep_default_na=False,
-        dtype={"supplier_id": str, "customer_id": str, "supplier_park": str, "customer_park": str}))
     _numbers(folder, "links.csv", links, "link_id" if "link_id" in links.columns else None)
     where = dict(zip(a["project_id"], a["park_id"], strict=True))
     affinity = dict.fromkeys(a["project_id"], 0.0)
@@ -427,10 +427,9 @@ def _check_chains(a: pd.DataFrame, parks: pd.DataFrame, settings: dict) -> list[
     return out
 
 
-def _check_counties(folder: Path, a: pd.DataFrame, parks: pd.DataFrame) -> list[str]:
+def _check_counties(folder: Path, a: pd.DataFrame, parks: pd.DataFrame, counties: pd.DataFrame) -> list[str]:
     """County caps from counties.csv (columns energy_cap_tce, emission_cap_t when the scenario set them)."""
     out = []
-    counties = read_run_file(folder / "counties.csv", lambda p: pd.read_csv(p, keep_default_na=False))
     if "county" not in counties.columns:
         return ["counties.csv lacks column 'county'"]
     counties = counties.set_index("county")
@@ -463,7 +462,6 @@ def _check_benefit_floors(a: pd.DataFrame, settings: dict) -> list[str]:
         if benefit < float(floor) * float(total) - 1e-6 * max(1.0, float(total)):
             out.append(f"county {county}: benefit {benefit:,.1f} below the floor {floor} × sourced {total:,.1f}")
     return out
-
 
 
 # GIS layers whose rows are those of a table (key column); the links layer holds the links with both ends placed

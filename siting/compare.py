@@ -10,7 +10,6 @@ draws it on an offline map.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ import pyogrio
 
 from layers import InputError, Problem
 
-from .check import DAMAGED, MAPPING, RunKey, read_manifest, read_run_file, read_run_json
+from .check import DAMAGED, MAPPING, RunKey, lookup_key, read_manifest, read_run_file, read_run_json, short_json
 from .maps import add_box, blank_map, esc, title_html
 from .report import CSS, html_table
 
@@ -64,12 +63,6 @@ class Comparison:
     parks: list[str]  # parks whose use changed most, in words
 
 
-def _get(data: dict, dotted: str) -> object:
-    for part in dotted.split("."):
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
-
-
 def _run(folder: Path) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     manifest = read_manifest(folder, COMPARED_MANIFEST)
     summary = read_run_json(folder / "summary.json", COMPARED_SUMMARY)
@@ -95,7 +88,7 @@ def _run(folder: Path) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame, pd.DataF
     if both:
         damaged.append(Problem(str(folder / "unplaced.csv"), "", "project_id", f"projects both placed and unplaced: "
                                f"{', '.join(both[:5])}", DAMAGED))
-    count = _number(_get(summary, "kpis.placed_projects"))
+    count = _number(lookup_key(summary, "kpis.placed_projects"))
     if count is not None and count != len(placed):
         damaged.append(Problem(str(folder / "assignments.csv"), "", "", f"holds {len(placed)} projects, summary.json "
                                f"says {count:g} were placed", DAMAGED))
@@ -114,11 +107,6 @@ def _flat(data: object, prefix: str = "") -> dict[str, object]:
             out |= _flat(value, f"{prefix}{key}.")
         return out
     return {prefix.rstrip("."): data}
-
-
-def _short(value: object, limit: int = 60) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def settings_changes(a: dict, b: dict, inputs_a: dict | None = None, inputs_b: dict | None = None) -> list[str]:
@@ -141,7 +129,7 @@ def settings_changes(a: dict, b: dict, inputs_a: dict | None = None, inputs_b: d
         if isinstance(x, str) and isinstance(y, str) and (x in inputs_a or y in inputs_b) \
                 and inputs_a.get(x) == inputs_b.get(y):
             continue  # the same file content under another path
-        out.append(f"{key}: {_short(x)} → {_short(y)}")
+        out.append(f"{key}: {short_json(x, 60)} → {short_json(y, 60)}")
     return out
 
 
@@ -184,7 +172,7 @@ def headline_rows(sa: dict, sb: dict) -> list[tuple[str, str, str, str, str]]:
     """(measure, unit, first, second, change) for each headline measure either run has."""
     out = []
     for key, label, unit, digits in HEADLINE:
-        x, y = _number(_get(sa, key)), _number(_get(sb, key))
+        x, y = _number(lookup_key(sa, key)), _number(lookup_key(sb, key))
         if x is None and y is None:
             continue
         if digits is None:  # a share: shown in %, its change in percentage points
@@ -329,13 +317,13 @@ def write_compare_html(path: Path, comparison: Comparison) -> None:
         + "</ul>",
         "<h2>Headline 主要指标</h2>",
         html_table(headline, {"measure": "measure", "first": "first", "second": "second", "change": "change",
-                          "unit": "unit"}, table_id="headline"),
+                              "unit": "unit"}, table_id="headline"),
         "<h2>Projects 项目</h2><p class='note'>" + esc(", ".join(f"{n} {k}" for k, n in counts.items())) + ". "
         "Left out: the second run's reason, as in its unplaced.csv.</p>",
         html_table(changed, {"project_id": "project", "name": "name", "change": "change", "park_a": "first park",
-                         "park_b": "second park", "total_a": "total, first", "total_b": "total, second",
-                         "reason_b": "why left out (second run)"}, {"total_a": 1, "total_b": 1},
-               table_id="projects"),
+                             "park_b": "second park", "total_a": "total, first", "total_b": "total, second",
+                             "reason_b": "why left out (second run)"}, {"total_a": 1, "total_b": 1},
+                   table_id="projects"),
     ]
     if c.parks:
         body += ["<h2>Parks whose use changed most 园区资源使用变化</h2><ul>"

@@ -226,8 +226,7 @@ def _repaired_start(variant, plan: dict[str, str], project: str, park: str | Non
     itself is the simplest answer to "what would it take?".
     """
     keep = {p: b for p, b in plan.items() if p != project}
-    lookup = {(variant.items[i], variant.bins[b]): k
-              for k, (i, b) in enumerate(zip(variant.pair_item.tolist(), variant.pair_bin.tolist(), strict=True))}
+    lookup = variant.pair_of()
     base = [lookup[(p, b)] for p, b in keep.items() if (p, b) in lookup]
     i = variant.items.index(project)
     if park is not None:

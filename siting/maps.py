@@ -122,7 +122,7 @@ def build_map(region: Region, assignments: pd.DataFrame, parks_kpi: pd.DataFrame
     fmap.add_child(_MetricScale())  # bottom right: the legend sits bottom left
     add_box(fmap, "title", title_html(title, facts), "top: 10px; left: 50px; max-width: 460px;")
     add_box(fmap, "legend", _legend_html(colors, region, counts),
-             "bottom: 20px; left: 10px; max-height: 64%; overflow-y: auto;")
+            "bottom: 20px; left: 10px; max-height: 64%; overflow-y: auto;")
     return fmap
 
 

@@ -287,12 +287,7 @@ def _files_on_their_own(scenario: Scenario, problems: Problems) -> None:
     have a CRS, the road file must read as a road graph. (What needs the parks, such as a raster covering none
     of them or a park far from every road, waits for them.)"""
     s, src = scenario.settings, str(scenario.path)
-    rasters = s["layers"].get("rasters") if isinstance(s["layers"], dict) else None
-    for name, entry in (rasters.items() if isinstance(rasters, dict) else ()):
-        if any(p.source == src and p.field.startswith(f"layers.rasters.{name}") for p in problems.items):
-            continue
-        if not isinstance(entry, dict) or not _named(entry.get("file")):
-            continue
+    for name, entry in _raster_entries(scenario, problems):
         try:
             with warnings.catch_warnings():  # a raster without a geotransform warns; its CRS is what counts here
                 warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -315,22 +310,25 @@ def _files_on_their_own(scenario: Scenario, problems: Problems) -> None:
                          "check the road file (open it in JOSM or QGIS)")
 
 
+def _raster_entries(scenario: Scenario, problems: Problems) -> list[tuple[str, dict]]:
+    """The scenario's rasters that can be read: their entries were not reported and their files exist."""
+    s, src = scenario.settings, str(scenario.path)
+    rasters = s["layers"].get("rasters") if isinstance(s["layers"], dict) else None
+    return [(name, entry) for name, entry in (rasters.items() if isinstance(rasters, dict) else ())
+            if not any(p.source == src and p.field.startswith(f"layers.rasters.{name}") for p in problems.items)
+            and isinstance(entry, dict) and _named(entry.get("file"))]
+
+
 def _rasters(scenario: Scenario, parks: gpd.GeoDataFrame, problems: Problems) -> gpd.GeoDataFrame:
     """Zonal statistics of each raster per park, merged into ``parks``; an unusable raster is reported.
 
     Rasters whose scenario entry was reported, or whose file does not exist, are skipped; so are all of them
     when the parks' geometries were reported (there is nothing sound to summarise).
     """
-    s, src = scenario.settings, str(scenario.path)
-    rasters = s["layers"].get("rasters") or {}
-    parks_src = str(s["layers"].get("parks"))
-    if not isinstance(rasters, dict) or not _has(parks, "park_id") or not _measurable(parks, parks_src, problems):
+    parks_src = str(scenario.settings["layers"].get("parks"))
+    if not _has(parks, "park_id") or not _measurable(parks, parks_src, problems):
         return parks
-    for name, entry in rasters.items():
-        if any(p.source == src and p.field.startswith(f"layers.rasters.{name}") for p in problems.items):
-            continue
-        if not _named(entry["file"]):
-            continue
+    for name, entry in _raster_entries(scenario, problems):
         try:
             stats = zonal_stats(parks, Path(entry["file"]), name=name, suitable_below=entry["suitable_below"])
         except (ValueError, OSError, RasterioError) as exc:  # unreadable or unusable raster: bad input

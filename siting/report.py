@@ -44,7 +44,7 @@ def _price(value: float) -> str:
 
 
 def html_table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, int | Callable[[float], str]] | None = None,
-           *, table_id: str = "") -> str:
+               *, table_id: str = "") -> str:
     """An HTML table of ``frame``'s ``columns`` (name → heading); ``digits`` per column: decimals or a formatter."""
     digits = digits or {}
     head = "".join(f"<th>{esc(label)}</th>" for label in columns.values())
@@ -138,9 +138,9 @@ def _prices_section(prices: pd.DataFrame, weights: dict) -> str:
         more = (f" ({len(rows) - PRICE_ROWS} more in shadow_prices.csv)" if len(rows) > PRICE_ROWS else "")
         body.append(f"<h3>{esc(resource)} ({esc(unit)}): {len(rows)} quota(s) with a price{more}</h3>")
         body.append(html_table(rows.head(PRICE_ROWS), columns,
-                           {"capacity": 0 if resource != "land" else 1, "used": 0 if resource != "land" else 1,
-                            "left": 0 if resource != "land" else 1, "shadow_price": _price, "price_per_mu": _price},
-                           table_id=f"prices-{resource}") if len(rows) else "<p class='note'>none</p>")
+                               {"capacity": 0 if resource != "land" else 1, "used": 0 if resource != "land" else 1,
+                                "left": 0 if resource != "land" else 1, "shadow_price": _price, "price_per_mu": _price},
+                               table_id=f"prices-{resource}") if len(rows) else "<p class='note'>none</p>")
     return "".join(head + body)
 
 
@@ -307,11 +307,11 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         "<h2>Parks 园区</h2><p class='note'>Quota 可用 = what the park may give new projects before the plan; "
         "left = quota − used.</p>",
         html_table(parks.assign(chains=parks["chains"].fillna("").str.replace(";", "; ")), park_cols,
-               {"leading_chain_share": 2, "tax_per_mu": 2, **use_digits}, table_id="parks"),
+                   {"leading_chain_share": 2, "tax_per_mu": 2, **use_digits}, table_id="parks"),
         "<h2>Parks per chain 产业链布局</h2><p class='note'>How many parks host each chain in the plan, and "
         "which.</p>",
         html_table(parks_per_chain(parks), {"chain": "chain", "n_parks": "parks", "parks": "park IDs"},
-               table_id="parks-per-chain"),
+                   table_id="parks-per-chain"),
         "<h2>Counties: quota use 县区资源使用</h2><p class='note'>Sums over each county's parks"
         + (", and the county caps (能耗双控) of the counties table" if caps else "") + ".</p>",
         html_table(counties, county_cols, {**use_digits, "energy_cap_tce": 0, "emission_cap_t": 0}, table_id="counties"),
@@ -321,12 +321,12 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         f"{1 - host_share:.0%} of its projects hosted elsewhere (host share {host_share:g}). Highest output benefit "
         "first.</p>",
         html_table(counties.sort_values(["output_benefit", "county"], ascending=[False, True]), benefit_cols, money,
-               table_id="county-benefit"),
+                   table_id="county-benefit"),
         _prices_section(prices, summary["weights"]),
         "<h2>Transport priorities 交通补短板</h2><p class='note'>Park pairs with much supplier-link value between "
         "them that is not local (beyond the links' time limits): where a faster connection would pay most.</p>",
         html_table(priorities, {"park_a": "park", "park_b": "park", "links": "links", "value": "link value (万元/yr)",
-                            "value_not_local": "not local (万元/yr)", "minutes": "minutes"}, {"minutes": 0}),
+                                "value_not_local": "not local (万元/yr)", "minutes": "minutes"}, {"minutes": 0}),
         f"<h2>Unplaced projects 未落地项目 ({len(unplaced)})</h2>", html_table(unplaced, unplaced_cols),
         "<h2>Notes 说明</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in [*notes, *sol["notes"]]) + "</ul>",
         _glossary(),
