@@ -17,6 +17,7 @@ from ._errors import Problems
 from ._validate import Field, parse_table
 from .crs import crs_label
 
+UNREADABLE_FIX = "let the user who runs siting read the file (e.g. chmod a+r FILE, or the file's Properties > Security)"
 VECTOR_SUFFIXES = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON"}
 
 
@@ -59,6 +60,24 @@ def read_layer(
         problems.add(src, "", "", f"unknown vector format {path.suffix!r}; expected .gpkg, .shp or .geojson",
                      "convert the layer, e.g. with ogr2ogr or QGIS 'Export > Save Features As'")
         return None
+    if path.is_dir():
+        problems.add(src, "", "", "is a folder, not a vector layer file",
+                     "point the scenario at the .gpkg, .shp or .geojson file inside it")
+        return None
+    parts = [path]
+    if path.suffix.lower() == ".shp":  # GDAL reads a shapefile without its .dbf as one with no attributes
+        dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
+        if dbf is None:
+            problems.add(src, "", "", f"the shapefile's attribute table {path.with_suffix('.dbf').name} is missing "
+                         "beside it", "copy every file of the shapefile (.shp, .shx, .dbf, .prj, .cpg) together")
+            return None
+        parts.append(dbf)
+    for part in parts:
+        try:
+            part.open("rb").close()
+        except OSError as exc:  # e.g. no permission to read it
+            problems.add(str(part), "", "", f"could not be opened: {exc.strerror or exc}", UNREADABLE_FIX)
+            return None
     try:
         if layer is None and path.suffix.lower() == ".gpkg":
             names = [row[0] for row in pyogrio.list_layers(path)]
@@ -173,6 +192,9 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True,
                           skip_blank_lines=False)
+    except OSError as exc:  # e.g. no permission to read it
+        problems.add(src, "", "", f"could not be opened: {exc.strerror or exc}", UNREADABLE_FIX)
+        return None
     except UnicodeDecodeError:
         problems.add(src, "", "", "is not UTF-8 text", "save it as 'CSV UTF-8' (Excel) or convert it from GBK")
         return None

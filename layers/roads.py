@@ -39,6 +39,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
 from ._errors import Problems
+from .read import UNREADABLE_FIX
 from .travel import TravelTimes, park_points
 
 ROADS_VERSION = "roads-1"
@@ -266,6 +267,11 @@ def road_file_problems(road_file: Path, problems: Problems) -> bool:
                      "give OSM XML (.osm) or an osmnx GraphML file (.graphml)")
     elif not road_file.is_file():
         problems.add(str(road_file), "", "", "file not found")
+    else:
+        try:
+            road_file.open("rb").close()
+        except OSError as exc:  # e.g. no permission to read it
+            problems.add(str(road_file), "", "", f"could not be opened: {exc.strerror or exc}", UNREADABLE_FIX)
     return len(problems.items) == before
 
 

@@ -181,6 +181,8 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
         # already, so these times are not used), lest the bad gate give a second problem
         travel = _travel_times(scenario, parks.drop(columns=["gate_lon", "gate_lat"]) if gates else parks, hubs,
                                notes, problems)
+    elif not located:
+        _road_file_on_its_own(scenario, problems)
     problems.raise_if_any()
     assert hubs is not None and projects is not None and corridors is not None and exclusions is not None
     assert travel is not None and chains is not None
@@ -286,7 +288,6 @@ def _files_on_their_own(scenario: Scenario, problems: Problems) -> None:
     their own, so that mending the parks does not bring a second round of problems: each raster must open and
     have a CRS, the road file must read as a road graph. (What needs the parks, such as a raster covering none
     of them or a park far from every road, waits for them.)"""
-    s, src = scenario.settings, str(scenario.path)
     for name, entry in _raster_entries(scenario, problems):
         try:
             with warnings.catch_warnings():  # a raster without a geotransform warns; its CRS is what counts here
@@ -300,6 +301,12 @@ def _files_on_their_own(scenario: Scenario, problems: Problems) -> None:
         if crs is None:
             problems.add(entry["file"], "", "", f"raster '{name}' has no coordinate reference system (CRS)",
                          "assign its CRS in QGIS (Raster › Projections › Assign Projection) and save it")
+    _road_file_on_its_own(scenario, problems)
+
+
+def _road_file_on_its_own(scenario: Scenario, problems: Problems) -> None:
+    """The road file must read as a road graph, also when the parks or hubs it would connect cannot be used."""
+    s, src = scenario.settings, str(scenario.path)
     roads = _named(s["layers"].get("roads")) if isinstance(s["layers"], dict) else None
     if roads is not None and not problems.reported(str(roads)) and not problems.reported(src, "layers.roads") \
             and road_file_problems(roads, problems):

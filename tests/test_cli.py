@@ -742,3 +742,51 @@ def test_steps_give_a_reproducible_run(tmp_path, tiny, capsys):
     assert solution["steps"] is None and solution["time_limit"] == 10 and solution["solver"] == "cbc"
     code, _, err = siting("explain", tmp_path / "d", "--project", "A", "--steps", "5", capsys=capsys)
     assert code == 2 and "a reproducible re-solve needs a run made with highs" in err
+
+
+def _unreadable(monkeypatch, *paths: Path) -> None:
+    """Opening ``paths`` from Python fails as it does without read permission (the suite may run as root)."""
+    import builtins
+    import io
+
+    denied = {str(p) for p in paths}
+    real_open = io.open
+
+    def guarded(file, *args, **kwargs):
+        if str(file) in denied:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", guarded)
+    monkeypatch.setattr(builtins, "open", guarded)
+
+
+def test_files_that_cannot_be_opened_are_named_not_a_traceback(tiny, capsys, monkeypatch):
+    scenario = small(tiny).write()
+    folder = scenario.parent
+    (folder / "roads.osm").write_text("<osm version='0.6'></osm>")
+    scenario.write_text(scenario.read_text().replace("layers:", "layers:\n  roads: roads.osm", 1))
+    _unreadable(monkeypatch, folder / "projects.csv", folder / "links.csv", folder / "roads.osm",
+                folder / "hubs.gpkg")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    for name in ("projects.csv", "links.csv", "roads.osm", "hubs.gpkg"):
+        assert f"{name}: could not be opened: Permission denied (fix: let the user who runs siting read" in err
+    _unreadable(monkeypatch, scenario)
+    code, _, err = siting("run", scenario, "--out", folder / "run", capsys=capsys)
+    assert code == 2 and "scenario.yaml: could not be opened: Permission denied" in err
+    assert not (folder / "run").exists()
+
+
+def test_a_shapefile_without_its_dbf_is_named(tiny, capsys):
+    import geopandas as gpd
+
+    scenario = small(tiny).write()
+    folder = scenario.parent
+    gpd.read_file(folder / "hubs.gpkg").to_file(folder / "hubs.shp")
+    (folder / "hubs.dbf").unlink()
+    scenario.write_text(scenario.read_text().replace("hubs.gpkg", "hubs.shp"))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2
+    assert "hubs.shp: the shapefile's attribute table hubs.dbf is missing beside it" in err
+    assert "required column is missing" not in err
