@@ -160,9 +160,12 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     plan = make_plan(region, eligibility, options, baseline=start)
 
     parent = Path(out).parent if out is not None else Path(runs_dir)
-    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=parent))
+    except OSError as exc:  # e.g. made read-only during the solve
+        raise FileExistsError(f"no run folder can be made in {parent}: {exc.strerror or exc}") from None
     _sweep_stale_partials(parent)
-    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=parent))
     final: Path | None = None
     try:
         result = _write_run(staging, region, eligibility, plan, options, started, t0, origin)
@@ -178,10 +181,13 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
         else:
             final = reserve_run_folder(parent, region.scenario.name)
         os.replace(staging, final)  # onto the empty folder just reserved: the run appears complete or not at all
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if final is not None and final.is_dir() and not any(final.iterdir()):
             final.rmdir()
+        if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):  # e.g. the disk is full
+            raise FileExistsError(f"the run folder could not be written, so nothing was written: "
+                                  f"{exc.strerror or exc} ({exc.filename or parent})") from None
         raise
     return RunResult(folder=final, summary=result, plan=plan, seconds=time.perf_counter() - t0)
 
@@ -211,9 +217,13 @@ def _check_destination(out: Path | None, runs_dir: Path) -> None:
     parent = Path(out).parent if out is not None else Path(runs_dir)
     for folder in (parent, *parent.parents):
         if folder.exists():
+            option = "--out" if out is not None else "--runs-dir"
             if not folder.is_dir():
                 raise FileExistsError(f"{folder} is a file, so no run folder can be made under it: choose another "
-                                      f"{'--out' if out is not None else '--runs-dir'}")
+                                      f"{option}")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise FileExistsError(f"{folder} is not writable, so no run folder can be made in it: choose another "
+                                      f"{option}, or let the user who runs siting write there")
             break
 
 

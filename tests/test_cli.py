@@ -790,3 +790,28 @@ def test_a_shapefile_without_its_dbf_is_named(tiny, capsys):
     assert code == 2
     assert "hubs.shp: the shapefile's attribute table hubs.dbf is missing beside it" in err
     assert "required column is missing" not in err
+
+
+def test_a_folder_that_cannot_be_written_is_refused_and_nothing_is_left(tmp_path, tiny, capsys, monkeypatch):
+    import errno
+    import importlib
+
+    run_module = importlib.import_module("siting.run")
+    scenario = small(tiny).write()
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    with monkeypatch.context() as m:  # a read-only folder (root may write anywhere, so access() is asked)
+        m.setattr(run_module.os, "access", lambda path, mode: Path(path) != runs)
+        m.setattr(run_module, "prepare", lambda *_: pytest.fail("solved before refusing"))
+        code, _, err = siting("run", scenario, "--runs-dir", runs, capsys=capsys)
+    assert code == 1 and "Traceback" not in err
+    assert f"{runs} is not writable, so no run folder can be made in it: choose another --runs-dir" in err
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(runs / "x.gpkg"))
+
+    monkeypatch.setattr(run_module, "_write_run", full)
+    code, _, err = siting("run", scenario, "--runs-dir", runs, "--steps", "0", "--solver", "highs", capsys=capsys)
+    assert code == 1 and "Traceback" not in err
+    assert "the run folder could not be written, so nothing was written: No space left on device" in err
+    assert list(runs.iterdir()) == []  # no staging folder, no half-written run
