@@ -49,6 +49,17 @@ def read_run_file(path: Path, read):
                                   "the run folder is damaged or was edited; run the scenario again")]) from None
 
 
+def read_plan(folder: Path) -> dict[str, str]:
+    """{project: park} of a run folder's ``assignments.csv``; a file that is not a run's plan (a column missing,
+    a project repeated) is bad input (exit code 2)."""
+    path = Path(folder) / "assignments.csv"
+    table = read_run_file(path, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False))
+    if not {"project_id", "park_id"} <= set(table.columns) or table["project_id"].duplicated().any():
+        raise InputError([Problem(str(path), "", "project_id, park_id", "is not a run's plan (a column is missing "
+                                  "or a project repeats)", "name a run folder written by 'siting run'")])
+    return dict(zip(table["project_id"], table["park_id"], strict=True))
+
+
 @dataclass(frozen=True)
 class RunKey:
     """A key that a JSON file of a run folder must hold (``key`` dotted: ``settings.weights.tax``)."""
@@ -383,7 +394,11 @@ def _scope(folder: Path, a: pd.DataFrame, parks: pd.DataFrame, unplaced: pd.Data
 
 def _check_links(folder: Path, a: pd.DataFrame, settings: dict, links: pd.DataFrame) -> list[str]:
     """Each link's 'local' flag follows from where its ends went; affinity is half the reward per end."""
-    out = []
+    out = [f"links.csv lacks column '{c}'" for c in ("supplier_id", "customer_id", "value", "max_minutes", "minutes",
+                                                      "supplier_park", "customer_park", "local")
+           if c not in links.columns]
+    if out:
+        return out
     _numbers(folder, "links.csv", links, "link_id" if "link_id" in links.columns else None)
     where = dict(zip(a["project_id"], a["park_id"], strict=True))
     affinity = dict.fromkeys(a["project_id"], 0.0)

@@ -14,13 +14,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from layers import InputError, Problem
 from optimize import SolverOptions, pair_indices, solve
 from optimize.diagnose import amount
 
-from .check import COUNT, MAPPING, NUMBER, NUMBER_OR_NULL, STEPS_OR_NULL, TEXT, RunKey, read_manifest, read_run_file
+from .check import COUNT, MAPPING, NUMBER, NUMBER_OR_NULL, STEPS_OR_NULL, TEXT, RunKey, read_manifest, read_plan
 from .eligibility import RESOURCES, SCORE_TERMS, assess, rule_counts
 from .plan import build_problem
 from .region import load_region
@@ -66,9 +65,7 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
 
     eligibility = assess(region)
     problem = build_problem(region, eligibility)
-    before = read_run_file(run / "assignments.csv", lambda p: pd.read_csv(p, dtype={"project_id": str, "park_id": str},
-                                                                         keep_default_na=False))
-    plan = dict(zip(before["project_id"], before["park_id"], strict=True))
+    plan = read_plan(run)
     base_pairs = pair_indices(problem, plan)
     base_objective = problem.objective_of(base_pairs)
     current = plan.get(project)

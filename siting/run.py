@@ -29,7 +29,7 @@ from shapely.geometry import LineString
 from layers import CGCS2000, InputError, Problem, Problems, crs_label, park_points
 from optimize import SolverOptions, shadow_prices
 
-from .check import read_manifest, read_run_file
+from .check import read_manifest, read_plan
 from .columns import column_dictionary
 from .eligibility import Eligibility, assess, unplaceable_lines
 from .exports import join_lists, write_gpkg, write_shapefiles
@@ -201,12 +201,9 @@ def _baseline_plan(folder: Path) -> tuple[dict[str, str], dict]:
     the file's SHA-256); a path that is not a run folder is bad input."""
     path = Path(folder) / "assignments.csv"
     read_manifest(Path(folder), ())
-    table = read_run_file(path, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False))
-    if not {"project_id", "park_id"} <= set(table.columns) or table["project_id"].duplicated().any():
-        raise InputError([Problem(str(path), "", "project_id, park_id", "is not a run's plan (a column is missing "
-                                  "or a project repeats)", "name a run folder written by 'siting run'")])
+    plan = read_plan(Path(folder))
     origin = {"run": str(folder), "assignments_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    return dict(zip(table["project_id"], table["park_id"], strict=True)), origin
+    return plan, origin
 
 
 def _check_destination(out: Path | None, runs_dir: Path) -> None:

@@ -815,3 +815,22 @@ def test_a_folder_that_cannot_be_written_is_refused_and_nothing_is_left(tmp_path
     assert code == 1 and "Traceback" not in err
     assert "the run folder could not be written, so nothing was written: No space left on device" in err
     assert list(runs.iterdir()) == []  # no staging folder, no half-written run
+
+
+def test_a_run_file_without_its_key_columns_is_named(tmp_path, tiny, capsys):
+    import shutil
+
+    scenario = small(tiny).write()
+    assert siting("run", scenario, "--out", tmp_path / "run", "--solver", "highs", capsys=capsys)[0] == 0
+    broken = tmp_path / "broken"
+    shutil.copytree(tmp_path / "run", broken)
+    links = pd.read_csv(broken / "links.csv", dtype=str, keep_default_na=False)
+    links.drop(columns=["supplier_id"]).to_csv(broken / "links.csv", index=False)
+    code, out, err = siting("check", broken, capsys=capsys)
+    assert code == 1 and "Traceback" not in err
+    assert "links.csv lacks column 'supplier_id'" in out
+    plan = pd.read_csv(broken / "assignments.csv", dtype=str, keep_default_na=False)
+    plan.drop(columns=["park_id"]).to_csv(broken / "assignments.csv", index=False)
+    code, _, err = siting("explain", broken, "--project", "A", "--steps", "0", capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "assignments.csv: field 'project_id, park_id': is not a run's plan (a column is missing" in err
