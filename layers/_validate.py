@@ -8,6 +8,7 @@ the file, row, ID, field, expectation and fix. Unknown columns are kept as they 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ import pandas as pd
 
 from ._errors import Problems
 
+# 1,234 or 1,234,567.5 as Excel writes thousands; '19,2' (a decimal comma) would silently read as 192
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 TRUE = {"true", "t", "yes", "y", "1", "是", "1.0"}
 FALSE = {"false", "f", "no", "n", "0", "否", "0.0", ""}
 
@@ -144,6 +147,14 @@ def parse_table(
     return out
 
 
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _default(spec: Field) -> object:
     if spec.default is not None:
         return spec.default
@@ -176,6 +187,11 @@ def convert(raw: object, spec: Field) -> tuple[object, str]:
         if low in FALSE:
             return False, ""
         return False, f"value {text!r} is not a boolean"
+    if isinstance(raw, str) and "," in text and not _THOUSANDS.match(text):
+        if _is_float(text.replace(",", ".")):
+            return math.nan, (f"value {text!r} has a comma that does not separate thousands (a decimal comma? "
+                              f"write {text.replace(',', '.')!r} for a fraction)")
+        return math.nan, f"value {text!r} is not a number"
     try:
         number = float(text.replace(",", "")) if isinstance(raw, str) else float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):

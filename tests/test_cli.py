@@ -834,3 +834,13 @@ def test_a_run_file_without_its_key_columns_is_named(tmp_path, tiny, capsys):
     code, _, err = siting("explain", broken, "--project", "A", "--steps", "0", capsys=capsys)
     assert code == 2 and "Traceback" not in err
     assert "assignments.csv: field 'project_id, park_id': is not a run's plan (a column is missing" in err
+
+
+def test_a_decimal_comma_is_not_read_as_thousands(tiny, capsys):
+    small(tiny).project("C", land_ha="19,2").project("D", investment="1,234,567.5").project("E", output="12,5,0")
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 2 and "2 problem(s)" in err
+    assert ("row 4 (project_id C): field 'land_ha': value '19,2' has a comma that does not separate thousands "
+            "(a decimal comma? write '19.2' for a fraction); expected a number > 0 in ha") in err
+    assert "row 6 (project_id E): field 'output': value '12,5,0' is not a number" in err
+    assert "project_id D" not in err  # thousands separated as Excel writes them are read
