@@ -512,6 +512,10 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame | None, projects: p
         if (new < minimum).any():
             problems.add(src, "", f"overrides.{key}", f"makes {column} less than {minimum:g}", "use a smaller reduction")
             continue
+        if spec is not None and spec.positive and (new <= minimum).any():
+            problems.add(src, "", f"overrides.{key}", f"makes {column} {minimum:g}; expected {spec.expectation()}",
+                         "use a smaller reduction")
+            continue
         table.loc[rows, column] = new.round(6) if column != "max_chains" else new.round().astype(int)
 
 

@@ -844,3 +844,13 @@ def test_a_decimal_comma_is_not_read_as_thousands(tiny, capsys):
             "(a decimal comma? write '19.2' for a fraction); expected a number > 0 in ha") in err
     assert "row 6 (project_id E): field 'output': value '12,5,0' is not a number" in err
     assert "project_id D" not in err  # thousands separated as Excel writes them are read
+
+
+def test_an_override_may_not_make_a_project_need_no_land(tiny, capsys):
+    scenario = small(tiny).write()
+    scenario.write_text(scenario.read_text() + "overrides: {projects.*.land_ha: 0, projects.A.land_ha: x0}\n")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "2 problem(s)" in err
+    assert ("field 'overrides.projects.*.land_ha': makes land_ha 0; expected a number > 0 in ha (fix: use a smaller "
+            "reduction)") in err
+    assert "field 'overrides.projects.A.land_ha': makes land_ha 0" in err
