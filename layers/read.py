@@ -108,8 +108,17 @@ def read_layer(
             problems.add(src, where, "geometry", f"invalid geometry: {shapely.is_valid_reason(geom)}",
                          "repair it (QGIS: Vector > Geometry Tools > Fix Geometries)", row=pos)
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    if path.suffix.lower() == ".shp":
+        attributes = attributes.rename(columns=_shapefile_names(attributes.columns, fields))
     parsed = parse_table(attributes, fields, source=src, id_field=id_field, problems=problems, row_offset=row_offset)
     return gpd.GeoDataFrame(parsed, geometry=frame.geometry.values, crs=frame.crs)
+
+
+def _shapefile_names(columns: Sequence[str], fields: Sequence[Field]) -> dict[str, str]:
+    """{cut name: field name} for the fields a shapefile stores under their first 10 characters (a .dbf limit:
+    ``land_available_ha`` is saved as ``land_avail``), where the full name is not there too."""
+    present = set(columns)
+    return {f.name[:10]: f.name for f in fields if len(f.name) > 10 and f.name[:10] in present and f.name not in present}
 
 
 def _feature(frame: gpd.GeoDataFrame, pos: int, id_field: str) -> str:

@@ -854,3 +854,21 @@ def test_an_override_may_not_make_a_project_need_no_land(tiny, capsys):
     assert ("field 'overrides.projects.*.land_ha': makes land_ha 0; expected a number > 0 in ha (fix: use a smaller "
             "reduction)") in err
     assert "field 'overrides.projects.A.land_ha': makes land_ha 0" in err
+
+
+def test_a_parks_shapefile_with_field_names_cut_to_10_characters(tiny, capsys):
+    import warnings
+
+    import geopandas as gpd
+
+    scenario = small(tiny).write()
+    folder = scenario.parent
+    parks = gpd.read_file(folder / "parks.gpkg")
+    with warnings.catch_warnings():  # geopandas and GDAL say that land_available_ha is cut to land_avail
+        warnings.simplefilter("ignore")
+        parks.to_file(folder / "parks.shp")
+    assert "land_avail" in gpd.read_file(folder / "parks.shp").columns
+    scenario.write_text(scenario.read_text().replace("parks.gpkg", "parks.shp"))
+    code, out, err = siting("validate", scenario, capsys=capsys)
+    assert code == 0, err
+    assert "parks      2 in 1 counties, 130 ha free land" in out
