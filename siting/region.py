@@ -546,6 +546,12 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
                 for c in p[column]:
                     if c not in chains:
                         problems.add(parks_src, f"park_id {p['park_id']}", column, f"unknown chain {c!r}", chain_fix)
+    cap = s["model"].get("max_parks_per_chain") if isinstance(s["model"], dict) else None
+    if chains is not None and isinstance(cap, dict):  # a typo would silently cap nothing
+        for chain in cap:
+            if chain not in chains:
+                problems.add(str(scenario.path), "", f"model.max_parks_per_chain.{chain}", f"unknown chain {chain!r}",
+                             chain_fix)
     if chains is not None and _has(corridors, "corridor_id", "chains"):
         for _, c in corridors.iterrows():
             for chain in c["chains"]:

@@ -872,3 +872,11 @@ def test_a_parks_shapefile_with_field_names_cut_to_10_characters(tiny, capsys):
     code, out, err = siting("validate", scenario, capsys=capsys)
     assert code == 0, err
     assert "parks      2 in 1 counties, 130 ha free land" in out
+
+
+def test_a_chain_cap_for_an_unknown_chain_is_refused(tiny, capsys):
+    scenario = small(tiny).write()
+    scenario.write_text(scenario.read_text() + "model: {max_parks_per_chain: {equipment: 1, equipmnet: 2}}\n")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "1 problem(s)" in err
+    assert "scenario.yaml: field 'model.max_parks_per_chain.equipmnet': unknown chain 'equipmnet' (fix: use one of:" in err
