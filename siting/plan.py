@@ -40,13 +40,18 @@ class Plan:
 class Infeasible(Exception):  # noqa: N818 - a domain outcome, not a programming error
     """The committed and locked projects cannot all be placed; carries the diagnosis."""
 
-    def __init__(self, diagnosis: Diagnosis, solution: Solution):
+    def __init__(self, diagnosis: Diagnosis, solution: Solution, other_rules: tuple[str, ...] = ()):
         self.diagnosis = diagnosis
         self.solution = solution
+        self.other_rules = other_rules  # the rules beyond the quotas that can keep them out, for an empty diagnosis
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        return self.diagnosis.lines(items="committed or locked projects", bin_word="park")
+        lines = self.diagnosis.lines(items="committed or locked projects", bin_word="park")
+        if lines or not self.other_rules:
+            return lines
+        return ["the land, energy and emission quotas would let every committed (or locked) project in; what keeps "
+                "them out is one of these rules of the scenario: " + "; ".join(self.other_rules)]
 
 
 class Unplaceable(Infeasible):
@@ -183,7 +188,7 @@ def make_plan(region: Region, eligibility: Eligibility, options: SolverOptions,
     if note:
         solution = replace(solution, notes=(note, *solution.notes))
     if not solution.has_plan:
-        raise Infeasible(diagnose(problem, options), solution)
+        raise Infeasible(diagnose(problem, options), solution, _other_rules(region))
     greedy = {problem.items[problem.pair_item[k]]: problem.bins[problem.pair_bin[k]] for k in greedy_plan(problem)}
     return Plan(
         solution=solution,
@@ -192,6 +197,23 @@ def make_plan(region: Region, eligibility: Eligibility, options: SolverOptions,
         greedy_assignments=greedy,
         problem=problem,
     )
+
+
+def _other_rules(region: Region) -> tuple[str, ...]:
+    """The scenario's rules beyond the quotas that can make the committed projects infeasible, in words with the
+    key that relaxes each (the quota diagnosis does not see them)."""
+    s = region.scenario.settings
+    rules = []
+    floor = s["benefit_sharing"]["floor"]
+    if floor is not None:
+        rules.append(f"each county keeps at least {floor:.0%} of the output of the projects it sourced, while a host "
+                     f"county keeps {s['benefit_sharing']['host_share']:.0%} of a project sourced elsewhere "
+                     "(lower benefit_sharing.floor or raise host_share, or remove the floor)")
+    if s["model"]["max_chains"]:
+        rules.append("at most max_chains chains per park (raise a park's max_chains, or set model.max_chains: false)")
+    if s["model"]["max_parks_per_chain"] is not None:
+        rules.append("model.max_parks_per_chain (raise it or remove it)")
+    return tuple(rules)
 
 
 def _back_where_it_was(problem: AssignmentProblem, solution: Solution, baseline: Mapping[str, str]) -> Solution:
