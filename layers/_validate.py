@@ -18,6 +18,9 @@ from ._errors import Problems
 
 # 1,234 or 1,234,567.5 as Excel writes thousands; '19,2' (a decimal comma) would silently read as 192
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+# list values are separated by ';', or by the full-width '；' and the enumeration comma '、' that Chinese input
+# methods type; a ',' is not a separator (the cross-checks point at a list written with commas)
+LIST_SEPARATORS = re.compile("[;；、]")
 TRUE = {"true", "t", "yes", "y", "1", "是", "1.0"}
 FALSE = {"false", "f", "no", "n", "0", "否", "0.0", ""}
 
@@ -27,7 +30,7 @@ class Field:
     """What one column must hold.
 
     ``kind`` is one of ``id`` (non-empty unique text), ``text``, ``number`` (float), ``integer``,
-    ``bool``, ``list`` (``;``-separated text) or ``choice`` (one of ``choices``).
+    ``bool``, ``list`` (text separated by ``;``, ``；`` or ``、``) or ``choice`` (one of ``choices``).
     """
 
     name: str
@@ -175,7 +178,7 @@ def convert(raw: object, spec: Field) -> tuple[object, str]:
     if spec.kind in ("id", "text"):
         return text, ""
     if spec.kind == "list":
-        return tuple(part.strip() for part in text.split(";") if part.strip()), ""
+        return tuple(part.strip() for part in LIST_SEPARATORS.split(text) if part.strip()), ""
     if spec.kind == "choice":
         return (text, "") if text in spec.choices else (text, f"value {text!r} is not allowed")
     if spec.kind == "bool":

@@ -7,6 +7,7 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -545,7 +546,8 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
             for column in ("leading_chains", "allowed_chains"):
                 for c in p[column]:
                     if c not in chains:
-                        problems.add(parks_src, f"park_id {p['park_id']}", column, f"unknown chain {c!r}", chain_fix)
+                        problems.add(parks_src, f"park_id {p['park_id']}", column,
+                                     *_unknown_in_list("chain", c, chains, chain_fix))
     cap = s["model"].get("max_parks_per_chain") if isinstance(s["model"], dict) else None
     if chains is not None and isinstance(cap, dict):  # a typo would silently cap nothing
         for chain in cap:
@@ -557,7 +559,7 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
             for chain in c["chains"]:
                 if chain not in chains:
                     problems.add(str(layer.get("corridors")), f"corridor_id {c['corridor_id']}",
-                                 "chains", f"unknown chain {chain!r}", chain_fix)
+                                 "chains", *_unknown_in_list("chain", chain, chains, chain_fix))
     if _has(projects, "project_id"):  # the optional columns are filled in when read; 'chain' is required
         bad_chain, bad_hub = problems.bad_rows(psrc, "chain"), problems.bad_rows(psrc, "needs_hub")
         bad_minutes = problems.bad_rows(psrc, "max_hub_minutes")
@@ -579,8 +581,8 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
                                  "use a park_id of the parks layer")
                 for q in p.forbidden_parks:
                     if q not in park_ids:
-                        problems.add(psrc, where, "forbidden_parks", f"unknown park {q!r}",
-                                     "use park_ids of the parks layer")
+                        problems.add(psrc, where, "forbidden_parks",
+                                     *_unknown_in_list("park", q, park_ids, "use park_ids of the parks layer"))
             if p.fixed_park and p.fixed_park in p.forbidden_parks:
                 problems.add(psrc, where, "fixed_park", f"park {p.fixed_park} is both fixed and forbidden", "drop one")
             if counties is not None and p.source_county and p.source_county not in counties:
@@ -632,6 +634,15 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
             if park_ids is not None and entry["park"] not in park_ids:
                 problems.add(str(scenario.path), f"{key} entry {n}", "park", f"unknown park {entry['park']!r}",
                              "use a park_id of the parks layer")
+
+
+def _unknown_in_list(kind: str, value: str, known: Container[str], fix: str) -> tuple[str, str]:
+    """The message and fix for an unknown value of a list field: ``P01,P02``, where each part between the commas
+    is known, is a list written with commas (which do not separate list values: they are not split silently)."""
+    parts = [part.strip() for part in re.split("[,，]", value)]
+    if len(parts) > 1 and all(part in known for part in parts):
+        return f"unknown {kind} {value!r}; separate list values with ';'", f"write {';'.join(parts)!r}"
+    return f"unknown {kind} {value!r}", fix
 
 
 def _line(table: pd.DataFrame, position: int) -> int:

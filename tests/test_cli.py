@@ -11,6 +11,7 @@ import pytest
 from shapely.geometry import Polygon
 
 import cli
+from siting import load_region, load_scenario
 
 from .conftest import X0, Y0
 
@@ -539,6 +540,27 @@ def test_problems_of_every_stage_are_reported_in_one_run(tiny, capsys):
     assert f"{scenario}: locks entry 1: field 'park': unknown park 'P9' (fix: use a park_id of the parks layer)" in err
     assert f"{folder / 'fake.tif'}: raster 'slope' could not be used" in err
     assert "5 problem(s)" in err
+
+
+def test_list_values_may_be_separated_the_chinese_way_but_not_by_commas(tiny, capsys):
+    """'；' (full-width) and '、' (enumeration comma) separate list values as ';' does; a list written with commas
+    is not split, but named as such when each part is known."""
+    tiny.park("P1", leading_chains="nev；equipment").park("P2", leading_chains="food、 biomed").park("P3")
+    tiny.project("A", forbidden_parks="P1；P2").project("B", forbidden_parks="P2、P3;P1")
+    region = load_region(load_scenario(tiny.write()))
+    assert region.parks["leading_chains"].tolist() == [("nev", "equipment"), ("food", "biomed"), ()]
+    assert region.projects["forbidden_parks"].tolist() == [("P1", "P2"), ("P2", "P3", "P1")]
+
+    tiny.park("P4", leading_chains="nev,equipment").project("C", forbidden_parks="P1, P2").project(
+        "D", forbidden_parks="P1,P9")
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 2
+    assert ("park_id P4: field 'leading_chains': unknown chain 'nev,equipment'; separate list values with ';' "
+            "(fix: write 'nev;equipment')") in err
+    assert ("row 4 (project_id C): field 'forbidden_parks': unknown park 'P1, P2'; separate list values with ';' "
+            "(fix: write 'P1;P2')") in err
+    assert "row 5 (project_id D): field 'forbidden_parks': unknown park 'P1,P9' (fix: use park_ids of the parks" in err
+    assert "3 problem(s)" in err
 
 
 def test_one_bad_value_gives_one_problem(tiny, capsys):
