@@ -1,7 +1,7 @@
 """GIS layers: reading and validating, coordinate systems, overlays and travel times."""
 
 from ._errors import InputError, Problem, Problems
-from ._validate import Field, convert, parse_table
+from ._validate import Field, convert, id_label, parse_table
 from .crs import CGCS2000, choose_work_crs, crs_label, gauss_kruger_zone
 from .exclusions import effective_land, exclusion_overlay
 from .overlay import parks_on_belts
@@ -23,6 +23,7 @@ __all__ = [
     "effective_land",
     "exclusion_overlay",
     "gauss_kruger_zone",
+    "id_label",
     "park_points",
     "parks_on_belts",
     "parse_table",

@@ -64,11 +64,17 @@ class Field:
 
 
 def _is_empty(value: object) -> bool:
-    if value is None:
+    if value is None or value is pd.NA:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and value.strip() == ""
+
+
+def id_label(id_field: str, value: object) -> str:
+    """``park_id P03`` in messages, or ``park_id empty`` for a missing ID (a null cell of a layer, which would
+    read ``nan``, or a blank cell of a CSV)."""
+    return f"{id_field} {'empty' if _is_empty(value) else str(value).strip()}"
 
 
 def parse_table(
@@ -108,12 +114,14 @@ def parse_table(
         A copy with the known columns converted; optional missing columns filled with defaults.
     """
     out = table.copy()
-    ids = out[id_field].astype(str).str.strip().tolist() if id_field in out.columns else [""] * len(out)
+    has_ids = id_field in out.columns
+    raw_ids = out[id_field].tolist() if has_ids else [""] * len(out)
+    ids = ["" if _is_empty(v) else str(v).strip() for v in raw_ids]
 
     numbers = list(row_numbers) if row_numbers is not None else [p + row_offset for p in range(len(out))]
 
     def where(pos: int) -> str:
-        label = f" ({id_field} {ids[pos]})" if ids[pos] and ids[pos] != "nan" else ""
+        label = f" ({id_label(id_field, ids[pos])})" if has_ids else ""
         return f"row {numbers[pos]}{label}"
 
     missing = [f.name for f in fields if f.required and f.name not in out.columns]
@@ -141,11 +149,12 @@ def parse_table(
     if id_field in out.columns:
         counts = pd.Series(ids).value_counts()
         for dup in sorted(counts[counts > 1].index):
-            if dup and dup != "nan":
+            if dup:
                 rows = [str(numbers[p]) for p, v in enumerate(ids) if v == dup]
                 problems.add(source, f"rows {', '.join(rows)}", id_field, f"duplicate ID {dup!r}; IDs must be unique",
                              "give each row its own ID")
-        out[id_field] = ids
+        # stripped; a null stays null (an optional layer's ID, such as excl_id, is carried to the outputs as it was)
+        out[id_field] = [i if i or isinstance(raw, str) else raw for i, raw in zip(ids, raw_ids, strict=True)]
     out.attrs["line_numbers"] = numbers  # what users see, for later messages about the same rows
     return out
 

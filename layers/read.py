@@ -14,7 +14,7 @@ import pyogrio
 import shapely
 
 from ._errors import Problems
-from ._validate import Field, parse_table
+from ._validate import Field, id_label, parse_table
 from .crs import crs_label
 
 UNREADABLE_FIX = "let the user who runs siting read the file (e.g. chmod a+r FILE, or the file's Properties > Security)"
@@ -122,9 +122,9 @@ def _shapefile_names(columns: Sequence[str], fields: Sequence[Field]) -> dict[st
 
 
 def _feature(frame: gpd.GeoDataFrame, pos: int, id_field: str) -> str:
-    """``feature 3 (park_id P03)``: features numbered from 1, as QGIS does."""
-    rid = frame[id_field].iloc[pos] if id_field in frame.columns else ""
-    return f"feature {pos + 1}" + (f" ({id_field} {rid})" if rid not in ("", None) else "")
+    """``feature 3 (park_id P03)``, or ``(park_id empty)``: features numbered from 1, as QGIS does."""
+    return f"feature {pos + 1}" + (f" ({id_label(id_field, frame[id_field].iloc[pos])})"
+                                   if id_field in frame.columns else "")
 
 
 def _check_units(frame: gpd.GeoDataFrame, src: str, id_field: str, problems: Problems) -> None:

@@ -28,6 +28,7 @@ from layers import (
     crs_label,
     effective_land,
     exclusion_overlay,
+    id_label,
     parks_on_belts,
     read_csv,
     read_layer,
@@ -246,7 +247,7 @@ def _check_gates(source: str, parks: gpd.GeoDataFrame, problems: Problems) -> No
     usable = []
     reported = problems.bad_rows(source, "gate_lon") | problems.bad_rows(source, "gate_lat")
     for n, park_id in enumerate(parks["park_id"]):
-        where, x, y = f"park_id {park_id}", lon.iloc[n], lat.iloc[n]
+        where, x, y = id_label("park_id", park_id), lon.iloc[n], lat.iloc[n]
         if (np.isnan(x) and np.isnan(y)) or n in reported:
             continue
         if np.isnan(x) or np.isnan(y):
@@ -264,7 +265,7 @@ def _check_gates(source: str, parks: gpd.GeoDataFrame, problems: Problems) -> No
     km = gates.distance(parks.geometry.iloc[usable].reset_index(drop=True)).to_numpy() / 1000.0
     for n, d in zip(usable, km, strict=True):
         if d > GATE_MAX_KM:
-            problems.add(source, f"park_id {parks['park_id'].iloc[n]}", "gate_lon",
+            problems.add(source, id_label("park_id", parks["park_id"].iloc[n]), "gate_lon",
                          f"the gate ({lon.iloc[n]:g}, {lat.iloc[n]:g}) lies {d:,.1f} km from the park's polygon; "
                          f"expected within {GATE_MAX_KM:g} km",
                          "check the gate's coordinates (longitude first, CGCS2000 degrees) and the layer's CRS")
@@ -546,7 +547,7 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
             for column in ("leading_chains", "allowed_chains"):
                 for c in p[column]:
                     if c not in chains:
-                        problems.add(parks_src, f"park_id {p['park_id']}", column,
+                        problems.add(parks_src, id_label("park_id", p["park_id"]), column,
                                      *_unknown_in_list("chain", c, chains, chain_fix))
     cap = s["model"].get("max_parks_per_chain") if isinstance(s["model"], dict) else None
     if chains is not None and isinstance(cap, dict):  # a typo would silently cap nothing
@@ -558,14 +559,14 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
         for _, c in corridors.iterrows():
             for chain in c["chains"]:
                 if chain not in chains:
-                    problems.add(str(layer.get("corridors")), f"corridor_id {c['corridor_id']}",
+                    problems.add(str(layer.get("corridors")), id_label("corridor_id", c["corridor_id"]),
                                  "chains", *_unknown_in_list("chain", chain, chains, chain_fix))
     if _has(projects, "project_id"):  # the optional columns are filled in when read; 'chain' is required
         bad_chain, bad_hub = problems.bad_rows(psrc, "chain"), problems.bad_rows(psrc, "needs_hub")
         bad_minutes = problems.bad_rows(psrc, "max_hub_minutes")
         check_chain = chains is not None and "chain" in projects.columns
         for n, p in enumerate(projects.itertuples(index=False)):
-            where = f"row {_line(projects, n)} (project_id {p.project_id})"
+            where = f"row {_line(projects, n)} ({id_label('project_id', p.project_id)})"
             if check_chain and n not in bad_chain and p.chain not in chains:
                 problems.add(psrc, where, "chain", f"unknown chain {p.chain!r}", chain_fix)
             if (p.needs_hub and n not in bad_hub | bad_minutes
@@ -663,7 +664,7 @@ def _check_hub_limits(source: str, projects: pd.DataFrame | None, problems: Prob
     bad = problems.bad_rows(source, "needs_hub") | problems.bad_rows(source, "max_hub_minutes")
     for n, p in enumerate(projects.itertuples(index=False)):
         if n not in bad and not p.needs_hub and not math.isnan(p.max_hub_minutes):
-            problems.add(source, f"row {_line(projects, n)} (project_id {p.project_id})", "max_hub_minutes",
+            problems.add(source, f"row {_line(projects, n)} ({id_label('project_id', p.project_id)})", "max_hub_minutes",
                          f"a limit of {p.max_hub_minutes:g} minutes is given but needs_hub is empty, so no hub kind "
                          "says what the limit is to (it would be ignored)",
                          f"set needs_hub to the kind of hub it is for ({', '.join(HUB_KINDS)}), or clear "

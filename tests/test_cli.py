@@ -563,6 +563,20 @@ def test_list_values_may_be_separated_the_chinese_way_but_not_by_commas(tiny, ca
     assert "3 problem(s)" in err
 
 
+def test_an_empty_id_reads_empty_not_nan(tiny, capsys):
+    bowtie = Polygon([(X0, Y0), (X0 + 1000, Y0 + 1000), (X0 + 1000, Y0), (X0, Y0 + 1000)])
+    tiny.park("P1").park(None, leading_chains="spaceships", geometry=bowtie)  # a null ID in the layer
+    tiny.project("A").project(" ", chain="spaceships")  # a blank ID in the CSV
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 2
+    assert "parks.gpkg: feature 2 (park_id empty): field 'geometry': invalid geometry" in err
+    assert "parks.gpkg: row 2 (park_id empty): field 'park_id': value is empty" in err
+    assert "parks.gpkg: park_id empty: field 'leading_chains': unknown chain 'spaceships'" in err
+    assert "projects.csv: row 3 (project_id empty): field 'project_id': value is empty" in err
+    assert "projects.csv: row 3 (project_id empty): field 'chain': unknown chain 'spaceships'" in err
+    assert "_id nan" not in err and "5 problem(s)" in err
+
+
 def test_one_bad_value_gives_one_problem(tiny, capsys):
     """A cell reported as a bad value is not checked again against the other tables (no follow-on problems)."""
     small(tiny).project("C", needs_hub="spaceport", max_hub_minutes=30).project("D", needs_hub="highway",
