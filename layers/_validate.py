@@ -77,6 +77,43 @@ def id_label(id_field: str, value: object) -> str:
     return f"{id_field} {'empty' if _is_empty(value) else str(value).strip()}"
 
 
+def _column_key(name: object) -> str:
+    return str(name).strip().casefold()
+
+
+def match_columns(columns: Sequence[str], fields: Sequence[Field], *, cut: int = 0,
+                  ) -> tuple[dict[str, str], list[list[str]]]:
+    """How ``columns`` name ``fields`` when not exactly: Excel users capitalise headers and leave spaces.
+
+    A field without a column of its exact name is read from the one column whose name differs only in letter
+    case or surrounding spaces (``Land_HA``, `` land_ha``); with ``cut``, failing that, from the one column
+    named by its first ``cut`` characters (a shapefile's .dbf keeps 10: ``land_avail``, ``LAND_AVAIL``).
+
+    Returns
+    -------
+    renames
+        {column: field name} for the columns to rename.
+    clashes
+        The groups of columns whose names differ only in letter case or spaces (``land_ha`` and ``Land_HA``):
+        which one a field is read from would be a guess, and the outputs (GeoPackage, shapefile) could not
+        keep both. Nothing in them is renamed.
+    """
+    groups: dict[str, list[str]] = {}
+    for column in columns:
+        groups.setdefault(_column_key(column), []).append(column)
+    present = set(columns)
+    renames: dict[str, str] = {}
+    for spec in fields:
+        if spec.name in present:
+            continue
+        found = groups.get(_column_key(spec.name), [])
+        if not found and cut and len(spec.name) > cut:
+            found = groups.get(_column_key(spec.name[:cut]), [])
+        if len(found) == 1 and found[0] not in renames:
+            renames[found[0]] = spec.name
+    return renames, [names for names in groups.values() if len(names) > 1]
+
+
 def parse_table(
     table: pd.DataFrame,
     fields: Sequence[Field],
@@ -86,6 +123,7 @@ def parse_table(
     problems: Problems,
     row_offset: int = 2,
     row_numbers: Sequence[int] | None = None,
+    cut_names: int = 0,
 ) -> pd.DataFrame:
     """Check and convert the columns of ``table`` that ``fields`` describe.
 
@@ -107,13 +145,30 @@ def parse_table(
     row_numbers
         The row number users see for each row, when rows were dropped (e.g. blank CSV lines); overrides
         ``row_offset``.
+    cut_names
+        The length a shapefile cuts field names to (10), for a layer read from one; see :func:`match_columns`.
 
     Returns
     -------
     pandas.DataFrame
-        A copy with the known columns converted; optional missing columns filled with defaults.
+        A copy with the known columns converted and named as the fields (``Land_HA`` read as ``land_ha``, see
+        :func:`match_columns`); optional missing columns filled with defaults.
     """
-    out = table.copy()
+    renames, clashes = match_columns([str(c) for c in table.columns], fields, cut=cut_names)
+    out = table.rename(columns=renames)  # a copy
+    clashed = set()
+    for names in clashes:
+        key = _column_key(names[0])
+        named = [f.name for f in fields if key in (_column_key(f.name), _column_key(f.name[:cut_names or None]))]
+        clashed.update(named)
+        listed = ", ".join(repr(n) for n in names[:-1]) + f" and {names[-1]!r}"
+        if named:
+            problems.add(source, "", named[0], f"the columns {listed} could each be this field: their names differ "
+                         "only in letter case or spaces", f"keep one of them, named '{named[0]}'")
+        else:
+            problems.add(source, "", "", f"the columns {listed} have names that differ only in letter case or "
+                         "spaces, which a GeoPackage or shapefile cannot keep apart",
+                         "rename or delete all but one")
     has_ids = id_field in out.columns
     raw_ids = out[id_field].tolist() if has_ids else [""] * len(out)
     ids = ["" if _is_empty(v) else str(v).strip() for v in raw_ids]
@@ -124,7 +179,7 @@ def parse_table(
         label = f" ({id_label(id_field, ids[pos])})" if has_ids else ""
         return f"row {numbers[pos]}{label}"
 
-    missing = [f.name for f in fields if f.required and f.name not in out.columns]
+    missing = [f.name for f in fields if f.required and f.name not in out.columns and f.name not in clashed]
     for name in missing:
         spec = next(f for f in fields if f.name == name)
         problems.add(source, "", name, f"required column is missing; expected {spec.expectation()}",

@@ -14,7 +14,7 @@ import pyogrio
 import shapely
 
 from ._errors import Problems
-from ._validate import Field, id_label, parse_table
+from ._validate import Field, id_label, match_columns, parse_table
 from .crs import crs_label
 
 UNREADABLE_FIX = "let the user who runs siting read the file (e.g. chmod a+r FILE, or the file's Properties > Security)"
@@ -91,6 +91,10 @@ def read_layer(
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types; we report them all as unreadable input
         problems.add(src, "", "", f"could not be read as a vector layer: {exc}", "open it in QGIS to check it")
         return None
+    cut = 10 if path.suffix.lower() == ".shp" else 0  # a .dbf keeps 10 characters of a field name
+    # 'Park_ID' and 'land_avail' are read as park_id and land_available_ha from here on, feature labels included
+    renames, _ = match_columns([c for c in frame.columns if c != frame.geometry.name], fields, cut=cut)
+    frame = frame.rename(columns=renames)
     if frame.crs is None:
         problems.add(src, "", "", "has no coordinate reference system (CRS)",
                      "define it (QGIS: Layer Properties > Source > Set CRS, or add a .prj beside a shapefile)")
@@ -108,17 +112,9 @@ def read_layer(
             problems.add(src, where, "geometry", f"invalid geometry: {shapely.is_valid_reason(geom)}",
                          "repair it (QGIS: Vector > Geometry Tools > Fix Geometries)", row=pos)
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    if path.suffix.lower() == ".shp":
-        attributes = attributes.rename(columns=_shapefile_names(attributes.columns, fields))
-    parsed = parse_table(attributes, fields, source=src, id_field=id_field, problems=problems, row_offset=row_offset)
+    parsed = parse_table(attributes, fields, source=src, id_field=id_field, problems=problems, row_offset=row_offset,
+                         cut_names=cut)
     return gpd.GeoDataFrame(parsed, geometry=frame.geometry.values, crs=frame.crs)
-
-
-def _shapefile_names(columns: Sequence[str], fields: Sequence[Field]) -> dict[str, str]:
-    """{cut name: field name} for the fields a shapefile stores under their first 10 characters (a .dbf limit:
-    ``land_available_ha`` is saved as ``land_avail``), where the full name is not there too."""
-    present = set(columns)
-    return {f.name[:10]: f.name for f in fields if len(f.name) > 10 and f.name[:10] in present and f.name not in present}
 
 
 def _feature(frame: gpd.GeoDataFrame, pos: int, id_field: str) -> str:

@@ -929,3 +929,46 @@ def test_committed_projects_kept_out_by_a_rule_beyond_the_quotas(tmp_path, tiny,
             "projects it sourced, while a host county keeps 50% of a project sourced elsewhere (lower "
             "benefit_sharing.floor") in err
     assert not (tmp_path / "r").exists()
+
+
+def test_column_names_with_other_letter_case_or_spaces(tmp_path, tiny, capsys):
+    """'Land_HA' (Excel users capitalise headers) or ' Park_ID ' is read as the field when it is the only such
+    column; two columns that differ only in letter case are refused (which one is meant? the GeoPackage output
+    could not keep both), not guessed, and other columns are carried as written."""
+    import warnings
+
+    import geopandas as gpd
+
+    scenario = small(tiny).write()
+    folder = scenario.parent
+    parks = gpd.read_file(folder / "parks.gpkg").rename(columns={"park_id": " Park_ID ", "tier": "TIER"})
+    parks["Remark"] = "备注"
+    parks.to_file(folder / "parks.gpkg")
+    with warnings.catch_warnings():  # a shapefile whose .dbf has upper-case names cut to 10 characters
+        warnings.simplefilter("ignore")
+        parks.rename(columns={"land_available_ha": "LAND_AVAILABLE_HA"}).to_file(folder / "parks.shp")
+    projects = folder / "projects.csv"
+    table = pd.read_csv(projects, dtype=str, keep_default_na=False)
+    table.rename(columns={"land_ha": "Land_HA", "project_id": " Project_ID"}).assign(Note="x").to_csv(
+        projects, index=False)
+    region = load_region(load_scenario(scenario))
+    assert region.projects["land_ha"].tolist() == [60.0, 40.0]
+    assert region.projects["project_id"].tolist() == ["A", "B"]
+    assert region.parks["tier"].tolist() == ["national", "national"] and region.parks["Remark"].tolist() == ["备注"] * 2
+    assert "Land_HA" not in region.projects.columns and region.projects["Note"].tolist() == ["x", "x"]
+    code, _, err = siting("run", scenario, "--out", tmp_path / "r", "--solver", "highs", capsys=capsys)
+    assert code == 0, err
+    assert {"Remark", "tier"} <= set(gpd.read_file(tmp_path / "r" / "results.gpkg", layer="parks").columns)
+    scenario.write_text(scenario.read_text().replace("parks.gpkg", "parks.shp"))
+    assert load_region(load_scenario(scenario)).parks["land_available_ha"].tolist() == [100.0, 30.0]
+
+    table.rename(columns={"land_ha": "Land_HA"}).assign(LAND_HA="1", JOBS="1", note="x", Note="y").to_csv(
+        projects, index=False)
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert ("projects.csv: field 'land_ha': the columns 'Land_HA' and 'LAND_HA' could each be this field: their "
+            "names differ only in letter case or spaces (fix: keep one of them, named 'land_ha')") in err
+    assert "projects.csv: field 'jobs': the columns 'jobs' and 'JOBS' could each be this field" in err
+    assert ("projects.csv: the columns 'note' and 'Note' have names that differ only in letter case or spaces, "
+            "which a GeoPackage or shapefile cannot keep apart (fix: rename or delete all but one)") in err
+    assert "required column is missing" not in err and "3 problem(s)" in err
