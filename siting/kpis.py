@@ -41,10 +41,11 @@ def park_table(region: Region, assignments: pd.DataFrame) -> pd.DataFrame:
     out["output_per_mu"] = np.where(mu > 0, out["output"] / mu.where(mu > 0, 1), 0.0)
     out["tax_per_mu"] = np.where(mu > 0, out["tax"] / mu.where(mu > 0, 1), 0.0)
     chains = grouped["chain"].apply(lambda c: ";".join(sorted(set(c))))
-    out["chains"] = out["park_id"].map(chains).fillna("")
+    out["chains"] = [chains.get(p, "") for p in out["park_id"]]  # (map + fillna warns when nothing is placed)
     out["n_chains"] = out["chains"].map(lambda c: len(c.split(";")) if c else 0)
     leading = dict(zip(parks["park_id"], parks["leading_chains"]))
-    lead_output = assignments[[c in leading[p] for c, p in zip(assignments["chain"], assignments["park_id"])]]
+    lead_output = assignments[np.array([c in leading[p] for c, p in zip(assignments["chain"], assignments["park_id"])],
+                                       dtype=bool)]  # (an empty list would select no columns, not no rows)
     lead_by_park = lead_output.groupby("park_id")["output"].sum()
     out["leading_chain_share"] = np.where(out["output"] > 0, out["park_id"].map(lead_by_park).fillna(0.0)
                                           / out["output"].where(out["output"] > 0, 1), 0.0)

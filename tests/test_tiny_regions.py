@@ -62,6 +62,17 @@ def test_energy_quota_binds_instead_of_land(tmp_path, tiny):
     assert parks.loc[0, "energy_used"] == pytest.approx(250)
 
 
+def test_a_plan_that_places_nothing_is_a_complete_run(tmp_path, tiny):
+    # P1 has 20 ha; A needs 30 ha: nothing can be placed, and the run says so in every file (no warning)
+    tiny.park("P1", land_available_ha=20).project("A", land_ha=30, output=100)
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {}
+    parks = pd.read_csv(result.folder / "parks.csv", keep_default_na=False)
+    assert parks.loc[0, "chains"] == "" and parks.loc[0, "n_chains"] == 0 and parks.loc[0, "projects"] == 0
+    assert pd.read_csv(result.folder / "unplaced.csv")["project_id"].tolist() == ["A"]
+    assert result.summary["solution"]["objective"] == pytest.approx(0)
+
+
 def test_committed_project_is_placed_even_when_worth_less(tmp_path, tiny):
     # P1 has 50 ha. A (50 ha, 100) would win, but B (50 ha, 10) is committed: B must be placed.
     tiny.park("P1", land_available_ha=50)
