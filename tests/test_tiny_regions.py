@@ -73,6 +73,18 @@ def test_a_plan_that_places_nothing_is_a_complete_run(tmp_path, tiny):
     assert result.summary["solution"]["objective"] == pytest.approx(0)
 
 
+def test_a_plan_with_no_eligible_pair_prices_every_quota_at_zero(tmp_path, tiny):
+    # no pair is eligible (A needs 30 ha, P1 has 20): the LP around the plan is empty and every quota is worth 0,
+    # not "the LP did not finish" (prices left empty)
+    tiny.park("P1", land_available_ha=20).project("A", land_ha=30, output=100)
+    result = run(tmp_path, tiny.write())
+    prices = pd.read_csv(result.folder / "shadow_prices.csv")
+    assert prices["row"].tolist() == ["land[P1]", "energy[P1]", "emission[P1]"]
+    assert prices["shadow_price"].tolist() == [0.0, 0.0, 0.0]
+    report = (result.folder / "report.html").read_text(encoding="utf-8")
+    assert "did not finish" not in report and "land (ha): 0 quota(s) with a price" in report
+
+
 def test_committed_project_is_placed_even_when_worth_less(tmp_path, tiny):
     # P1 has 50 ha. A (50 ha, 100) would win, but B (50 ha, 10) is committed: B must be placed.
     tiny.park("P1", land_available_ha=50)
