@@ -85,6 +85,14 @@ def test_a_plan_with_no_eligible_pair_prices_every_quota_at_zero(tmp_path, tiny)
     assert "did not finish" not in report and "land (ha): 0 quota(s) with a price" in report
 
 
+def test_optional_layers_not_given_are_not_said_to_be_reprojected(tmp_path, tiny):
+    # no corridors and no exclusions: the notes used to say 'corridors: reprojected from EPSG:4490 ...' for each
+    result = run(tmp_path, knapsack(tiny).write())
+    assert siting.load_region(siting.load_scenario(tiny.folder / "scenario.yaml")).notes == []
+    assert result.summary["notes"] == []
+    report = (result.folder / "report.html").read_text(encoding="utf-8")
+    assert "reprojected" not in report and "work CRS EPSG:4547" in report
+
 def test_committed_project_is_placed_even_when_worth_less(tmp_path, tiny):
     # P1 has 50 ha. A (50 ha, 100) would win, but B (50 ha, 10) is committed: B must be placed.
     tiny.park("P1", land_available_ha=50)
