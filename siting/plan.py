@@ -307,6 +307,7 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
     winners = {park: group.sort_values(["score", "project_id"], ascending=[False, True])["project_id"].tolist()[:3]
                for park, group in chosen.groupby("park_id")}
     eligible_parks = pairs.groupby("project_id")["park_id"].apply(list).to_dict()
+    pair_score = dict(zip(zip(pairs["project_id"], pairs["park_id"], strict=True), pairs["score"], strict=True))
     rows = []
     for p in region.projects.itertuples(index=False):
         if p.project_id in placed:
@@ -325,8 +326,10 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
                          f"{RESOURCES[r][2]} left"
                          for r in RESOURCES if need[r] > left[r][park] + 1e-9]
                 won = ", ".join(winners.get(park, []))
-                notes.append(f"{park}: " + ("; ".join(short) if short else "would fit; leaving it out scores higher "
-                             "elsewhere or the search stopped before finding it") + (f" (won by {won})" if won else ""))
+                score = float(pair_score[p.project_id, park])
+                fits = ("would fit; leaving it out scores higher elsewhere or the search stopped before finding it"
+                        if score > 1e-9 else f"would fit, but scores {score:,.1f} there: placing it gains nothing")
+                notes.append(f"{park}: " + ("; ".join(short) if short else fits) + (f" (won by {won})" if won else ""))
             reason = f"eligible in {len(parks)} park(s): " + " | ".join(notes)
         rows.append({"project_id": p.project_id, "name": p.name, "chain": p.chain, "status": p.status,
                      "land_ha": p.land_ha, "output": p.output, "eligible_parks": ";".join(parks),

@@ -85,6 +85,16 @@ def test_a_plan_with_no_eligible_pair_prices_every_quota_at_zero(tmp_path, tiny)
     assert "did not finish" not in report and "land (ha): 0 quota(s) with a price" in report
 
 
+def test_a_project_worth_nothing_is_left_out_for_that_reason(tmp_path, tiny):
+    # Z has no output, tax or jobs: it scores 0 in P1, where it would fit. The reason says so, not "leaving it out
+    # scores higher elsewhere or the search stopped before finding it" (the plan is proven optimal)
+    tiny.park("P1").project("A", output=5).project("Z", output=0)
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"A": "P1"}
+    unplaced = pd.read_csv(result.folder / "unplaced.csv")
+    assert unplaced["reason"].tolist() == ["eligible in 1 park(s): P1: would fit, but scores 0.0 there: placing it "
+                                           "gains nothing (won by A)"]
+
 def test_optional_layers_not_given_are_not_said_to_be_reprojected(tmp_path, tiny):
     # no corridors and no exclusions: the notes used to say 'corridors: reprojected from EPSG:4490 ...' for each
     result = run(tmp_path, knapsack(tiny).write())
