@@ -95,6 +95,19 @@ def test_a_project_worth_nothing_is_left_out_for_that_reason(tmp_path, tiny):
     assert unplaced["reason"].tolist() == ["eligible in 1 park(s): P1: would fit, but scores 0.0 there: placing it "
                                            "gains nothing (won by A)"]
 
+def test_links_worth_nothing_give_no_local_supply_rate(tmp_path, tiny):
+    # a link of value 0 (allowed) between two placed projects: the rate is 0 ÷ 0, so there is none (it was a
+    # RuntimeWarning, and NaN in summary.json without -W error)
+    tiny.park("P1").project("A", output=5).project("B", output=6).link("A", "B", 0)
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"A": "P1", "B": "P1"}
+    k = result.summary["kpis"]
+    assert (k["local_supply_rate"], k["local_supply_rate_all_links"], k["links_local"], k["links_total"]) == (
+        None, None, 1, 1)
+    assert "NaN" not in (result.folder / "summary.json").read_text(encoding="utf-8")
+    report = (result.folder / "report.html").read_text(encoding="utf-8")
+    assert "– (no link with both ends placed carries any value)" in report
+
 def test_optional_layers_not_given_are_not_said_to_be_reprojected(tmp_path, tiny):
     # no corridors and no exclusions: the notes used to say 'corridors: reprojected from EPSG:4490 ...' for each
     result = run(tmp_path, knapsack(tiny).write())
