@@ -108,6 +108,20 @@ def test_links_worth_nothing_give_no_local_supply_rate(tmp_path, tiny):
     report = (result.folder / "report.html").read_text(encoding="utf-8")
     assert "– (no link with both ends placed carries any value)" in report
 
+def test_a_project_left_out_by_a_county_cap_is_told_so(tmp_path, tiny):
+    # A (100 tce) may only go to P2, in B县, whose county energy cap is 50 tce: A is left out by the cap, not
+    # "would fit; leaving it out scores higher elsewhere or the search stopped before finding it"
+    tiny.park("P1", county="A县").park("P2", county="B县")
+    tiny.project("A", output=5, fixed_park="P2").project("B", output=6)
+    scenario = tiny.write()
+    (scenario.parent / "counties.csv").write_text("county,energy_quota_tce,emission_quota_t\nB县,50,\n",
+                                                  encoding="utf-8")
+    scenario.write_text(scenario.read_text().replace("links: links.csv", "links: links.csv\n  counties: counties.csv"))
+    result = run(tmp_path, scenario)
+    assert placed(result) == {"B": "P1"}
+    unplaced = pd.read_csv(result.folder / "unplaced.csv")
+    assert unplaced["reason"].tolist() == ["eligible in 1 park(s): P2: county B县 energy needs 100, 50 tce/yr left"]
+
 def test_optional_layers_not_given_are_not_said_to_be_reprojected(tmp_path, tiny):
     # no corridors and no exclusions: the notes used to say 'corridors: reprojected from EPSG:4490 ...' for each
     result = run(tmp_path, knapsack(tiny).write())
