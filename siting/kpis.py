@@ -85,8 +85,8 @@ def link_table(region: Region, assignments: pd.DataFrame) -> pd.DataFrame:
     """Every supplier link with where its ends went, the travel time between them, and whether it is local."""
     where = dict(zip(assignments["project_id"], assignments["park_id"]))
     links = region.links.copy()
-    links["supplier_park"] = links["supplier_id"].map(where).fillna("")
-    links["customer_park"] = links["customer_id"].map(where).fillna("")
+    links["supplier_park"] = [where.get(p, "") for p in links["supplier_id"]]  # (map + fillna warns when nothing
+    links["customer_park"] = [where.get(p, "") for p in links["customer_id"]]  # is placed)
     tt = region.travel.park_park
     minutes = [float(tt.at[a, b]) if a and b else math.nan for a, b in zip(links["supplier_park"], links["customer_park"])]
     links["minutes"] = minutes

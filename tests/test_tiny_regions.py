@@ -130,6 +130,18 @@ def test_optional_layers_not_given_are_not_said_to_be_reprojected(tmp_path, tiny
     report = (result.folder / "report.html").read_text(encoding="utf-8")
     assert "reprojected" not in report and "work CRS EPSG:4547" in report
 
+def test_links_of_a_plan_that_places_nothing(tmp_path, tiny):
+    # neither end of the link A→B is placed, and nothing else is: the link table warned (Pandas4Warning) when
+    # filling the parks of the ends, an error under pytest
+    tiny.park("P1", land_available_ha=20).project("A", land_ha=30, output=100).project("B", land_ha=30)
+    result = run(tmp_path, tiny.link("A", "B", 10).write())
+    assert placed(result) == {}
+    links = pd.read_csv(result.folder / "links.csv", keep_default_na=False)
+    assert links[["supplier_park", "customer_park", "minutes", "local"]].values.tolist() == [["", "", "", False]]
+    k = result.summary["kpis"]
+    assert (k["links_total"], k["links_local"], k["local_supply_rate"], k["local_supply_rate_all_links"]) == (
+        1, 0, None, 0.0)
+
 def test_committed_project_is_placed_even_when_worth_less(tmp_path, tiny):
     # P1 has 50 ha. A (50 ha, 100) would win, but B (50 ha, 10) is committed: B must be placed.
     tiny.park("P1", land_available_ha=50)
