@@ -122,6 +122,27 @@ def test_a_project_left_out_by_a_county_cap_is_told_so(tmp_path, tiny):
     unplaced = pd.read_csv(result.folder / "unplaced.csv")
     assert unplaced["reason"].tolist() == ["eligible in 1 park(s): P2: county B县 energy needs 100, 50 tce/yr left"]
 
+
+def test_gis_layers_without_geometries_keep_their_geometry_type(tmp_path, tiny):
+    import pyogrio
+
+    # nothing placed, no corridors, no exclusions: the empty layers were 'Unknown' in the GeoPackage and line
+    # shapefiles (even projects and exclusions, whose QGIS styles are for points and polygons)
+    expected = {"parks": "Polygon", "projects": "Point", "links": "LineString", "corridors": "LineString",
+                "hubs": "Point", "exclusions": "Polygon", "priorities": "LineString"}
+    tiny.park("P1", land_available_ha=20).project("A", land_ha=30, output=100).project("B", land_ha=30)
+    result = run(tmp_path, tiny.link("A", "B", 10).write())
+    folder = result.folder
+    assert {name: kind for name, kind in pyogrio.list_layers(folder / "results.gpkg") if kind} == expected
+    assert {name: pyogrio.read_info(folder / "shp" / f"{name}.shp")["geometry_type"] for name in expected} == expected
+    # a link within one park has no line: a links layer of such links only is still a line layer
+    tiny.parks[0]["land_available_ha"] = 100
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"A": "P1", "B": "P1"}
+    assert pyogrio.read_info(result.folder / "shp" / "links.shp")["geometry_type"] == "LineString"
+    assert dict(pyogrio.list_layers(result.folder / "results.gpkg"))["links"] == "LineString"
+
+
 def test_optional_layers_not_given_are_not_said_to_be_reprojected(tmp_path, tiny):
     # no corridors and no exclusions: the notes used to say 'corridors: reprojected from EPSG:4490 ...' for each
     result = run(tmp_path, knapsack(tiny).write())
