@@ -204,7 +204,7 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
           f"{k['land_used_ha']:,.0f} of a {k['land_free_ha']:,.0f} ha quota, {k['land_left_ha']:,.0f} ha left")
     rate = k["local_supply_rate"]
     print(f"local supply {rate:.1%} of link value between placed projects" if rate is not None else
-          "local supply no links between placed projects")
+          "local supply no link value between placed projects")
     print(f"time         {result.seconds:.1f} s")
     return EXIT_OK
 

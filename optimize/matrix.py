@@ -295,8 +295,8 @@ def solve_matrix(model: MatrixModel, *, time_limit: float | None, gap: float = 1
     reproducible solves (``SolverOptions.steps``); pass ``time_limit=None`` with it.
     """
     if model.n_cols == 0:  # HiGHS answers "Empty" with no solution; the empty plan is optimal if rows allow 0
-        if ((model.row_lower <= 0) & (model.row_upper >= 0)).all():
-            return HighsResult("optimal", np.zeros(0), 0.0, 0.0, "empty model")
+        if ((model.row_lower <= 0) & (model.row_upper >= 0)).all():  # and no row is worth anything: duals 0
+            return HighsResult("optimal", np.zeros(0), 0.0, 0.0, "empty model", row_dual=np.zeros(len(model.row_lower)))
         return HighsResult("infeasible", None, None, None, "empty model with a row that excludes 0")
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)

@@ -111,7 +111,8 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     # the fewest other projects, so the report shows the effect of the question, not a reshuffle
     in_plan = np.array([plan.get(variant.items[i]) == variant.bins[b]
                         for i, b in zip(variant.pair_item.tolist(), variant.pair_bin.tolist(), strict=True)])
-    steady = replace(variant, pair_score=variant.pair_score + in_plan * 1e-6 * max(1.0, abs(variant.pair_score).max()))
+    scale = max(1.0, float(np.abs(variant.pair_score).max(initial=0.0)))  # (the variant may have no pair left)
+    steady = replace(variant, pair_score=variant.pair_score + in_plan * 1e-6 * scale)
     start, start_park, evicted = _repaired_start(steady, plan, project, park)
     found = solve(steady, options, start=start)
     result = replace(found, objective=variant.objective_of(found.chosen_pairs) if found.has_plan else None)

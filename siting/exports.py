@@ -17,6 +17,10 @@ import geopandas as gpd
 import pandas as pd
 
 GPKG_OPTIONS = {"VERSION": "1.3"}  # GPKG 1.4 opens with a warning in QGIS 3.22
+# each output layer's geometry type, declared when it has no geometry to infer it from (a plan that places
+# nothing, no exclusions): an empty shapefile would otherwise be a line file, and a GeoPackage layer 'GEOMETRY'
+LAYER_GEOMETRY = {"parks": "Polygon", "projects": "Point", "links": "LineString", "corridors": "LineString",
+                  "hubs": "Point", "exclusions": "Polygon", "priorities": "LineString"}
 
 
 def join_lists(frame: pd.DataFrame) -> pd.DataFrame:
@@ -33,13 +37,20 @@ def join_lists(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _layer_type(name: str, frame: gpd.GeoDataFrame) -> dict[str, str]:
+    """The ``geometry_type`` to write ``frame`` with: the layer's own type when no feature has a geometry."""
+    inferable = len(frame) and not (frame.geometry.isna() | frame.geometry.is_empty).all()
+    return {} if inferable or name not in LAYER_GEOMETRY else {"geometry_type": LAYER_GEOMETRY[name]}
+
+
 def write_gpkg(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
     """Write every layer into one GeoPackage (explicit driver, one named layer each)."""
     if path.suffix.lower() != ".gpkg":
         raise ValueError(f"refusing to write a GeoPackage to {path.name}: expected a .gpkg file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     for name, frame in layers.items():
-        join_lists(frame).to_file(path, layer=name, driver="GPKG", engine="pyogrio", **GPKG_OPTIONS)
+        join_lists(frame).to_file(path, layer=name, driver="GPKG", engine="pyogrio", **_layer_type(name, frame),
+                                  **GPKG_OPTIONS)
 
 
 def shapefile_names(columns: list[str]) -> dict[str, str]:
@@ -86,7 +97,8 @@ def write_shapefiles(folder: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> pd
                 plain[column] = cut
             rows.append({"layer": layer, "shp_field": names[column], "field": column, "note": note})
         plain = plain.rename(columns=names)
-        plain.to_file(folder / f"{layer}.shp", driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
+        plain.to_file(folder / f"{layer}.shp", driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8",
+                      **_layer_type(layer, frame))
     field_map = pd.DataFrame(rows, columns=["layer", "shp_field", "field", "note"])
     field_map.to_csv(folder / "field_names.csv", index=False, encoding="utf-8-sig")  # a BOM: Excel reads it as UTF-8
     return field_map

@@ -85,8 +85,8 @@ def link_table(region: Region, assignments: pd.DataFrame) -> pd.DataFrame:
     """Every supplier link with where its ends went, the travel time between them, and whether it is local."""
     where = dict(zip(assignments["project_id"], assignments["park_id"]))
     links = region.links.copy()
-    links["supplier_park"] = links["supplier_id"].map(where).fillna("")
-    links["customer_park"] = links["customer_id"].map(where).fillna("")
+    links["supplier_park"] = [where.get(p, "") for p in links["supplier_id"]]  # (map + fillna warns when nothing
+    links["customer_park"] = [where.get(p, "") for p in links["customer_id"]]  # is placed)
     tt = region.travel.park_park
     minutes = [float(tt.at[a, b]) if a and b else math.nan for a, b in zip(links["supplier_park"], links["customer_park"])]
     links["minutes"] = minutes
@@ -106,6 +106,7 @@ def summary(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame, coun
     quota = float(region.parks["land_available_ha"].sum())
     mu = land * MU_PER_HA
     both = links[(links["supplier_park"] != "") & (links["customer_park"] != "")]
+    both_value = float(both["value"].sum())  # 0 also when every such link is worth 0 (a valid value): no rate
     needs_hub = assignments[assignments["needs_hub"].fillna("") != ""]
     chain_output = assignments.pivot_table(index="host_county", columns="chain", values="output", aggfunc="sum",
                                            fill_value=0.0)
@@ -127,7 +128,7 @@ def summary(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame, coun
         "energy_quota_tce": _num(region.parks["energy_quota_tce"].sum()),
         "emission_used_t": _num(assignments["emission_t"].sum()),
         "emission_quota_t": _num(region.parks["emission_quota_t"].sum()),
-        "local_supply_rate": _num(both.loc[both["local"], "value"].sum() / both["value"].sum()) if len(both) else None,
+        "local_supply_rate": _num(both.loc[both["local"], "value"].sum() / both_value) if both_value > 0 else None,
         "local_supply_rate_all_links": (_num(links.loc[links["local"], "value"].sum() / links["value"].sum())
                                         if links["value"].sum() else None),
         "links_local": int(links["local"].sum()),

@@ -304,9 +304,19 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
     left = {r: region.parks.set_index("park_id")[cap_col].astype(float)
             - chosen.groupby("park_id")[r].sum().reindex(region.parks["park_id"]).fillna(0.0)
             for r, (_, cap_col, _) in RESOURCES.items()}
+    county_of = dict(zip(region.parks["park_id"], region.parks["county"], strict=True))
+    county_left = {}  # (resource, county): what the plan leaves of each county cap the model applied
+    if region.scenario.settings["model"]["county_caps"]:
+        used = chosen.groupby(chosen["park_id"].map(county_of))[["energy", "emission"]].sum()
+        for county in region.counties.to_dict("records"):
+            for r in ("energy", "emission"):
+                cap = county.get(RESOURCES[r][1])
+                if cap is not None and pd.notna(cap):
+                    county_left[r, county["county"]] = float(cap) - float(used[r].get(county["county"], 0.0))
     winners = {park: group.sort_values(["score", "project_id"], ascending=[False, True])["project_id"].tolist()[:3]
                for park, group in chosen.groupby("park_id")}
     eligible_parks = pairs.groupby("project_id")["park_id"].apply(list).to_dict()
+    pair_score = dict(zip(zip(pairs["project_id"], pairs["park_id"], strict=True), pairs["score"], strict=True))
     rows = []
     for p in region.projects.itertuples(index=False):
         if p.project_id in placed:
@@ -324,9 +334,16 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
                 short = [f"{r} needs {quantity(r, need[r])}, {quantity(r, max(0.0, left[r][park]))} "
                          f"{RESOURCES[r][2]} left"
                          for r in RESOURCES if need[r] > left[r][park] + 1e-9]
+                for r in ("energy", "emission"):
+                    room = county_left.get((r, county_of[park]))
+                    if room is not None and need[r] > room + 1e-9:
+                        short.append(f"county {county_of[park]} {r} needs {quantity(r, need[r])}, "
+                                     f"{quantity(r, max(0.0, room))} {RESOURCES[r][2]} left")
                 won = ", ".join(winners.get(park, []))
-                notes.append(f"{park}: " + ("; ".join(short) if short else "would fit; leaving it out scores higher "
-                             "elsewhere or the search stopped before finding it") + (f" (won by {won})" if won else ""))
+                score = float(pair_score[p.project_id, park])
+                fits = ("would fit; leaving it out scores higher elsewhere or the search stopped before finding it"
+                        if score > 1e-9 else f"would fit, but scores {score:,.1f} there: placing it gains nothing")
+                notes.append(f"{park}: " + ("; ".join(short) if short else fits) + (f" (won by {won})" if won else ""))
             reason = f"eligible in {len(parks)} park(s): " + " | ".join(notes)
         rows.append({"project_id": p.project_id, "name": p.name, "chain": p.chain, "status": p.status,
                      "land_ha": p.land_ha, "output": p.output, "eligible_parks": ";".join(parks),

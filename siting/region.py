@@ -161,7 +161,8 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
         if frame is None:
             continue
         if frame.crs is not None and not frame.crs.equals(work_crs):
-            notes.append(f"{name}: reprojected from {crs_label(frame.crs)} to {crs_label(work_crs)} for measuring")
+            if len(frame):  # (an optional layer not given is an empty one in CGCS2000: nothing was reprojected)
+                notes.append(f"{name}: reprojected from {crs_label(frame.crs)} to {crs_label(work_crs)} for measuring")
             layers[name] = frame.to_crs(work_crs)
         elif frame.crs is None:
             # an empty optional layer; a layer with features but no CRS was reported and is not measured

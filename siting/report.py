@@ -217,7 +217,7 @@ def parks_per_chain(parks: pd.DataFrame) -> pd.DataFrame:
 
 def _local_supply(k: dict) -> str:
     if k["local_supply_rate"] is None:
-        return "– (no link has both ends placed)"
+        return "– (no link with both ends placed carries any value)"
     text = f"{k['local_supply_rate']:.1%} of the value of links with both ends placed"
     if k.get("local_supply_rate_all_links") is not None:
         text += f"; {k['local_supply_rate_all_links']:.1%} of the value of all links"

@@ -348,6 +348,17 @@ def test_explain_a_project_that_cannot_leave_its_park(tmp_path, tiny, capsys):
             "parks are ruled out (fixed 1) — project is fixed to park P1") in out
 
 
+def test_explain_banning_the_only_pair_leaves_an_empty_plan(tmp_path, tiny, capsys):
+    # one park, one project (output 5): banned from P1, A has nowhere to go and the plan is empty (score 0)
+    tiny.park("P1").project("A", output=5)
+    assert siting("run", tiny.write(), "--out", tmp_path / "r", capsys=capsys)[0] == 0
+    code, out, err = siting("explain", tmp_path / "r", "--project", "A", capsys=capsys)
+    assert (code, err) == (0, "")
+    assert "simplest change 最小调整: A left out, nothing else moved: objective 5.0 → 0.0 (-5.0)" in out
+    assert "banning A from P1 (禁止落地 P1): objective 5.0 → 0.0 (-5.0; proven)" in out
+    assert "  placed 落地项目: 1 → 0" in out and "  A: P1 → not placed" in out
+
+
 def test_parks_without_crs_do_not_hold_back_the_raster_and_road_files(tiny, capsys):
     import geopandas as gpd
     import numpy as np

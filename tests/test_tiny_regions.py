@@ -73,6 +73,96 @@ def test_a_plan_that_places_nothing_is_a_complete_run(tmp_path, tiny):
     assert result.summary["solution"]["objective"] == pytest.approx(0)
 
 
+def test_a_plan_with_no_eligible_pair_prices_every_quota_at_zero(tmp_path, tiny):
+    # no pair is eligible (A needs 30 ha, P1 has 20): the LP around the plan is empty and every quota is worth 0,
+    # not "the LP did not finish" (prices left empty)
+    tiny.park("P1", land_available_ha=20).project("A", land_ha=30, output=100)
+    result = run(tmp_path, tiny.write())
+    prices = pd.read_csv(result.folder / "shadow_prices.csv")
+    assert prices["row"].tolist() == ["land[P1]", "energy[P1]", "emission[P1]"]
+    assert prices["shadow_price"].tolist() == [0.0, 0.0, 0.0]
+    report = (result.folder / "report.html").read_text(encoding="utf-8")
+    assert "did not finish" not in report and "land (ha): 0 quota(s) with a price" in report
+
+
+def test_a_project_worth_nothing_is_left_out_for_that_reason(tmp_path, tiny):
+    # Z has no output, tax or jobs: it scores 0 in P1, where it would fit. The reason says so, not "leaving it out
+    # scores higher elsewhere or the search stopped before finding it" (the plan is proven optimal)
+    tiny.park("P1").project("A", output=5).project("Z", output=0)
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"A": "P1"}
+    unplaced = pd.read_csv(result.folder / "unplaced.csv")
+    assert unplaced["reason"].tolist() == ["eligible in 1 park(s): P1: would fit, but scores 0.0 there: placing it "
+                                           "gains nothing (won by A)"]
+
+def test_links_worth_nothing_give_no_local_supply_rate(tmp_path, tiny):
+    # a link of value 0 (allowed) between two placed projects: the rate is 0 ÷ 0, so there is none (it was a
+    # RuntimeWarning, and NaN in summary.json without -W error)
+    tiny.park("P1").project("A", output=5).project("B", output=6).link("A", "B", 0)
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"A": "P1", "B": "P1"}
+    k = result.summary["kpis"]
+    assert (k["local_supply_rate"], k["local_supply_rate_all_links"], k["links_local"], k["links_total"]) == (
+        None, None, 1, 1)
+    assert "NaN" not in (result.folder / "summary.json").read_text(encoding="utf-8")
+    report = (result.folder / "report.html").read_text(encoding="utf-8")
+    assert "– (no link with both ends placed carries any value)" in report
+
+def test_a_project_left_out_by_a_county_cap_is_told_so(tmp_path, tiny):
+    # A (100 tce) may only go to P2, in B县, whose county energy cap is 50 tce: A is left out by the cap, not
+    # "would fit; leaving it out scores higher elsewhere or the search stopped before finding it"
+    tiny.park("P1", county="A县").park("P2", county="B县")
+    tiny.project("A", output=5, fixed_park="P2").project("B", output=6)
+    scenario = tiny.write()
+    (scenario.parent / "counties.csv").write_text("county,energy_quota_tce,emission_quota_t\nB县,50,\n",
+                                                  encoding="utf-8")
+    scenario.write_text(scenario.read_text().replace("links: links.csv", "links: links.csv\n  counties: counties.csv"))
+    result = run(tmp_path, scenario)
+    assert placed(result) == {"B": "P1"}
+    unplaced = pd.read_csv(result.folder / "unplaced.csv")
+    assert unplaced["reason"].tolist() == ["eligible in 1 park(s): P2: county B县 energy needs 100, 50 tce/yr left"]
+
+
+def test_gis_layers_without_geometries_keep_their_geometry_type(tmp_path, tiny):
+    import pyogrio
+
+    # nothing placed, no corridors, no exclusions: the empty layers were 'Unknown' in the GeoPackage and line
+    # shapefiles (even projects and exclusions, whose QGIS styles are for points and polygons)
+    expected = {"parks": "Polygon", "projects": "Point", "links": "LineString", "corridors": "LineString",
+                "hubs": "Point", "exclusions": "Polygon", "priorities": "LineString"}
+    tiny.park("P1", land_available_ha=20).project("A", land_ha=30, output=100).project("B", land_ha=30)
+    result = run(tmp_path, tiny.link("A", "B", 10).write())
+    folder = result.folder
+    assert {name: kind for name, kind in pyogrio.list_layers(folder / "results.gpkg") if kind} == expected
+    assert {name: pyogrio.read_info(folder / "shp" / f"{name}.shp")["geometry_type"] for name in expected} == expected
+    # a link within one park has no line: a links layer of such links only is still a line layer
+    tiny.parks[0]["land_available_ha"] = 100
+    result = run(tmp_path, tiny.write())
+    assert placed(result) == {"A": "P1", "B": "P1"}
+    assert pyogrio.read_info(result.folder / "shp" / "links.shp")["geometry_type"] == "LineString"
+    assert dict(pyogrio.list_layers(result.folder / "results.gpkg"))["links"] == "LineString"
+
+
+def test_optional_layers_not_given_are_not_said_to_be_reprojected(tmp_path, tiny):
+    # no corridors and no exclusions: the notes used to say 'corridors: reprojected from EPSG:4490 ...' for each
+    result = run(tmp_path, knapsack(tiny).write())
+    assert siting.load_region(siting.load_scenario(tiny.folder / "scenario.yaml")).notes == []
+    assert result.summary["notes"] == []
+    report = (result.folder / "report.html").read_text(encoding="utf-8")
+    assert "reprojected" not in report and "work CRS EPSG:4547" in report
+
+def test_links_of_a_plan_that_places_nothing(tmp_path, tiny):
+    # neither end of the link A→B is placed, and nothing else is: the link table warned (Pandas4Warning) when
+    # filling the parks of the ends, an error under pytest
+    tiny.park("P1", land_available_ha=20).project("A", land_ha=30, output=100).project("B", land_ha=30)
+    result = run(tmp_path, tiny.link("A", "B", 10).write())
+    assert placed(result) == {}
+    links = pd.read_csv(result.folder / "links.csv", keep_default_na=False)
+    assert links[["supplier_park", "customer_park", "minutes", "local"]].values.tolist() == [["", "", "", False]]
+    k = result.summary["kpis"]
+    assert (k["links_total"], k["links_local"], k["local_supply_rate"], k["local_supply_rate_all_links"]) == (
+        1, 0, None, 0.0)
+
 def test_committed_project_is_placed_even_when_worth_less(tmp_path, tiny):
     # P1 has 50 ha. A (50 ha, 100) would win, but B (50 ha, 10) is committed: B must be placed.
     tiny.park("P1", land_available_ha=50)
