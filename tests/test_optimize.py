@@ -235,6 +235,27 @@ def test_park_neighbourhoods_start_from_single_parks_and_widen_when_a_pass_finds
     assert problem.objective_of(improve_module.improve(problem, start, seconds=5)) == 9
 
 
+def test_a_neighbourhood_found_dry_is_not_solved_again_until_its_sub_mip_changes(monkeypatch):
+    """The a/b example above: park P alone, from a→P, finds nothing (a is worth more there than b). Asked again
+    with the same plan, the same sub-MIP is not solved again; from a→Q, P's sub-MIP differs (b is free
+    for it, a fixed in Q) and is solved: b→P, 9."""
+    from optimize import improve as improve_module
+
+    pairs = pd.DataFrame({"item": ["a", "a", "b"], "bin": ["P", "Q", "P"], "score": [6.0, 4.0, 5.0], "land": 1.0})
+    caps = pd.DataFrame({"name": ["land[P]", "land[Q]"], "resource": "land", "bin": ["P", "Q"], "capacity": [1.0, 1.0]})
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["a", "b"], bins=["P", "Q"])
+    solved = []
+    real = improve_module.solve_matrix
+    monkeypatch.setattr(improve_module, "solve_matrix", lambda *a, **k: solved.append(1) or real(*a, **k))
+    dry: dict = {}
+    a_in_p, a_in_q = problem.pair_of()[("a", "P")], problem.pair_of()[("a", "Q")]
+    assert improve_module._reoptimise(problem, {a_in_p}, {0}, 5.0, dry=dry, key="P") is None and len(solved) == 1
+    assert improve_module._reoptimise(problem, {a_in_p}, {0}, 5.0, dry=dry, key="P") is improve_module._UNCHANGED
+    assert len(solved) == 1
+    better = improve_module._reoptimise(problem, {a_in_q}, {0}, 5.0, dry=dry, key="P")
+    assert len(solved) == 2 and problem.objective_of(sorted(better)) == 9
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_a_neighbourhood_scores_every_plan_as_the_whole_problem_does(seed):
     """restrict(): whatever the freed items do, the sub-problem's objective differs from the whole plan's by
