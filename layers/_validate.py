@@ -16,8 +16,9 @@ import pandas as pd
 
 from ._errors import Problems
 
-# 1,234 or 1,234,567.5 as Excel writes thousands; '19,2' (a decimal comma) would silently read as 192
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+# 1,234 or 1,234,567.5 as Excel writes thousands; '19,2' or '0,125' (decimal commas) would silently read as 192
+# and 125 (no group of thousands starts with 0)
+_THOUSANDS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d*)?$")
 # list values are separated by ';', or by the full-width '；' and the enumeration comma '、' that Chinese input
 # methods type; a ',' is not a separator (the cross-checks point at a list written with commas)
 LIST_SEPARATORS = re.compile("[;；、]")

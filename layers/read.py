@@ -56,13 +56,13 @@ def read_layer(
     if not path.exists():
         problems.add(src, "", "", "file not found", "check the path in the scenario")
         return None
-    if path.suffix.lower() not in VECTOR_SUFFIXES:
-        problems.add(src, "", "", f"unknown vector format {path.suffix!r}; expected .gpkg, .shp or .geojson",
-                     "convert the layer, e.g. with ogr2ogr or QGIS 'Export > Save Features As'")
-        return None
     if path.is_dir():
         problems.add(src, "", "", "is a folder, not a vector layer file",
                      "point the scenario at the .gpkg, .shp or .geojson file inside it")
+        return None
+    if path.suffix.lower() not in VECTOR_SUFFIXES:
+        problems.add(src, "", "", f"unknown vector format {path.suffix!r}; expected .gpkg, .shp or .geojson",
+                     "convert the layer, e.g. with ogr2ogr or QGIS 'Export > Save Features As'")
         return None
     parts = [path]
     if path.suffix.lower() == ".shp":  # GDAL reads a shapefile without its .dbf as one with no attributes

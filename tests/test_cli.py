@@ -420,6 +420,14 @@ def test_row_numbers_count_blank_lines(tiny, capsys):
     assert code == 2 and "row 5 (project_id C): field 'land_ha'" in err and "1 problem(s)" in err
 
 
+def test_a_folder_given_as_a_layer_is_called_a_folder(tiny, capsys):
+    scenario = small(tiny).write()
+    (scenario.parent / "parksdir").mkdir()  # no suffix: it was 'unknown vector format' before
+    scenario.write_text(scenario.read_text().replace("parks.gpkg", "parksdir"))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "parksdir: is a folder, not a vector layer file" in err and "unknown vector format" not in err
+
+
 def test_folder_for_a_table_duplicate_column_zero_land_and_empty_parks_layer(tiny, capsys):
     scenario = small(tiny).write()
     folder = scenario.parent
@@ -885,8 +893,10 @@ def test_a_run_file_without_its_key_columns_is_named(tmp_path, tiny, capsys):
 
 def test_a_decimal_comma_is_not_read_as_thousands(tiny, capsys):
     small(tiny).project("C", land_ha="19,2").project("D", investment="1,234,567.5").project("E", output="12,5,0")
+    tiny.project("F", land_ha="0,125")
     code, _, err = siting("validate", tiny.write(), capsys=capsys)
-    assert code == 2 and "2 problem(s)" in err
+    assert code == 2 and "3 problem(s)" in err
+    assert "row 7 (project_id F): field 'land_ha': value '0,125' has a comma that does not separate thousands" in err
     assert ("row 4 (project_id C): field 'land_ha': value '19,2' has a comma that does not separate thousands "
             "(a decimal comma? write '19.2' for a fraction); expected a number > 0 in ha") in err
     assert "row 6 (project_id E): field 'output': value '12,5,0' is not a number" in err
