@@ -553,6 +553,25 @@ def test_problems_of_every_stage_are_reported_in_one_run(tiny, capsys):
     assert "5 problem(s)" in err
 
 
+def test_a_lock_that_a_forbid_contradicts_is_bad_input(tiny, capsys):
+    """A lock to a park that a scenario forbid or the project's own forbidden_parks excludes is a contradiction in
+    the input (exit 2, listed with the other problems), not a plan that cannot be placed (exit 3)."""
+    tiny.park("P1").park("P2")
+    tiny.project("A", forbidden_parks="P2").project("B").project("C", land_ha="lots")
+    tiny.settings.update(locks=[{"project": "A", "park": "P2"}, {"project": "B", "park": "P1"}],
+                         forbids=[{"project": "A", "park": "P1"}, {"project": "B", "park": "P1"}])
+    scenario = tiny.write()
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert (f"{scenario}: locks entry 1: field 'park': project A is locked to P2 here but P2 is in its forbidden_parks "
+            f"in {scenario.parent / 'projects.csv'} (fix: drop the lock, or take P2 out of the project's "
+            "forbidden_parks)") in err
+    assert (f"{scenario}: locks entry 2: field 'park': project B is locked to P1 and also forbidden there (forbids "
+            "entry 2) (fix: drop the lock or the forbid)") in err
+    assert "field 'land_ha': value 'lots' is not a number" in err  # with the other problems, in one run
+    assert "3 problem(s)" in err
+
+
 def test_list_values_may_be_separated_the_chinese_way_but_not_by_commas(tiny, capsys):
     """'；' (full-width) and '、' (enumeration comma) separate list values as ';' does; a list written with commas
     is not split, but named as such when each part is known."""
