@@ -284,6 +284,38 @@ def test_compare_two_runs(tmp_path, tiny, capsys):
     assert code == 2 and "is not a run folder" in err and "Traceback" not in err
 
 
+def test_compare_prints_small_values_with_enough_decimals(tmp_path, tiny, capsys):
+    """A 100 ha (1,500 亩) project with 0.75 万元 of output, then 20 % less: 0.0005 → 0.0004 万元 per 亩, which at
+    one decimal would be 0.0 → 0.0 (-0.0, -20.0%)."""
+    tiny.park("P1").project("A", land_ha=100, output=0.75)
+    assert siting("run", tiny.write(), "--out", tmp_path / "a", capsys=capsys)[0] == 0
+    tiny.settings["overrides"] = {"projects.A.output": "x0.8"}
+    assert siting("run", tiny.write(), "--out", tmp_path / "b", capsys=capsys)[0] == 0
+    code, out, err = siting("compare", tmp_path / "a", tmp_path / "b", capsys=capsys)
+    assert code == 0, err
+    lines = {line.split("  ")[1]: line.split("  ")[-1].strip() for line in out.splitlines()
+             if line.startswith("  ") and " → " in line}
+    assert lines["output per 亩 亩均产值"] == "0.0005 → 0.0004 (-0.0001, -20.0%) 万元/yr"
+    assert lines["output 产值"] == "0.8 → 0.6 (-0.2, -20.0%) 万元/yr"  # 0.75 → 0.6: not 1 → 1 (-0, -20.0%)
+    assert lines["tax per 亩 亩均税收"] == "0.00 → 0.00 (0.00) 万元/yr"  # no change: no sign, no percent
+    assert lines["placed 落地项目"] == "1 → 1 (0)"
+
+
+def test_headline_changes_that_round_to_zero_have_no_sign():
+    from siting.compare import headline_rows
+
+    def row(key: str, x: float, y: float) -> tuple[str, str, str]:
+        (_, _, first, second, change), = headline_rows({"kpis": {key: x}}, {"kpis": {key: y}})
+        return first, second, change
+
+    assert row("output_per_mu", 230.0, 220.0) == ("230.0", "220.0", "-10.0, -4.3%")  # as before
+    assert row("output_per_mu", 0.05, 0.04) == ("0.05", "0.04", "-0.01, -20.0%")
+    assert row("output_per_mu", 0.04, 0.3) == ("0.0", "0.3", "+0.3")  # no percent of a value shown as 0.0
+    assert row("output_per_mu", 230.0, 230.0 - 1e-9) == ("230.0", "230.0", "0.0")  # rounding noise
+    assert row("output", 7_085_150.0, 7_085_140.0) == ("7,085,150", "7,085,140", "-10, 0.0%")
+    assert row("local_supply_rate", 0.500001, 0.5) == ("50.00%", "50.00%", "0.00 points")
+
+
 def test_a_scenario_starts_from_a_baseline_run(tmp_path, tiny, capsys):
     import json
 
