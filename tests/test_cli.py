@@ -229,6 +229,29 @@ def test_explain_shows_the_scores_here_and_there(tmp_path, tiny, capsys):
     assert "hub_bonus" not in rows  # a term that is 0 everywhere is left out
 
 
+def test_explain_names_the_county_cap_that_a_forced_pair_breaks(tmp_path, tiny, capsys):
+    """P2 lies in B县, whose county energy cap is 50 tce/yr: X (100 tce/yr) alone overflows it; X2 (40) fits
+    alone but not with Z (30), committed to P2."""
+    tiny.park("P1", county="A县").park("P2", county="B县")
+    tiny.project("X", energy_tce=100, output=10).project("X2", energy_tce=40, output=8)
+    tiny.project("Z", energy_tce=30, output=5, status="committed", fixed_park="P2")
+    scenario = tiny.write()
+    (scenario.parent / "counties.csv").write_text("county,energy_quota_tce,emission_quota_t\nB县,50,\n",
+                                                  encoding="utf-8")
+    scenario.write_text(scenario.read_text().replace("links: links.csv", "links: links.csv\n  counties: counties.csv"))
+    assert siting("run", scenario, "--out", tmp_path / "r", capsys=capsys)[0] == 0  # X, X2 in P1; Z in P2
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "X", "--park", "P2", capsys=capsys)
+    assert code == 0
+    assert ("forcing X into P2 (强制落地 P2): no feasible plan (无可行方案) — X alone does not fit in P2: X needs 100 "
+            "tce/yr of energy, more than county B县's energy cap (counties.csv, model.county_caps): 50 tce/yr") in out
+    assert "cannot all fit" not in out
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "X2", "--park", "P2", capsys=capsys)
+    assert code == 0
+    assert ("forcing X2 into P2 (强制落地 P2): no feasible plan — the committed projects and this choice cannot all "
+            "fit (无可行方案)\n  - county B县 energy (tce/yr): short by 20 (needs 70, has 50) for committed or forced "
+            "projects X2, Z\n") in out
+
+
 def test_compare_two_runs(tmp_path, tiny, capsys):
     # the knapsack of test_explain_forces_bans_and_refuses: A + C in P1, D in P2 = 230. With P1 down to 90 ha,
     # B + C (90 ha, 170) beat A alone (100): A is left out, B comes in, C and D stay; 220
