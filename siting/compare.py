@@ -168,8 +168,22 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+MORE_DIGITS = 4  # at most this many more decimals for two values that differ but print alike
+
+
+def _signed(text: str) -> str:
+    """A signed number as formatted (``-0.0``, ``+0.00%``), without its sign when it rounds to zero."""
+    return text.lstrip("+-") if not any(c in "123456789" for c in text) else text
+
+
 def headline_rows(sa: dict, sb: dict) -> list[tuple[str, str, str, str, str]]:
-    """(measure, unit, first, second, change) for each headline measure either run has."""
+    """(measure, unit, first, second, change) for each headline measure either run has.
+
+    A measure prints with its ``HEADLINE`` decimals, or with up to ``MORE_DIGITS`` more when the change between
+    two different values would round to zero (0.05 → 0.04 (-0.01, -20.0%) 万元 per 亩, not 0.0 → 0.0 (-0.0,
+    -20.0%)). A change that still rounds to zero has no sign, and the relative change is left out when the first
+    value prints as zero or the two print alike.
+    """
     out = []
     for key, label, unit, digits in HEADLINE:
         x, y = _number(lookup_key(sa, key)), _number(lookup_key(sb, key))
@@ -177,11 +191,17 @@ def headline_rows(sa: dict, sb: dict) -> list[tuple[str, str, str, str, str]]:
             continue
         if digits is None:  # a share: shown in %, its change in percentage points
             show = [("—" if v is None else f"{v:.2%}") for v in (x, y)]
-            delta = "" if x is None or y is None else f"{(y - x) * 100:+.2f} points"
+            delta = "" if x is None or y is None else _signed(f"{(y - x) * 100:+.2f}") + " points"
         else:
+            if x is not None and y is not None and x != y:
+                digits = next((d for d in range(digits, digits + MORE_DIGITS + 1)
+                               if _signed(f"{y - x:+.{d}f}") != _signed(f"{0:+.{d}f}")), digits)
             show = [("—" if v is None else f"{v:,.{digits}f}") for v in (x, y)]
-            delta = "" if x is None or y is None else (
-                f"{y - x:+,.{digits}f}" + (f", {(y - x) / abs(x):+.1%}" if x else ""))
+            delta = ""
+            if x is not None and y is not None:
+                delta = _signed(f"{y - x:+,.{digits}f}")
+                if show[0] != show[1] and _signed(f"{x:+.{digits}f}") != _signed(f"{0:+.{digits}f}"):
+                    delta += ", " + _signed(f"{(y - x) / abs(x):+.1%}")
         out.append((label, "" if unit == "%" else unit, show[0], show[1], delta))
     return out
 

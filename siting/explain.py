@@ -17,7 +17,7 @@ import numpy as np
 
 from layers import InputError, Problem
 from optimize import SolverOptions, pair_indices, solve
-from optimize.diagnose import amount
+from optimize.diagnose import amount, diagnose
 
 from .check import COUNT, MAPPING, NUMBER, NUMBER_OR_NULL, STEPS_OR_NULL, TEXT, RunKey, read_manifest, read_plan
 from .eligibility import RESOURCES, SCORE_TERMS, assess, rule_counts
@@ -130,7 +130,13 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
         lines.append(f"simplest change 最小调整: {move}{out}: objective {base_objective:,.1f} → {simplest:,.1f} "
                      f"({simplest - base_objective:+,.1f})")
     if not result.has_plan:
-        lines.append(f"{what}: no feasible plan — the committed projects and this choice cannot all fit (无可行方案)")
+        alone = _too_large(variant, project, park, region) if park else []
+        if alone:
+            lines.append(f"{what}: no feasible plan (无可行方案) — {project} alone does not fit in {park}: "
+                         + "; ".join(alone))
+        else:
+            lines.append(f"{what}: no feasible plan — the committed projects and this choice cannot all fit (无可行方案)")
+            lines += [f"  - {line}" for line in diagnose(variant, options).lines(items="committed or forced projects")]
         return Explanation(lines, base_objective, None)
     after = dict(result.assignment)
     delta = result.objective - base_objective
@@ -282,6 +288,27 @@ def _evict(variant, base: list[int], pair: int) -> tuple[float, list[int], list[
         if best is None or value > best[0] + 1e-9:
             best = (value, sorted(plan), [variant.items[variant.pair_item[k]] for k in out])
     return best
+
+
+def _too_large(variant, project: str, park: str, region) -> list[str]:
+    """The capacities that ``project`` in ``park`` overflows on its own, in plain words: a county cap (the
+    eligibility rules check each park's own quotas for a project alone, not the caps across parks)."""
+    pair = variant.pair_of().get((project, park))
+    if pair is None:
+        return []
+    b = variant.bins.index(park)
+    county = region.parks.set_index("park_id").at[park, "county"]
+    out = []
+    for row in variant.capacities:
+        use = float(variant.pair_use[row.resource][pair]) if b in row.bins else 0.0
+        if use <= row.capacity + 1e-6 * max(1.0, abs(row.capacity)):
+            continue
+        unit = RESOURCES[row.resource][2] if row.resource in RESOURCES else ""
+        whose = (f"county {county}'s {row.resource} cap (counties.csv, model.county_caps)"
+                 if row.name == f"{row.resource}[{county}]" else row.label or row.name)
+        out.append(f"{project} needs {amount(use)} {unit} of {row.resource}, more than {whose}: "
+                   f"{amount(row.capacity)} {unit}")
+    return out
 
 
 def _kpi_changes(region, before: dict[str, str], after: dict[str, str]) -> list[str]:

@@ -628,6 +628,19 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
                 problems.add(str(scenario.path), f"locks entry {n}", "park", f"project {entry['project']} is fixed to "
                              f"{fixed[entry['project']]} in the project library but locked to {entry['park']} here",
                              "drop the lock or change the project's fixed_park")
+    if _has(projects, "project_id", "forbidden_parks"):
+        forbidden = dict(zip(projects["project_id"], projects["forbidden_parks"], strict=True))
+        for n, entry in entries["locks"]:
+            if entry["park"] in (forbidden.get(entry["project"]) or ()):
+                problems.add(str(scenario.path), f"locks entry {n}", "park", f"project {entry['project']} is locked to "
+                             f"{entry['park']} here but {entry['park']} is in its forbidden_parks in {psrc}",
+                             f"drop the lock, or take {entry['park']} out of the project's forbidden_parks")
+    forbids = {(e["project"], e["park"]): n for n, e in entries["forbids"]}
+    for n, entry in entries["locks"]:
+        if (entry["project"], entry["park"]) in forbids:
+            problems.add(str(scenario.path), f"locks entry {n}", "park", f"project {entry['project']} is locked to "
+                         f"{entry['park']} and also forbidden there (forbids entry "
+                         f"{forbids[entry['project'], entry['park']]})", "drop the lock or the forbid")
     for key in ("locks", "forbids"):
         for n, entry in entries[key]:
             if project_ids is not None and entry["project"] not in project_ids:

@@ -64,6 +64,13 @@ def html_table(frame: pd.DataFrame, columns: dict[str, str], digits: dict[str, i
     return f"<table{ident}><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+def _table_or_none(frame: pd.DataFrame, columns: dict[str, str],
+                   digits: dict[str, int | Callable[[float], str]] | None = None, *, table_id: str,
+                   none: str) -> str:
+    """``html_table``, or the one-line sentence ``none`` when ``frame`` has no rows (not a header without rows)."""
+    return html_table(frame, columns, digits, table_id=table_id) if len(frame) else f"<p class='note'>{esc(none)}</p>"
+
+
 COUNTY_CAPS = {"energy": "energy_cap_tce", "emission": "emission_cap_t"}
 
 
@@ -310,8 +317,8 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
                    {"leading_chain_share": 2, "tax_per_mu": 2, **use_digits}, table_id="parks"),
         "<h2>Parks per chain 产业链布局</h2><p class='note'>How many parks host each chain in the plan, and "
         "which.</p>",
-        html_table(parks_per_chain(parks), {"chain": "chain", "n_parks": "parks", "parks": "park IDs"},
-                   table_id="parks-per-chain"),
+        _table_or_none(parks_per_chain(parks), {"chain": "chain", "n_parks": "parks", "parks": "park IDs"},
+                       table_id="parks-per-chain", none="None: the plan places no project in any park."),
         "<h2>Counties: quota use 县区资源使用</h2><p class='note'>Sums over each county's parks"
         + (", and the county caps (能耗双控) of the counties table" if caps else "") + ".</p>",
         html_table(counties, county_cols, {**use_digits, "energy_cap_tce": 0, "emission_cap_t": 0}, table_id="counties"),
@@ -325,8 +332,10 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         _prices_section(prices, summary["weights"]),
         "<h2>Transport priorities 交通补短板</h2><p class='note'>Park pairs with much supplier-link value between "
         "them that is not local (beyond the links' time limits): where a faster connection would pay most.</p>",
-        html_table(priorities, {"park_a": "park", "park_b": "park", "links": "links", "value": "link value (万元/yr)",
-                                "value_not_local": "not local (万元/yr)", "minutes": "minutes"}, {"minutes": 0}),
+        _table_or_none(priorities, {"park_a": "park", "park_b": "park", "links": "links", "value": "link value (万元/yr)",
+                                    "value_not_local": "not local (万元/yr)", "minutes": "minutes"}, {"minutes": 0},
+                       table_id="transport-priorities",
+                       none="None: no supplier link has its two ends placed in different parks."),
         f"<h2>Unplaced projects 未落地项目 ({len(unplaced)})</h2>", html_table(unplaced, unplaced_cols),
         "<h2>Notes 说明</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in [*notes, *sol["notes"]]) + "</ul>",
         _glossary(),

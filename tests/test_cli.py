@@ -229,6 +229,29 @@ def test_explain_shows_the_scores_here_and_there(tmp_path, tiny, capsys):
     assert "hub_bonus" not in rows  # a term that is 0 everywhere is left out
 
 
+def test_explain_names_the_county_cap_that_a_forced_pair_breaks(tmp_path, tiny, capsys):
+    """P2 lies in B县, whose county energy cap is 50 tce/yr: X (100 tce/yr) alone overflows it; X2 (40) fits
+    alone but not with Z (30), committed to P2."""
+    tiny.park("P1", county="A县").park("P2", county="B县")
+    tiny.project("X", energy_tce=100, output=10).project("X2", energy_tce=40, output=8)
+    tiny.project("Z", energy_tce=30, output=5, status="committed", fixed_park="P2")
+    scenario = tiny.write()
+    (scenario.parent / "counties.csv").write_text("county,energy_quota_tce,emission_quota_t\nB县,50,\n",
+                                                  encoding="utf-8")
+    scenario.write_text(scenario.read_text().replace("links: links.csv", "links: links.csv\n  counties: counties.csv"))
+    assert siting("run", scenario, "--out", tmp_path / "r", capsys=capsys)[0] == 0  # X, X2 in P1; Z in P2
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "X", "--park", "P2", capsys=capsys)
+    assert code == 0
+    assert ("forcing X into P2 (强制落地 P2): no feasible plan (无可行方案) — X alone does not fit in P2: X needs 100 "
+            "tce/yr of energy, more than county B县's energy cap (counties.csv, model.county_caps): 50 tce/yr") in out
+    assert "cannot all fit" not in out
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "X2", "--park", "P2", capsys=capsys)
+    assert code == 0
+    assert ("forcing X2 into P2 (强制落地 P2): no feasible plan — the committed projects and this choice cannot all "
+            "fit (无可行方案)\n  - county B县 energy (tce/yr): short by 20 (needs 70, has 50) for committed or forced "
+            "projects X2, Z\n") in out
+
+
 def test_compare_two_runs(tmp_path, tiny, capsys):
     # the knapsack of test_explain_forces_bans_and_refuses: A + C in P1, D in P2 = 230. With P1 down to 90 ha,
     # B + C (90 ha, 170) beat A alone (100): A is left out, B comes in, C and D stay; 220
@@ -282,6 +305,38 @@ def test_compare_two_runs(tmp_path, tiny, capsys):
     assert code == 2 and "projects repeat" in err
     code, _, err = siting("compare", tmp_path / "a", tmp_path, capsys=capsys)
     assert code == 2 and "is not a run folder" in err and "Traceback" not in err
+
+
+def test_compare_prints_small_values_with_enough_decimals(tmp_path, tiny, capsys):
+    """A 100 ha (1,500 亩) project with 0.75 万元 of output, then 20 % less: 0.0005 → 0.0004 万元 per 亩, which at
+    one decimal would be 0.0 → 0.0 (-0.0, -20.0%)."""
+    tiny.park("P1").project("A", land_ha=100, output=0.75)
+    assert siting("run", tiny.write(), "--out", tmp_path / "a", capsys=capsys)[0] == 0
+    tiny.settings["overrides"] = {"projects.A.output": "x0.8"}
+    assert siting("run", tiny.write(), "--out", tmp_path / "b", capsys=capsys)[0] == 0
+    code, out, err = siting("compare", tmp_path / "a", tmp_path / "b", capsys=capsys)
+    assert code == 0, err
+    lines = {line.split("  ")[1]: line.split("  ")[-1].strip() for line in out.splitlines()
+             if line.startswith("  ") and " → " in line}
+    assert lines["output per 亩 亩均产值"] == "0.0005 → 0.0004 (-0.0001, -20.0%) 万元/yr"
+    assert lines["output 产值"] == "0.8 → 0.6 (-0.2, -20.0%) 万元/yr"  # 0.75 → 0.6: not 1 → 1 (-0, -20.0%)
+    assert lines["tax per 亩 亩均税收"] == "0.00 → 0.00 (0.00) 万元/yr"  # no change: no sign, no percent
+    assert lines["placed 落地项目"] == "1 → 1 (0)"
+
+
+def test_headline_changes_that_round_to_zero_have_no_sign():
+    from siting.compare import headline_rows
+
+    def row(key: str, x: float, y: float) -> tuple[str, str, str]:
+        (_, _, first, second, change), = headline_rows({"kpis": {key: x}}, {"kpis": {key: y}})
+        return first, second, change
+
+    assert row("output_per_mu", 230.0, 220.0) == ("230.0", "220.0", "-10.0, -4.3%")  # as before
+    assert row("output_per_mu", 0.05, 0.04) == ("0.05", "0.04", "-0.01, -20.0%")
+    assert row("output_per_mu", 0.04, 0.3) == ("0.0", "0.3", "+0.3")  # no percent of a value shown as 0.0
+    assert row("output_per_mu", 230.0, 230.0 - 1e-9) == ("230.0", "230.0", "0.0")  # rounding noise
+    assert row("output", 7_085_150.0, 7_085_140.0) == ("7,085,150", "7,085,140", "-10, 0.0%")
+    assert row("local_supply_rate", 0.500001, 0.5) == ("50.00%", "50.00%", "0.00 points")
 
 
 def test_a_scenario_starts_from_a_baseline_run(tmp_path, tiny, capsys):
@@ -559,6 +614,25 @@ def test_problems_of_every_stage_are_reported_in_one_run(tiny, capsys):
     assert f"{scenario}: locks entry 1: field 'park': unknown park 'P9' (fix: use a park_id of the parks layer)" in err
     assert f"{folder / 'fake.tif'}: raster 'slope' could not be used" in err
     assert "5 problem(s)" in err
+
+
+def test_a_lock_that_a_forbid_contradicts_is_bad_input(tiny, capsys):
+    """A lock to a park that a scenario forbid or the project's own forbidden_parks excludes is a contradiction in
+    the input (exit 2, listed with the other problems), not a plan that cannot be placed (exit 3)."""
+    tiny.park("P1").park("P2")
+    tiny.project("A", forbidden_parks="P2").project("B").project("C", land_ha="lots")
+    tiny.settings.update(locks=[{"project": "A", "park": "P2"}, {"project": "B", "park": "P1"}],
+                         forbids=[{"project": "A", "park": "P1"}, {"project": "B", "park": "P1"}])
+    scenario = tiny.write()
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert (f"{scenario}: locks entry 1: field 'park': project A is locked to P2 here but P2 is in its forbidden_parks "
+            f"in {scenario.parent / 'projects.csv'} (fix: drop the lock, or take P2 out of the project's "
+            "forbidden_parks)") in err
+    assert (f"{scenario}: locks entry 2: field 'park': project B is locked to P1 and also forbidden there (forbids "
+            "entry 2) (fix: drop the lock or the forbid)") in err
+    assert "field 'land_ha': value 'lots' is not a number" in err  # with the other problems, in one run
+    assert "3 problem(s)" in err
 
 
 def test_list_values_may_be_separated_the_chinese_way_but_not_by_commas(tiny, capsys):

@@ -171,6 +171,28 @@ def test_county_benefit_parks_per_chain_and_plain_words(three):
            "within 0.00% of the best possible (optimal within the gap limit)." in html
 
 
+def test_empty_sections_say_none_instead_of_a_header_without_rows(tmp_path, tiny):
+    """A plan that places nothing (A and B, linked, are too large for P1) has no chain in any park and no link
+    between parks: each section says so in one line; the sections with rows keep their tables."""
+    tiny.park("P1", land_available_ha=20)
+    tiny.project("A", land_ha=30, output=10).project("B", land_ha=30, output=10).link("A", "B", 100)
+    result = siting.execute(tiny.write(), out=tmp_path / "run")
+    assert result.plan.assignments.empty
+    html = (result.folder / "report.html").read_text(encoding="utf-8")
+    found = tables(html)
+    assert "parks-per-chain" not in found and "transport-priorities" not in found
+    assert "</p><p class='note'>None: the plan places no project in any park.</p><h2>Counties" in html
+    assert "</p><p class='note'>None: no supplier link has its two ends placed in different parks.</p><h2>Unplaced" \
+        in html
+    assert len(found["parks"]) == 1
+
+
+def test_transport_priorities_are_a_table_when_links_cross_parks(three):
+    # E1 (P3) → A (P1), both placed, not local: one pair of parks
+    rows = report_tables(three)["transport-priorities"]
+    assert [(r["links"], r["link value (万元/yr)"], r["not local (万元/yr)"]) for r in rows] == [("1", "100.0", "100.0")]
+
+
 SCIENTIFIC = re.compile(r"\d(\.\d+)?e[+-]?\d+", re.IGNORECASE)
 
 
