@@ -239,15 +239,19 @@ class _Parks:
 
     def step(self, plan: list[int], value: float, remaining: float) -> list[int] | None:
         n_bins = len(self.problem.bins)
+        t0 = time.perf_counter()
         while True:
+            remaining_now = remaining - (time.perf_counter() - t0)  # neighbourhoods passed over take time too
+            if remaining_now <= 0.05:
+                return None
             if self.position >= len(self.groups):  # a pass is over
                 if self.improved:
                     self.current = self.size
                 elif self.current >= n_bins:
                     self.done = True
-                    if remaining > 1.0:  # nothing left to widen: one solve of everything with the time left
+                    if remaining_now > 1.0:  # nothing left to widen: one solve of everything with the time left
                         better = _reoptimise(self.problem, set(plan), set(range(n_bins)),
-                                             FINAL_SECONDS_COUNTED if self.counted else remaining, self.threads,
+                                             FINAL_SECONDS_COUNTED if self.counted else remaining_now, self.threads,
                                              counted=self.counted)
                         return None if better is None else sorted(better)
                     return None
@@ -257,7 +261,7 @@ class _Parks:
                 self.position, self.improved = 0, False
             group = self.groups[self.position]
             self.position += 1
-            limit = max(0.05, min(remaining, SUB_SECONDS_PER_BIN * self.current))  # larger ones: longer sub-solves
+            limit = max(0.05, min(remaining_now, SUB_SECONDS_PER_BIN * self.current))  # larger ones: longer sub-solves
             if self.counted:
                 limit = min(limit, COUNTED_PARK_SECONDS)
             better = _reoptimise(self.problem, set(plan), set(group), limit, self.threads,

@@ -342,7 +342,8 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
                 won = ", ".join(winners.get(park, []))
                 score = float(pair_score[p.project_id, park])
                 fits = ("would fit; leaving it out scores higher elsewhere or the search stopped before finding it"
-                        if score > 1e-9 else f"would fit, but scores {score:,.1f} there: placing it gains nothing")
+                        if score > 1e-9 else f"would fit, but its own score there is {score:,.1f}: only a supplier "
+                        "link could make placing it worth anything")
                 notes.append(f"{park}: " + ("; ".join(short) if short else fits) + (f" (won by {won})" if won else ""))
             reason = f"eligible in {len(parks)} park(s): " + " | ".join(notes)
         rows.append({"project_id": p.project_id, "name": p.name, "chain": p.chain, "status": p.status,

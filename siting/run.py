@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ import os
 import platform
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 from shapely.geometry import LineString
 
 from layers import CGCS2000, InputError, Problem, Problems, crs_label, park_points
@@ -277,10 +280,15 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
         folder / "columns.csv", index=False, encoding="utf-8-sig")
 
     layers = _gis_layers(region, assignments, parks, links, priorities)
-    write_gpkg(folder / "results.gpkg", layers)
-    write_gpkg_styles(folder / "results.gpkg", layers, chain_names=region.chains)
-    write_shapefiles(folder / "shp", layers)
-    write_shapefile_styles(folder / "shp", layers, chain_names=region.chains)
+    try:
+        write_gpkg(folder / "results.gpkg", layers)
+        write_gpkg_styles(folder / "results.gpkg", layers, chain_names=region.chains)
+        write_shapefiles(folder / "shp", layers)
+        write_shapefile_styles(folder / "shp", layers, chain_names=region.chains)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.OperationalError) as exc:
+        # GDAL's and SQLite's own write errors (a full disk: 'Failed to commit transaction', 'database or disk is
+        # full') are not OSErrors; the run is refused as for any other failed write
+        raise OSError(errno.EIO, f"the GIS files could not be written: {exc}", str(folder)) from None
 
     facts = [
         f"{kpis['placed_projects']} of {kpis['candidate_projects']} projects placed; status {sol.status.value}"

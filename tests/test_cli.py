@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 import pytest
 from shapely.geometry import Polygon
 
@@ -944,6 +945,17 @@ def test_a_folder_that_cannot_be_written_is_refused_and_nothing_is_left(tmp_path
     assert code == 1 and "Traceback" not in err
     assert "the run folder could not be written, so nothing was written: No space left on device" in err
     assert list(runs.iterdir()) == []  # no staging folder, no half-written run
+
+    def gdal_full(*_args, **_kwargs):  # GDAL's own error on a full disk is not an OSError
+        raise pyogrio.errors.DataSourceError("Failed to commit transaction")
+
+    monkeypatch.undo()
+    monkeypatch.setattr(run_module, "write_gpkg", gdal_full)
+    code, _, err = siting("run", scenario, "--runs-dir", runs, "--steps", "0", "--solver", "highs", capsys=capsys)
+    assert code == 1 and "Traceback" not in err
+    assert ("the run folder could not be written, so nothing was written: the GIS files could not be written: "
+            "Failed to commit transaction") in err
+    assert list(runs.iterdir()) == []
 
 
 def test_a_run_file_without_its_key_columns_is_named(tmp_path, tiny, capsys):

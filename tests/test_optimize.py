@@ -240,6 +240,7 @@ def test_a_neighbourhood_found_dry_is_not_solved_again_until_its_sub_mip_changes
     with the same plan, the same sub-MIP is not solved again; from a→Q, P's sub-MIP differs (b is free
     for it, a fixed in Q) and is solved: b→P, 9."""
     from optimize import improve as improve_module
+    from optimize.matrix import HighsResult
 
     pairs = pd.DataFrame({"item": ["a", "a", "b"], "bin": ["P", "Q", "P"], "score": [6.0, 4.0, 5.0], "land": 1.0})
     caps = pd.DataFrame({"name": ["land[P]", "land[Q]"], "resource": "land", "bin": ["P", "Q"], "capacity": [1.0, 1.0]})
@@ -254,6 +255,13 @@ def test_a_neighbourhood_found_dry_is_not_solved_again_until_its_sub_mip_changes
     assert len(solved) == 1
     better = improve_module._reoptimise(problem, {a_in_q}, {0}, 5.0, dry=dry, key="P")
     assert len(solved) == 2 and problem.objective_of(sorted(better)) == 9
+    # a timed sub-MIP stopped before its proof might find more another time: it is not remembered
+    monkeypatch.setattr(improve_module, "solve_matrix", lambda model, **k: solved.append(1) or HighsResult(
+        "feasible", k["start"], None, None, "time limit"))
+    dry.clear()
+    for _ in range(2):
+        assert improve_module._reoptimise(problem, {a_in_p}, {0}, 5.0, dry=dry, key="P") is None
+    assert len(solved) == 4 and not dry
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])

@@ -92,8 +92,8 @@ def test_a_project_worth_nothing_is_left_out_for_that_reason(tmp_path, tiny):
     result = run(tmp_path, tiny.write())
     assert placed(result) == {"A": "P1"}
     unplaced = pd.read_csv(result.folder / "unplaced.csv")
-    assert unplaced["reason"].tolist() == ["eligible in 1 park(s): P1: would fit, but scores 0.0 there: placing it "
-                                           "gains nothing (won by A)"]
+    assert unplaced["reason"].tolist() == ["eligible in 1 park(s): P1: would fit, but its own score there is 0.0: "
+                                           "only a supplier link could make placing it worth anything (won by A)"]
 
 def test_links_worth_nothing_give_no_local_supply_rate(tmp_path, tiny):
     # a link of value 0 (allowed) between two placed projects: the rate is 0 ÷ 0, so there is none (it was a
