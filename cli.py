@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.render(), file=sys.stderr)
         return EXIT_INPUT
     except siting.Infeasible as exc:
-        print("No plan can place every committed (or locked) project. Relax these constraints:", file=sys.stderr)
+        print(exc.heading, file=sys.stderr)
         for line in exc.lines():
             print(f"  - {line}", file=sys.stderr)
         return EXIT_INFEASIBLE

@@ -72,6 +72,11 @@ class Problems:
         if row is not None:
             self._cells.add((str(source), field, row))
 
+    def unreadable(self, path: object, exc: OSError) -> None:
+        """A file that exists but could not be opened (e.g. no permission to read it)."""
+        self.add(str(path), "", "", f"could not be opened: {exc.strerror or exc}",
+                 "let the user who runs siting read the file (e.g. chmod a+r FILE, or the file's Properties > Security)")
+
     def reported(self, source: str, field: str | None = None) -> bool:
         """Whether a problem was recorded about ``source`` (about its ``field``, when given)."""
         return any(p.source == str(source) and (field is None or p.field == field) for p in self.items)

@@ -58,7 +58,7 @@ class Field:
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
         if self.kind == "list":
-            return "values separated by ';'"
+            return "values separated by ';' (or '；', '、')"
         if self.kind == "id":
             return "a non-empty, unique ID"
         return "text"

@@ -17,7 +17,6 @@ from ._errors import Problems
 from ._validate import Field, id_label, match_columns, parse_table
 from .crs import crs_label
 
-UNREADABLE_FIX = "let the user who runs siting read the file (e.g. chmod a+r FILE, or the file's Properties > Security)"
 VECTOR_SUFFIXES = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON"}
 
 
@@ -76,7 +75,7 @@ def read_layer(
         try:
             part.open("rb").close()
         except OSError as exc:  # e.g. no permission to read it
-            problems.add(str(part), "", "", f"could not be opened: {exc.strerror or exc}", UNREADABLE_FIX)
+            problems.unreadable(part, exc)
             return None
     try:
         if layer is None and path.suffix.lower() == ".gpkg":
@@ -198,7 +197,7 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True,
                           skip_blank_lines=False)
     except OSError as exc:  # e.g. no permission to read it
-        problems.add(src, "", "", f"could not be opened: {exc.strerror or exc}", UNREADABLE_FIX)
+        problems.unreadable(src, exc)
         return None
     except UnicodeDecodeError:
         problems.add(src, "", "", "is not UTF-8 text", "save it as 'CSV UTF-8' (Excel) or convert it from GBK")

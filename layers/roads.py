@@ -39,7 +39,6 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
 from ._errors import Problems
-from .read import UNREADABLE_FIX
 from .travel import TravelTimes, park_points
 
 ROADS_VERSION = "roads-1"
@@ -271,7 +270,7 @@ def road_file_problems(road_file: Path, problems: Problems) -> bool:
         try:
             road_file.open("rb").close()
         except OSError as exc:  # e.g. no permission to read it
-            problems.add(str(road_file), "", "", f"could not be opened: {exc.strerror or exc}", UNREADABLE_FIX)
+            problems.unreadable(road_file, exc)
     return len(problems.items) == before
 
 

@@ -53,6 +53,13 @@ class Infeasible(Exception):  # noqa: N818 - a domain outcome, not a programming
         return ["the land, energy and emission quotas would let every committed (or locked) project in; what keeps "
                 "them out is one of these rules of the scenario: " + "; ".join(self.other_rules)]
 
+    @property
+    def heading(self) -> str:
+        """The line above :meth:`lines` on the command line."""
+        if self.diagnosis.lines(items="committed or locked projects", bin_word="park") or not self.other_rules:
+            return "No plan can place every committed (or locked) project. Relax these constraints:"
+        return "No plan can place every committed (or locked) project:"
+
 
 class Unplaceable(Infeasible):
     """Committed (or locked) projects that no park can take even alone; carries what would let each in."""
@@ -63,6 +70,10 @@ class Unplaceable(Infeasible):
 
     def lines(self) -> list[str]:
         return self._lines
+
+    @property
+    def heading(self) -> str:
+        return "No plan can place every committed (or locked) project. Relax these constraints:"
 
 
 def build_problem(region: Region, eligibility: Eligibility) -> AssignmentProblem:

@@ -19,7 +19,6 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from layers import Problems
-from layers.read import UNREADABLE_FIX
 
 DEFAULT_WEIGHTS = {
     "output": 0.1,  # score per 万元 of annual output
@@ -134,7 +133,7 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple
                      "save it as UTF-8 (in Notepad: Save as… → Encoding UTF-8), or convert it from GBK")
         return {}, []
     except OSError as exc:  # e.g. no permission to read it
-        problems.add(str(path), "", "", f"could not be opened: {exc.strerror or exc}", UNREADABLE_FIX)
+        problems.unreadable(path, exc)
         return {}, []
     try:
         data = yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 - safe loader

@@ -37,7 +37,7 @@ PARK_FIELDS = (
     Field("name", "text", doc="park name as people read it"),
     Field("county", "text", doc="county / district hosting the park"),
     Field("tier", "choice", choices=TIERS, doc="park tier"),
-    Field("leading_chains", "list", doc="1–3 chain IDs separated by ';'"),
+    Field("leading_chains", "list", doc="1–3 chain IDs separated by ';' (or '；', '、')"),
     Field("land_available_ha", "number", minimum=0, unit="ha"),
     Field("energy_quota_tce", "number", minimum=0, unit="tce/yr"),
     Field("emission_quota_t", "number", minimum=0, unit="t/yr"),
@@ -57,7 +57,7 @@ HUB_FIELDS = (
 CORRIDOR_FIELDS = (
     Field("corridor_id", "id"),
     Field("name", "text"),
-    Field("chains", "list", doc="the belt's themes: chain IDs separated by ';'"),
+    Field("chains", "list", doc="the belt's themes: chain IDs separated by ';' (or '；', '、')"),
     Field("buffer_km", "number", minimum=0, unit="km"),
 )
 EXCLUSION_FIELDS = (

@@ -1030,7 +1030,8 @@ def test_committed_projects_kept_out_by_a_rule_beyond_the_quotas(tmp_path, tiny,
     tiny.project("A", status="committed", fixed_park="P1", source_county="东区", output=100)
     tiny.settings["benefit_sharing"] = {"host_share": 0.5, "floor": 0.9}  # 东区 keeps 50 % of A's output, not 90 %
     code, _, err = siting("run", tiny.write(), "--out", tmp_path / "r", "--solver", "highs", capsys=capsys)
-    assert code == 3 and "Traceback" not in err
+    assert code == 3 and "Traceback" not in err and "Relax these constraints" not in err  # no quota to relax
+    assert "No plan can place every committed (or locked) project:" in err
     assert ("  - the land, energy and emission quotas would let every committed (or locked) project in; what keeps "
             "them out is one of these rules of the scenario: each county keeps at least 90% of the output of the "
             "projects it sourced, while a host county keeps 50% of a project sourced elsewhere (lower "
