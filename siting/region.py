@@ -38,6 +38,7 @@ from layers import (
 )
 from layers.roads import load_road_graph, road_file_problems
 
+from .columns import COLUMNS
 from .scenario import Scenario
 from .schema import (
     ADJUSTMENT_FIELDS,
@@ -151,6 +152,9 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
     _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments, chains, problems)
 
     notes: list[str] = []
+    parks = _make_room_for_outputs(parks_path, parks, PARK_FIELDS, notes)
+    projects = _make_room_for_outputs(projects_path, projects, PROJECT_FIELDS, notes)
+    links = _make_room_for_outputs(_named(table.get("links")), links, LINK_FIELDS, notes)
     work_crs = _work_crs(scenario, parks, problems)
     if work_crs is None:
         _files_on_their_own(scenario, problems)
@@ -201,6 +205,31 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
 def _named(value: object) -> Path | None:
     """The file a scenario names, if it exists (a missing one is reported by the scenario's own check)."""
     return Path(value) if isinstance(value, str) and value and Path(value).exists() else None
+
+
+def _make_room_for_outputs(source: Path | None, frame, fields, notes: list[str]):
+    """``frame`` with each column that it carries to the outputs as given, but that is named like a column the run
+    computes (``score``, or ``Park_ID`` beside ``park_id``: GeoPackage and shapefile field names ignore letter
+    case), renamed ``score_input``; a note for each goes to ``notes``."""
+    if frame is None:
+        return frame
+    known = {f.name for f in fields} | ({frame.geometry.name} if isinstance(frame, gpd.GeoDataFrame) else set())
+    computed = {c.casefold(): c for c in COLUMNS if c not in known}
+    renames = {}
+    for column in frame.columns:
+        hit = computed.get(str(column).strip().casefold()) if column not in known else None
+        if hit is not None:
+            new = f"{column}_input"
+            while new in frame.columns or new.casefold() in computed:
+                new += "_"
+            renames[column] = new
+            notes.append(f"{Path(str(source)).name}: column '{column}' is carried to the outputs as '{new}', since "
+                         f"the run computes its own '{hit}'")
+    if not renames:
+        return frame
+    out = frame.rename(columns=renames)
+    out.attrs = frame.attrs  # the rows' line numbers, for later messages
+    return out
 
 
 def _has(frame: pd.DataFrame | None, *columns: str) -> bool:

@@ -163,6 +163,24 @@ def test_links_of_a_plan_that_places_nothing(tmp_path, tiny):
     assert (k["links_total"], k["links_local"], k["local_supply_rate"], k["local_supply_rate_all_links"]) == (
         1, 0, None, 0.0)
 
+def test_input_columns_named_like_computed_ones_are_carried_under_their_own_name(tmp_path, tiny):
+    # a planner's 'score' and 'Park_ID' columns beside the run's own score and park_id (GIS field names ignore
+    # case): a KeyError after the solve, or a GeoPackage that cannot take both; now carried as *_input
+    knapsack(tiny)
+    for p in tiny.projects:
+        p.update({"score": "A-", "Park_ID": "老园区"})
+    result = run(tmp_path, tiny.write())  # the checker and the column dictionary pass too
+    assert placed(result) == {"A": "P1", "C": "P1", "D": "P2"}
+    a = pd.read_csv(result.folder / "assignments.csv", keep_default_na=False)
+    assert a.loc[a["project_id"] == "A", "score"].iat[0] == 100 and a["score_input"].eq("A-").all()
+    assert a["Park_ID_input"].eq("老园区").all() and a["park_id"].tolist() == ["P1", "P1", "P2"]
+    notes = result.summary["notes"]
+    assert "projects.csv: column 'score' is carried to the outputs as 'score_input', since the run computes its own " \
+           "'score'" in notes
+    import geopandas as gpd
+    assert "Park_ID_input" in gpd.read_file(result.folder / "results.gpkg", layer="projects").columns
+
+
 def test_committed_project_is_placed_even_when_worth_less(tmp_path, tiny):
     # P1 has 50 ha. A (50 ha, 100) would win, but B (50 ha, 10) is committed: B must be placed.
     tiny.park("P1", land_available_ha=50)
