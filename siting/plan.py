@@ -23,7 +23,7 @@ from optimize import (
 )
 
 from .eligibility import RESOURCES, SCORE_TERMS, Eligibility, quantity
-from .region import Region
+from .region import Region, county_caps
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,6 @@ def build_problem(region: Region, eligibility: Eligibility) -> AssignmentProblem
       (0 = same park) by the region's travel times (switch ``links``);
     - side rows: benefit-sharing floors per county (``benefit_sharing.floor``).
     """
-    s = region.scenario.settings
     parks = region.parks.reset_index(drop=True)
     park_ids = parks["park_id"].tolist()
     pairs = eligibility.pairs.rename(columns={"project_id": "item", "park_id": "bin"})
@@ -95,14 +94,10 @@ def build_problem(region: Region, eligibility: Eligibility) -> AssignmentProblem
     for resource, (_, cap_col, unit) in RESOURCES.items():
         for park_id, name, cap in zip(parks["park_id"], parks["name"], parks[cap_col].astype(float), strict=True):
             rows.append((f"{resource}[{park_id}]", resource, park_id, cap, f"park {park_id} ({name}) {resource} ({unit})"))
-    if s["model"]["county_caps"]:
-        for county in region.counties.itertuples(index=False):
-            members = parks.loc[parks["county"] == county.county, "park_id"].tolist()
-            for resource, column, unit in (("energy", "energy_quota_tce", "tce/yr"), ("emission", "emission_quota_t", "t/yr")):
-                cap = getattr(county, column)
-                if pd.notna(cap):
-                    rows += [(f"{resource}[{county.county}]", resource, m, float(cap),
-                              f"county {county.county} {resource} ({unit})") for m in members]
+    for (resource, county), cap in county_caps(region).items():
+        members = parks.loc[parks["county"] == county, "park_id"].tolist()
+        rows += [(f"{resource}[{county}]", resource, m, cap, f"county {county} {resource} ({RESOURCES[resource][2]})")
+                 for m in members]
     capacities = pd.DataFrame(rows, columns=["name", "resource", "bin", "capacity", "label"])
     projects = region.projects["project_id"].tolist()
     problem = AssignmentProblem.from_tables(
@@ -316,14 +311,9 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
             - chosen.groupby("park_id")[r].sum().reindex(region.parks["park_id"]).fillna(0.0)
             for r, (_, cap_col, _) in RESOURCES.items()}
     county_of = dict(zip(region.parks["park_id"], region.parks["county"], strict=True))
-    county_left = {}  # (resource, county): what the plan leaves of each county cap the model applied
-    if region.scenario.settings["model"]["county_caps"]:
-        used = chosen.groupby(chosen["park_id"].map(county_of))[["energy", "emission"]].sum()
-        for county in region.counties.to_dict("records"):
-            for r in ("energy", "emission"):
-                cap = county.get(RESOURCES[r][1])
-                if cap is not None and pd.notna(cap):
-                    county_left[r, county["county"]] = float(cap) - float(used[r].get(county["county"], 0.0))
+    used = chosen.groupby(chosen["park_id"].map(county_of))[["energy", "emission"]].sum()
+    # (resource, county): what the plan leaves of each county cap the model applied
+    county_left = {(r, c): cap - float(used[r].get(c, 0.0)) for (r, c), cap in county_caps(region).items()}
     winners = {park: group.sort_values(["score", "project_id"], ascending=[False, True])["project_id"].tolist()[:3]
                for park, group in chosen.groupby("park_id")}
     eligible_parks = pairs.groupby("project_id")["park_id"].apply(list).to_dict()

@@ -232,6 +232,20 @@ def _make_room_for_outputs(source: Path | None, frame, fields, notes: list[str])
     return out
 
 
+def county_caps(region: Region) -> dict[tuple[str, str], float]:
+    """{(resource, county): cap} of the county energy and emission caps the model applies (``counties`` table,
+    switch ``model.county_caps``; an empty cell is no cap)."""
+    if not region.scenario.settings["model"]["county_caps"]:
+        return {}
+    caps = {}
+    for county in region.counties.to_dict("records"):
+        for resource, column in (("energy", "energy_quota_tce"), ("emission", "emission_quota_t")):
+            cap = county.get(column)
+            if cap is not None and pd.notna(cap):
+                caps[resource, county["county"]] = float(cap)
+    return caps
+
+
 def _has(frame: pd.DataFrame | None, *columns: str) -> bool:
     """Whether ``frame`` was read, has rows, and has ``columns`` (a missing required column was reported)."""
     return frame is not None and len(frame) > 0 and all(c in frame.columns for c in columns)
