@@ -653,7 +653,14 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
             seen.add((link.supplier_id, link.customer_id))
     asrc = str(table.get("pair_adjustments"))
     if _has(adjustments, "project_id", "park_id"):
+        first_row: dict[tuple[str, str], str] = {}
         for n, adj in enumerate(adjustments.itertuples(index=False)):
+            pair = (adj.project_id, adj.park_id)
+            if pair in first_row:  # two experts' rows, or one copied twice: adding them up would be a guess
+                problems.add(asrc, f"row {_line(adjustments, n)}", "park_id", f"the pair {adj.project_id} → "
+                             f"{adj.park_id} is adjusted already in row {first_row[pair]}",
+                             "keep one row per pair (add the scores if both are meant)")
+            first_row.setdefault(pair, str(_line(adjustments, n)))
             if (project_ids is not None and n not in problems.bad_rows(asrc, "project_id")
                     and adj.project_id not in project_ids):
                 problems.add(asrc, f"row {_line(adjustments, n)}", "project_id", f"unknown project {adj.project_id!r}",

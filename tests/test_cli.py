@@ -1080,3 +1080,13 @@ def test_column_names_with_other_letter_case_or_spaces(tmp_path, tiny, capsys):
     assert ("projects.csv: the columns 'note' and 'Note' have names that differ only in letter case or spaces, "
             "which a GeoPackage or shapefile cannot keep apart (fix: rename or delete all but one)") in err
     assert "required column is missing" not in err and "3 problem(s)" in err
+
+
+def test_a_pair_adjusted_twice_is_named_not_added_up(tiny, capsys):
+    scenario = small(tiny).write()
+    (scenario.parent / "adj.csv").write_text("project_id,park_id,score\nA,P1,10\nB,P1,5\nA,P1,10\n")
+    scenario.write_text(scenario.read_text().replace("links: links.csv", "links: links.csv\n  pair_adjustments: adj.csv"))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "1 problem(s)" in err
+    assert ("adj.csv: row 4: field 'park_id': the pair A → P1 is adjusted already in row 2 (fix: keep one row per "
+            "pair (add the scores if both are meant))") in err
