@@ -577,25 +577,32 @@ def _legend_html(colors: dict[str, str], region: Region, unplaced: _UnplacedCoun
                          "report.html / unplaced.csv</div>")
         if not unplaced.drawn and not unplaced.no_park:
             parts.append(f"<div>{ring}unplaced 未落地项目: none, every project is placed</div>")
-    parts += ["<b>Hubs 枢纽</b> (black squares)"]
-    parts += [f"<div>{_hub_icon(k, 'hub hl')}{bilingual(k, HUB_KIND_NAMES)}</div>" for k in HUB_GLYPHS]
+    # only what the region has: a legend entry for something the map never draws is a question for the reader
+    kinds = set(region.hubs["kind"].astype(str)) if len(region.hubs) else set()
+    if kinds:
+        parts += ["<b>Hubs 枢纽</b> (black squares)"]
+        parts += [f"<div>{_hub_icon(k, 'hub hl')}{bilingual(k, HUB_KIND_NAMES)}</div>" for k in HUB_GLYPHS if k in kinds]
     parts += ["<b>Parks 园区: share of free land used</b><br>(polygon, and a ring seen at any zoom)",
               "<div>" + "".join(f"<span style='display:inline-block;width:30px;height:11px;background:"
                                 f"{land_use_color(s)};border:1px solid #222;margin-right:2px' title='{s:.0%}'></span>"
                                 for s in (0.0, 0.25, 0.5, 0.75, 1.0)) + "</div>",
               "<div style='width:170px;display:flex;justify-content:space-between'><span>0 %</span><span>50 %</span>"
               "<span>100 %</span></div>"]
-    drawn = sorted(set(region.exclusions["kind"].astype(str)) - set(EXCLUSION_COLORS)) if len(region.exclusions) else []
-    parts += ["<b>Exclusions 三条控制线</b> (dashed outline)"]
-    parts += [swatch(EXCLUSION_COLORS.get(k, EXCLUSION_OTHER), f"{EXCLUSION_KIND_NAMES.get(k, '')} {k}".strip(), "")
-              for k in [*EXCLUSION_COLORS, *drawn]]
-    parts += ["<b>Lines</b>", line(CORRIDOR_COLOR, "belt 产业带 (corridor, with its buffer)", band=CORRIDOR_FILL)]
+    present = set(region.exclusions["kind"].astype(str)) if len(region.exclusions) else set()
+    if present:
+        parts += ["<b>Exclusions 三条控制线</b> (dashed outline)"]
+        parts += [swatch(EXCLUSION_COLORS.get(k, EXCLUSION_OTHER), f"{EXCLUSION_KIND_NAMES.get(k, '')} {k}".strip(), "")
+                  for k in [*(k for k in EXCLUSION_COLORS if k in present), *sorted(present - set(EXCLUSION_COLORS))]]
+    lines = [line(CORRIDOR_COLOR, "belt 产业带 (corridor, with its buffer)", band=CORRIDOR_FILL)] if len(region.corridors) else []
     if region.scenario.settings["layers"].get("roads"):
-        parts.append(line(ROAD_STYLES["motorway"][0], "road 路网 (thicker: motorway, trunk)"))
-    parts += [line(PRIORITY_COLOR, "transport priority 交通补短板 (supply beyond time limits)", "dashed"),
-              line(LINK_COLORS[True], "supplier link 配套, within its time limit (layer off at start)"),
-              line(LINK_COLORS[False], "supplier link 配套, beyond its time limit (layer off at start)"),
-              "</details>"]
+        lines.append(line(ROAD_STYLES["motorway"][0], "road 路网 (thicker: motorway, trunk)"))
+    if len(region.links):
+        lines += [line(PRIORITY_COLOR, "transport priority 交通补短板 (supply beyond time limits)", "dashed"),
+                  line(LINK_COLORS[True], "supplier link 配套, within its time limit (layer off at start)"),
+                  line(LINK_COLORS[False], "supplier link 配套, beyond its time limit (layer off at start)")]
+    if lines:
+        parts += ["<b>Lines</b>", *lines]
+    parts.append("</details>")
     return "".join(parts)
 
 

@@ -15,7 +15,7 @@ import siting
 from layers import CGCS2000
 from siting.maps import REMOTE_RESOURCE, esc
 
-from .conftest import KM, X0, Y0
+from .conftest import KM, X0, Y0, TinyRegion
 
 IMG = "<img src=x onerror=\"document.title='PWNED-IMG'\">"
 TEMPLATE = "${(document.title='PWNED-TEMPLATE')}`"
@@ -179,3 +179,21 @@ def test_unplaced_projects_are_drawn_at_their_best_eligible_park(tiny, tmp_path)
     lat, lon = float(marker.group(1)), float(marker.group(2))
     p1, p2 = gpd.GeoSeries([Point(X0 + KM, Y0 + KM), Point(X0 + 21 * KM, Y0 + KM)], crs="EPSG:4547").to_crs(CGCS2000)
     assert abs(lat - p1.y) < 0.02 and abs(lon - p1.x) < 0.02 and abs(lon - p2.x) > 0.15
+
+
+def _legend(html: str) -> str:
+    start = html.index("<b>Legend 图例</b>")
+    return html[start:html.index("</details>", start)]
+
+
+def test_the_legend_names_only_what_the_map_draws(tmp_path, hostile_run):
+    # no corridors, no exclusions, no links: their legend entries would describe nothing on the map
+    region = TinyRegion(tmp_path / "plain-region").park("P1").project("A", output=10)
+    plain = _legend((siting.execute(region.write(), out=tmp_path / "plain").folder / "map.html").read_text("utf-8"))
+    for absent in ("Exclusions 三条控制线", "belt 产业带", "supplier link 配套", "transport priority"):
+        assert absent not in plain
+    assert "Hubs 枢纽" in plain and "Projects by chain" in plain
+    full = _legend((hostile_run.folder / "map.html").read_text("utf-8"))
+    for present in ("Exclusions 三条控制线", "belt 产业带", "supplier link 配套", "transport priority", esc(SCRIPT)):
+        assert present in full
+    assert "永久基本农田" not in full  # only the exclusion kinds the region has
