@@ -240,6 +240,8 @@ def convert(raw: object, spec: Field) -> tuple[object, str]:
             return _default(spec), ""
         return _default(spec), "value is empty"
     text = str(raw).strip()
+    if spec.kind == "id" and LIST_SEPARATORS.search(text):  # it could never be named in a list of IDs
+        return text, f"ID {text!r} contains a list separator (';', '；' or '、')"
     if spec.kind in ("id", "text"):
         return text, ""
     if spec.kind == "list":

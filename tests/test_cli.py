@@ -1090,3 +1090,10 @@ def test_a_pair_adjusted_twice_is_named_not_added_up(tiny, capsys):
     assert code == 2 and "1 problem(s)" in err
     assert ("adj.csv: row 4: field 'park_id': the pair A → P1 is adjusted already in row 2 (fix: keep one row per "
             "pair (add the scores if both are meant))") in err
+
+
+def test_an_id_with_a_list_separator_is_refused(tiny, capsys):
+    small(tiny).project("C；D", land_ha=10).write()  # forbidden_parks, leading_chains... could never name it
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 2 and "1 problem(s)" in err
+    assert "field 'project_id': ID 'C；D' contains a list separator (';', '；' or '、')" in err
