@@ -37,6 +37,9 @@ class Plan:
     problem: AssignmentProblem
 
 
+RELAX_HEADING = "No plan can place every committed (or locked) project. Relax these constraints:"
+
+
 class Infeasible(Exception):  # noqa: N818 - a domain outcome, not a programming error
     """The committed and locked projects cannot all be placed; carries the diagnosis."""
 
@@ -44,20 +47,20 @@ class Infeasible(Exception):  # noqa: N818 - a domain outcome, not a programming
         self.diagnosis = diagnosis
         self.solution = solution
         self.other_rules = other_rules  # the rules beyond the quotas that can keep them out, for an empty diagnosis
+        self._quota_lines = diagnosis.lines(items="committed or locked projects", bin_word="park")
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        lines = self.diagnosis.lines(items="committed or locked projects", bin_word="park")
-        if lines or not self.other_rules:
-            return lines
+        if self._quota_lines or not self.other_rules:
+            return self._quota_lines
         return ["the land, energy and emission quotas would let every committed (or locked) project in; what keeps "
                 "them out is one of these rules of the scenario: " + "; ".join(self.other_rules)]
 
     @property
     def heading(self) -> str:
-        """The line above :meth:`lines` on the command line."""
-        if self.diagnosis.lines(items="committed or locked projects", bin_word="park") or not self.other_rules:
-            return "No plan can place every committed (or locked) project. Relax these constraints:"
+        """The line above :meth:`lines` on the command line (no quota to relax: no call to relax one)."""
+        if self._quota_lines or not self.other_rules:
+            return RELAX_HEADING
         return "No plan can place every committed (or locked) project:"
 
 
@@ -73,7 +76,7 @@ class Unplaceable(Infeasible):
 
     @property
     def heading(self) -> str:
-        return "No plan can place every committed (or locked) project. Relax these constraints:"
+        return RELAX_HEADING
 
 
 def build_problem(region: Region, eligibility: Eligibility) -> AssignmentProblem:

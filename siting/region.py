@@ -7,7 +7,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
 from layers import (
     CGCS2000,
+    Field,
     InputError,
     Problems,
     TravelTimes,
@@ -207,7 +208,8 @@ def _named(value: object) -> Path | None:
     return Path(value) if isinstance(value, str) and value and Path(value).exists() else None
 
 
-def _make_room_for_outputs(source: Path | None, frame, fields, notes: list[str]):
+def _make_room_for_outputs(source: Path | None, frame: pd.DataFrame | None, fields: Sequence[Field],
+                           notes: list[str]) -> pd.DataFrame | None:
     """``frame`` with each column that it carries to the outputs as given, but that is named like a column the run
     computes (``score``, or ``Park_ID`` beside ``park_id``: GeoPackage and shapefile field names ignore letter
     case), renamed ``score_input``; a note for each goes to ``notes``."""
