@@ -8,7 +8,7 @@ from .diagnose import Diagnosis, Shortfall, diagnose
 from .duals import shadow_prices
 from .greedy import greedy_plan
 from .problem import AssignmentProblem, CapacityRow, Classes, Links, SideRow
-from .solve import SOLVERS, Solution, SolverOptions, Status, pair_indices, solve
+from .solve import SOLVERS, Solution, SolverOptions, Status, pair_indices, relative_gap, solve
 
 __all__ = [
     "SOLVERS",
@@ -27,6 +27,7 @@ __all__ = [
     "diagnose",
     "greedy_plan",
     "pair_indices",
+    "relative_gap",
     "shadow_prices",
     "solve",
 ]

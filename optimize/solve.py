@@ -259,7 +259,7 @@ def _solve(problem: AssignmentProblem, options: SolverOptions, start: Sequence[i
             bound = max(lp.bound, objective)  # the relaxation's bound is proven too, and here the tighter one
             took = "" if options.steps is not None else f" ({lp.seconds:.1f} s)"  # a reproducible run's notes do not vary
             notes.append(f"the proven bound {bound:,.1f} comes from the LP relaxation{took}: {lp.message}")
-    gap = _relative_gap(objective, bound)
+    gap = relative_gap(objective, bound)
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     if status is Status.FEASIBLE and gap is not None and gap <= options.gap:
         status = Status.OPTIMAL
@@ -445,7 +445,8 @@ def _cbc_bound(log_text: str, objective: float | None, proven: bool) -> float | 
     return objective if proven else None
 
 
-def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """(bound − objective) / |bound|, never below 0; ``None`` when either is missing."""
     if objective is None or bound is None:
         return None
     return max(0.0, bound - objective) / max(1e-9, abs(bound))

@@ -51,12 +51,13 @@ def read_run_file(path: Path, read):
 
 def read_plan(folder: Path) -> dict[str, str]:
     """{project: park} of a run folder's ``assignments.csv``; a file that is not a run's plan (a column missing,
-    a project repeated) is bad input (exit code 2)."""
+    a project repeated or without an ID) is bad input (exit code 2)."""
     path = Path(folder) / "assignments.csv"
     table = read_run_file(path, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False))
-    if not {"project_id", "park_id"} <= set(table.columns) or table["project_id"].duplicated().any():
-        raise InputError([Problem(str(path), "", "project_id, park_id", "is not a run's plan (a column is missing "
-                                  "or a project repeats)", "name a run folder written by 'siting run'")])
+    if (not {"project_id", "park_id"} <= set(table.columns) or table["project_id"].duplicated().any()
+            or (table["project_id"].str.strip() == "").any()):
+        raise InputError([Problem(str(path), "", "project_id, park_id", "is not a run's plan (a column is missing, "
+                                  "or a project repeats or has no ID)", "name a run folder written by 'siting run'")])
     return dict(zip(table["project_id"], table["park_id"], strict=True))
 
 

@@ -19,6 +19,7 @@ from optimize import (
     SolverOptions,
     diagnose,
     greedy_plan,
+    relative_gap,
     solve,
 )
 
@@ -244,8 +245,7 @@ def _back_where_it_was(problem: AssignmentProblem, solution: Solution, baseline:
     if not moved:
         return solution
     chosen = sorted(pair.values())
-    gap = None if solution.bound is None else max(0.0, solution.bound - value) / max(1e-9, abs(solution.bound))
-    return replace(solution, chosen_pairs=tuple(chosen), objective=value, gap=gap,
+    return replace(solution, chosen_pairs=tuple(chosen), objective=value, gap=relative_gap(value, solution.bound),
                    assignment={problem.items[problem.pair_item[k]]: problem.bins[problem.pair_bin[k]] for k in chosen})
 
 

@@ -157,9 +157,18 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC)
     _check_destination(out, runs_dir)  # before the solve, so a wrong --out costs no solving time
-    region, eligibility = prepare(scenario_path)
+    start, origin, problems = None, None, []
+    try:  # before the region is loaded, which takes seconds; its problems are reported with the region's
+        start, origin = _baseline_plan(baseline) if baseline is not None else (None, None)
+    except InputError as exc:
+        problems = list(exc.problems)
+    try:
+        region, eligibility = prepare(scenario_path)
+    except InputError as exc:
+        raise InputError([*problems, *exc.problems]) from None
+    if problems:
+        raise InputError(problems)
     options = solver_options(region.scenario, solver=solver, time_limit=time_limit, gap=gap, steps=steps)
-    start, origin = _baseline_plan(baseline) if baseline is not None else (None, None)
     plan = make_plan(region, eligibility, options, baseline=start)
 
     parent = Path(out).parent if out is not None else Path(runs_dir)

@@ -1097,3 +1097,11 @@ def test_an_id_with_a_list_separator_is_refused(tiny, capsys):
     code, _, err = siting("validate", tiny.write(), capsys=capsys)
     assert code == 2 and "1 problem(s)" in err
     assert "field 'project_id': ID 'C；D' contains a list separator (';', '；' or '、')" in err
+
+
+def test_a_bad_baseline_and_a_bad_scenario_are_reported_together(tmp_path, tiny, capsys):
+    small(tiny).project("C", land_ha="x")
+    code, _, err = siting("run", tiny.write(), "--out", tmp_path / "r", "--baseline", tmp_path, capsys=capsys)
+    assert code == 2 and "2 problem(s)" in err and "Traceback" not in err
+    assert "is not a run folder" in err and "row 4 (project_id C): field 'land_ha'" in err
+    assert not (tmp_path / "r").exists()
