@@ -173,6 +173,7 @@ def _validate(scenario: Path) -> int:
 
 def _run(scenario: Path, args: argparse.Namespace) -> int:
     import siting
+    from siting.plan import BASELINE_NOTES
 
     result = siting.execute(scenario, out=args.out, runs_dir=args.runs_dir, solver=args.solver,
                             time_limit=args.time_limit, gap=args.gap, steps=args.steps, baseline=args.baseline)
@@ -194,7 +195,7 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
         print(f"budget       stopped by the {sol['time_limit']:g} s time limit: a faster or busier machine may give "
               "another plan; --steps N (or solver.steps) gives a reproducible one")
     for note in sol["notes"]:
-        if note.startswith(("started from the baseline", "the baseline's plan")):
+        if note.startswith(BASELINE_NOTES):
             print(f"baseline     {note}")
     print(f"placed       {k['placed_projects']} of {k['candidate_projects']} projects "
           f"({k['placed_committed']} committed)")

@@ -38,6 +38,8 @@ class Plan:
     problem: AssignmentProblem
 
 
+# how the notes about a baseline start begin (the command line prints them on a line of their own)
+BASELINE_NOTES = ("started from the baseline's plan", "the baseline's plan could not start this scenario")
 RELAX_HEADING = "No plan can place every committed (or locked) project. Relax these constraints:"
 
 
@@ -273,12 +275,12 @@ def baseline_start(problem: AssignmentProblem, baseline: Mapping[str, str]) -> t
         chosen = greedy_plan(problem, prefer={i: k for i, k in wanted.items() if not problem.mandatory[i]})
     kept = len(set(chosen) & set(wanted.values()))
     missing = len(baseline) - len(unknown) - len(wanted)
-    note = (f"started from the baseline's plan: {kept} of its {len(baseline)} placements kept ("
+    note = (f"{BASELINE_NOTES[0]}: {kept} of its {len(baseline)} placements kept ("
             + (f"{len(unknown)} not in this scenario, " if unknown else "")
             + f"{missing} no longer eligible, {len(wanted) - kept} no longer fitting)")
     broken = problem.violations(chosen)
     if broken:
-        return None, (f"the baseline's plan could not start this scenario ({broken[0]}); solved afresh")
+        return None, f"{BASELINE_NOTES[1]} ({broken[0]}); solved afresh"
     return chosen, note
 
 
