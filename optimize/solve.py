@@ -394,17 +394,16 @@ def _solve_cbc(problem: AssignmentProblem, options: SolverOptions, start: Sequen
     if start is not None:
         model.set_start(problem, start)
     build_seconds = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory(prefix="siting-solver-") as tmp:
-        log_path = Path(tmp) / "solver.log"
-        solver = _cbc(options, log_path, warm=start is not None)
-        t1 = time.perf_counter()
-        try:
-            with quiet_stdout():
-                prob.solve(solver)
-        except pulp.PulpSolverError as exc:
-            raise SolverError(f"{options.solver} failed: {exc}") from exc
-        solve_seconds = time.perf_counter() - t1
-        log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    t1 = time.perf_counter()
+    limit = options.solver_seconds
+    log_text = _run_cbc(prob, options, limit, warm=start is not None)
+    if start is not None and _cbc_root_stopped(prob, log_text) and (
+            limit is None or time.perf_counter() - t1 < CBC_RETRY_SHARE * limit):
+        # CBC, handed a start it cannot beat, may stop at once with "infeasible or too expensive" and no proof
+        # (gap1 c515-2 with an optimal start, in 0.00 s); with its time not used up it is asked again, without
+        # the start, to prove it (solve() still reports the start if CBC's plan is worse)
+        log_text = _run_cbc(prob, options, None if limit is None else limit - (time.perf_counter() - t1), warm=False)
+    solve_seconds = time.perf_counter() - t1
     lp_status, sol_status = prob.status, prob.sol_status
     message = f"{pulp.LpStatus[lp_status]} (sol_status {sol_status})"
     if lp_status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
@@ -414,7 +413,7 @@ def _solve_cbc(problem: AssignmentProblem, options: SolverOptions, start: Sequen
     had_plan = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     chosen = [k for k, var in enumerate(x) if (var.varValue or 0) > 0.5] if had_plan else []
     proven = sol_status == pulp.LpSolutionOptimal
-    if proven and _CBC_ROOT_STOPPED in log_text and "Search completed" not in log_text:
+    if _cbc_root_stopped(prob, log_text):
         # "infeasible" (with the start's cutoff: a proof, and CBC then says "Search completed") "or too
         # expensive": the time limit stopped the root LP, and CBC still prints "Optimal solution found"
         # for the start plan (seen with a good start on a 20 × 200 GAP and 0.6 s), so nothing is proven
@@ -424,8 +423,29 @@ def _solve_cbc(problem: AssignmentProblem, options: SolverOptions, start: Sequen
     return _Outcome(chosen, had_plan, proven, bound, False, message, build_seconds, solve_seconds)
 
 
-def _cbc(options: SolverOptions, log_path: Path, *, warm: bool) -> pulp.LpSolver:
-    return pulp.COIN_CMD(path=pulp_cbc_path, msg=False, timeLimit=options.solver_seconds, gapRel=options.gap,
+# CBC asked again without the start when it stopped in its root LP within this share of its time
+CBC_RETRY_SHARE = 0.5
+
+
+def _run_cbc(prob: pulp.LpProblem, options: SolverOptions, seconds: float | None, *, warm: bool) -> str:
+    """One CBC run of ``prob`` for at most ``seconds``; its log."""
+    with tempfile.TemporaryDirectory(prefix="siting-solver-") as tmp:
+        log_path = Path(tmp) / "solver.log"
+        try:
+            with quiet_stdout():
+                prob.solve(_cbc(options, log_path, seconds, warm=warm))
+        except pulp.PulpSolverError as exc:
+            raise SolverError(f"{options.solver} failed: {exc}") from exc
+        return log_path.read_text(errors="replace") if log_path.exists() else ""
+
+
+def _cbc_root_stopped(prob: pulp.LpProblem, log_text: str) -> bool:
+    """CBC called its plan optimal but stopped in its root LP without a search: no proof."""
+    return prob.sol_status == pulp.LpSolutionOptimal and _CBC_ROOT_STOPPED in log_text and "Search completed" not in log_text
+
+
+def _cbc(options: SolverOptions, log_path: Path, seconds: float | None, *, warm: bool) -> pulp.LpSolver:
+    return pulp.COIN_CMD(path=pulp_cbc_path, msg=False, timeLimit=seconds, gapRel=options.gap,
                          threads=options.threads, warmStart=warm, logPath=str(log_path), timeMode="elapsed")
 
 

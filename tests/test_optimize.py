@@ -75,6 +75,18 @@ def random_gap(seed: int, m: int = 10, n: int = 100):
     return cost, use, capacity
 
 
+def test_cbc_handed_the_optimum_as_its_start_still_proves_it():
+    """CBC given an optimal start on a small GAP stops at once ("The LP relaxation is infeasible or too
+    expensive", no search), which proves nothing; it is asked again without the start and proves the plan."""
+    cost, use, capacity = random_gap(0, m=3, n=10)
+    problem = gap_problem(cost, use, capacity, maximise=False)
+    optimum = solve(problem, SolverOptions(solver="highs", gap=0, search=0))
+    assert optimum.status is Status.OPTIMAL
+    solution = solve(problem, SolverOptions(solver="cbc", gap=0, search=0), start=list(optimum.chosen_pairs))
+    assert solution.status is Status.OPTIMAL and solution.objective == optimum.objective
+    assert "not proven" not in solution.solver_message
+
+
 @pytest.mark.parametrize("solver", ["cbc", "highs"])
 def test_a_time_limited_solve_is_not_called_optimal(solver):
     cost, use, capacity = random_gap(7, m=20, n=200)
