@@ -58,43 +58,38 @@ from optimize import SolverOptions, Status, solve
 from optimize._knapsacks import park_knapsack_bound as park_knapsack_bound_at
 from optimize._knapsacks import park_rows as _park_rows
 from optimize._quiet import quiet_stdout
-from optimize.matrix import MatrixModel, solve_matrix
+from optimize.matrix import MatrixModel
 from optimize.problem import AssignmentProblem
-from optimize.relax import _link_cuts, _relaxation_parts, dual_bound, with_cuts
+from optimize.relax import Round, dual_bound, relax
 
 
-def relaxation_with_prices(problem: AssignmentProblem, max_rounds: int = 30
-                           ) -> tuple[MatrixModel, float, np.ndarray, np.ndarray]:
-    """The relaxation with its link cuts, the constant added to its optimum, its row prices and its
-    solution, after the last round."""
-    model, constant, structures = _relaxation_parts(problem)
-    cuts: list = []
-    for _ in range(max_rounds):
-        current = with_cuts(model, cuts)
-        with quiet_stdout():
-            result = solve_matrix(current, time_limit=None, highs_options={"solver": "ipm", "run_crossover": "off"})
-        new = _link_cuts(structures, result.values, model.n_cols)
-        if new is None:
-            break
-        cuts.append(new)
-    return current, constant, result.row_dual, result.values
+def relaxation_with_prices(problem: AssignmentProblem, max_rounds: int = 30, *, covers: bool = True) -> Round:
+    """The last round of the relaxation (:func:`optimize.relax.relax`, link and cover cuts until none are
+    violated): the LP with its cuts, its constant, row prices, pair values and cover rows."""
+    rounds: list[Round] = []
+    with quiet_stdout():
+        relax(problem, time_limit=None, max_rounds=max_rounds, on_round=rounds.append, covers=covers)
+    return rounds[-1]
 
 
-def park_knapsack_bound(problem: AssignmentProblem, model: MatrixModel, constant: float, row_dual: np.ndarray) -> float:
-    """Lagrangian bound: rows other than single-park capacities priced, each park's knapsack solved exactly
-    (:func:`optimize._knapsacks.park_knapsack_bound`)."""
-    return _lagrangian(problem, model, constant, row_dual, knapsack_seconds=None)[0]
+def park_knapsack_bound(problem: AssignmentProblem, model: MatrixModel, constant: float, row_dual: np.ndarray,
+                        cover_rows: np.ndarray | None = None) -> float:
+    """Lagrangian bound: rows other than single-park capacities (and their cover cuts) priced, each park's knapsack
+    solved exactly (:func:`optimize._knapsacks.park_knapsack_bound`)."""
+    return _lagrangian(problem, model, constant, row_dual, knapsack_seconds=None, cover_rows=cover_rows)[0]
 
 
 def _lagrangian(problem: AssignmentProblem, model: MatrixModel, constant: float, row_dual: np.ndarray, *,
-                knapsack_seconds: float | None) -> tuple[float, list[tuple[int, np.ndarray]]]:
+                knapsack_seconds: float | None, cover_rows: np.ndarray | None = None
+                ) -> tuple[float, list[tuple[int, np.ndarray]]]:
     """The park-knapsack bound at prices ``row_dual`` and each park's best pattern (pair indices)."""
-    bound, patterns = park_knapsack_bound_at(problem, model, constant, row_dual, knapsack_seconds=knapsack_seconds)
+    bound, patterns = park_knapsack_bound_at(problem, model, constant, row_dual, knapsack_seconds=knapsack_seconds,
+                                             cover_rows=cover_rows)
     return (np.inf if bound is None else bound), patterns
 
 
 def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: float, row_dual: np.ndarray, *,
-                      seconds: float, knapsack_seconds: float | None = 0.1, plans=(), log=None,
+                      seconds: float, cover_rows: np.ndarray | None = None, knapsack_seconds: float | None = 0.1, plans=(), log=None,
                       smoothing: float = 0.8) -> dict:
     """Dantzig–Wolfe over park patterns: how far any bound from whole parks can go, and where the optimum lies.
 
@@ -104,7 +99,8 @@ def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: 
     score. The master's LP value only rises towards the Dantzig–Wolfe bound, so it is a floor for every
     bound of this family; each round's Lagrangian bound (the lowest is kept) is a ceiling on every plan.
     ``model`` is the relaxation (pair columns first) and ``row_dual`` its prices, as from
-    :func:`relaxation_with_prices`. Starts from the patterns of ``plans`` and those priced at ``row_dual``;
+    :func:`relaxation_with_prices`, whose cover rows (``cover_rows``) are left out of the master: every pattern
+    satisfies them. Starts from the patterns of ``plans`` and those priced at ``row_dual``;
     ``knapsack_seconds=None`` solves every knapsack exactly. Returns the master's value (``None`` while
     a row's lower side is met only by its slack), the best bound, rounds and patterns.
 
@@ -121,7 +117,8 @@ def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: 
     """
     t0 = time.perf_counter()
     n_pairs, n_bins = problem.n_pairs, len(problem.bins)
-    kept = np.setdiff1d(np.arange(model.matrix.shape[0]), _park_rows(problem))
+    own = np.r_[_park_rows(problem), np.zeros(0, dtype=np.int64) if cover_rows is None else cover_rows]
+    kept = np.setdiff1d(np.arange(model.matrix.shape[0]), own)
     a_kept = model.matrix[kept].tocsc()
     n_kept, inf = len(kept), highspy.kHighsInf
     master = highspy.Highs()
@@ -158,7 +155,7 @@ def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: 
         for b in range(n_bins):
             add(b, plan[problem.pair_bin[plan] == b])
     centre = np.asarray(row_dual, dtype=float).copy()
-    centre[_park_rows(problem)] = 0.0
+    centre[own] = 0.0
     bound, patterns = _lagrangian(problem, model, constant, centre, knapsack_seconds=knapsack_seconds)
     for b, ks in patterns:
         add(b, ks)
@@ -211,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     problem = make_instance(args.size)
 
     t0 = time.perf_counter()
-    model, constant, row_dual, values = relaxation_with_prices(problem)
+    last = relaxation_with_prices(problem)
+    model, constant, row_dual, values, covers = last.model, last.constant, last.row_dual, last.x, last.cover_rows
     lp_bound = dual_bound(model, row_dual) + constant
     pair_part = float(problem.pair_score @ values[: problem.n_pairs])
     print(f"LP relaxation bound {lp_bound:14,.0f}: pairs {pair_part:14,.0f}, links {lp_bound - pair_part:12,.0f} "
@@ -223,12 +221,12 @@ def main(argv: list[str] | None = None) -> int:
           f"links {terms['links']:12,.0f}; engine's bound {solution.bound or float('nan'):14,.0f}", flush=True)
 
     t1 = time.perf_counter()
-    knapsack = park_knapsack_bound(problem, model, constant, row_dual)
+    knapsack = park_knapsack_bound(problem, model, constant, row_dual, covers)
     print(f"park-knapsack bound {knapsack:14,.0f} at the LP's prices ({time.perf_counter() - t1:.1f} s); "
           f"gap to the plan {(knapsack - solution.objective) / knapsack:.2%} against "
           f"{(lp_bound - solution.objective) / lp_bound:.2%} from the LP", flush=True)
     if args.columns > 0:
-        result = column_generation(problem, model, constant, row_dual, seconds=args.columns,
+        result = column_generation(problem, model, constant, row_dual, seconds=args.columns, cover_rows=covers,
                                    plans=[solution.chosen_pairs], log=lambda line: print(line, flush=True))
         print(f"column generation ({result['seconds']:.0f} s, {result['rounds']} rounds, {result['patterns']:,} "
               f"patterns): master {float('nan') if result['master'] is None else result['master']:14,.0f} "
@@ -261,15 +259,16 @@ def prove_small(size: str, seed: int, *, time_limit: float, proof_seconds: float
     optimum = solve(problem, SolverOptions(solver="highs", time_limit=proof_seconds, gap=1e-6, search=0.0),
                     start=engine.chosen_pairs)
     proof_time = time.perf_counter() - t0
-    model, constant, row_dual, _ = relaxation_with_prices(problem)
+    last = relaxation_with_prices(problem)
+    model, constant, row_dual, covers = last.model, last.constant, last.row_dual, last.cover_rows
     columns = column_generation(problem, model, constant, row_dual, seconds=column_seconds, knapsack_seconds=None,
-                                plans=[optimum.chosen_pairs, engine.chosen_pairs])
+                                cover_rows=covers, plans=[optimum.chosen_pairs, engine.chosen_pairs])
     return {"seed": seed, "optimum": optimum.objective, "proven": optimum.status is Status.OPTIMAL,
             "proof_bound": optimum.bound, "proof_seconds": proof_time,
             "plan": engine.objective, "engine_bound": engine.bound,
             "distance": plan_distance(problem, engine.chosen_pairs, optimum.chosen_pairs),
             "lp": dual_bound(model, row_dual) + constant,
-            "knapsack": park_knapsack_bound(problem, model, constant, row_dual), "column": columns["bound"]}
+            "knapsack": park_knapsack_bound(problem, model, constant, row_dual, covers), "column": columns["bound"]}
 
 
 def small_instances(count: int, size: str = "XS", time_limit: float = 60.0, proof_seconds: float | None = None,

@@ -6,9 +6,9 @@ takes about 70 s and the second about 170 s, so within a 300 s limit the solve u
 round and give the rest to the search. The machines this runs on have two cores; here the rounds go
 on in a child process for the whole time limit while the parent searches, and the parent reads every
 round that finished when it is done. When the rounds end with time left (on S, 300 projects × 40 parks,
-after about 3 s), the child prices each park's knapsack exactly at the last round's prices
-(:mod:`optimize._knapsacks`), a tighter bound: 7,703,898 on S against the rounds' 7,729,785, in about
-30 s. The child is a fresh interpreter (``python -m
+after about 5 s), the child prices each park's knapsack exactly at the last round's prices
+(:mod:`optimize._knapsacks`), a tighter bound: 7,696,151 on S against the rounds' 7,720,163, in about
+20 s. The child is a fresh interpreter (``python -m
 optimize._background``, started as :func:`optimize.matrix.solve_matrix_guarded` starts its own, :mod:`optimize._process`) that reads the pickled
 problem on stdin and writes length-prefixed pickles on stdout: ``(bound, x)`` for each round, ``(None,
 None)`` when the rounds are over, ``(bound, None)`` for the knapsack bound.
@@ -185,7 +185,8 @@ def main() -> None:
         send(None, None)
         if last and deadline - time.monotonic() > 0.1:
             bound, _ = park_knapsack_bound(problem, last[0].model, last[0].constant, last[0].row_dual, threads=threads,
-                                           deadline=time.perf_counter() + (deadline - time.monotonic()))
+                                           deadline=time.perf_counter() + (deadline - time.monotonic()),
+                                           cover_rows=last[0].cover_rows)
             if bound is not None:
                 send(bound, None)
     except BrokenPipeError:  # the parent stopped listening

@@ -290,7 +290,7 @@ RELAXATION_SHARE_ALONE = 0.35
 # pairs and the time limit is at least this long (a child interpreter costs about a second to start; the
 # demo, 20 s, stays in one process); the solve waits for its rounds until they are over, or this share of the
 # time limit has passed and one round has come, or the share above has passed. After its rounds the child
-# prices park knapsacks (S, 3,600 pairs: rounds over in 3 s, knapsacks 7,703,898 instead of 7,729,785)
+# prices park knapsacks (S, 3,600 pairs: rounds over in 5 s, knapsacks 7,696,151 instead of 7,720,163)
 BACKGROUND_MIN_PAIRS = 1_000
 BACKGROUND_MIN_SECONDS = 30.0
 BACKGROUND_WAIT_SHARE = 0.2

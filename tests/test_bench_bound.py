@@ -27,15 +27,16 @@ def test_park_knapsack_bound_lies_between_the_optimum_and_the_lp(bound_gap, seed
     problem = extras_problem(seed)  # every family: chain caps and costs, links, side rows, a two-park cap
     optimum = solve(problem, SolverOptions(solver="highs", gap=0, search=0))
     assert optimum.status is Status.OPTIMAL
-    model, constant, row_dual, _ = bound_gap.relaxation_with_prices(problem)
-    lp = dual_bound(model, row_dual) + constant
-    knapsack = bound_gap.park_knapsack_bound(problem, model, constant, row_dual)
+    last = bound_gap.relaxation_with_prices(problem)
+    lp = dual_bound(last.model, last.row_dual) + last.constant
+    knapsack = bound_gap.park_knapsack_bound(problem, last.model, last.constant, last.row_dual, last.cover_rows)
     assert optimum.objective <= knapsack + 1e-6 <= lp + 2e-6
 
 
 def test_integer_parks_tighten_the_bound(bound_gap):
-    """One park of 10 ha, items of 6 ha (score 6) and 5 ha (score 4.5): the LP fills the park with
-    6 + 4/5 · 4.5 = 9.6; a park holds one item only, so the knapsack bound is the optimum, 6."""
+    """One park of 10 ha, items of 6 ha (score 6) and 5 ha (score 4.5): the LP without cover cuts fills the park
+    with 6 + 4/5 · 4.5 = 9.6; a park holds one item only, so the knapsack bound is the optimum, 6 (as is the LP
+    with the cover cut x_A + x_B ≤ 1)."""
     import pandas as pd
 
     from optimize import AssignmentProblem
@@ -43,9 +44,11 @@ def test_integer_parks_tighten_the_bound(bound_gap):
     pairs = pd.DataFrame({"item": ["A", "B"], "bin": ["P", "P"], "score": [6.0, 4.5], "land": [6.0, 5.0]})
     caps = pd.DataFrame({"name": ["land[P]"], "resource": ["land"], "bin": ["P"], "capacity": [10.0]})
     problem = AssignmentProblem.from_tables(pairs, caps, items=["A", "B"], bins=["P"])
-    model, constant, row_dual, _ = bound_gap.relaxation_with_prices(problem)
-    assert dual_bound(model, row_dual) + constant == pytest.approx(9.6)
-    assert bound_gap.park_knapsack_bound(problem, model, constant, row_dual) == pytest.approx(6.0)
+    last = bound_gap.relaxation_with_prices(problem, covers=False)
+    assert dual_bound(last.model, last.row_dual) + last.constant == pytest.approx(9.6)
+    assert bound_gap.park_knapsack_bound(problem, last.model, last.constant, last.row_dual) == pytest.approx(6.0)
+    last = bound_gap.relaxation_with_prices(problem)
+    assert dual_bound(last.model, last.row_dual) + last.constant == pytest.approx(6.0)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
@@ -54,9 +57,11 @@ def test_column_generation_brackets_the_optimum(bound_gap, seed):
     with exact knapsacks the bound is at least as tight as the knapsacks at the LP's prices."""
     problem = extras_problem(seed)
     optimum = solve(problem, SolverOptions(solver="highs", gap=0, search=0))
-    model, constant, row_dual, _ = bound_gap.relaxation_with_prices(problem)
-    knapsack = bound_gap.park_knapsack_bound(problem, model, constant, row_dual)
-    result = bound_gap.column_generation(problem, model, constant, row_dual, seconds=30, knapsack_seconds=None)
+    last = bound_gap.relaxation_with_prices(problem)
+    model, constant, row_dual = last.model, last.constant, last.row_dual
+    knapsack = bound_gap.park_knapsack_bound(problem, model, constant, row_dual, last.cover_rows)
+    result = bound_gap.column_generation(problem, model, constant, row_dual, seconds=30, knapsack_seconds=None,
+                                         cover_rows=last.cover_rows)
     assert optimum.objective <= result["bound"] + 1e-6 <= knapsack + 2e-6
     if result["master"] is not None:
         assert result["master"] <= result["bound"] + 1e-6
@@ -75,7 +80,8 @@ def test_column_generation_proves_a_park_that_holds_one_item(bound_gap):
     caps = pd.DataFrame({"name": ["land[P]", "land[Q]"], "resource": ["land", "land"], "bin": ["P", "Q"],
                          "capacity": [10.0, 5.0]})
     problem = AssignmentProblem.from_tables(pairs, caps, items=["A", "B"], bins=["P", "Q"])
-    model, constant, row_dual, _ = bound_gap.relaxation_with_prices(problem)
+    last = bound_gap.relaxation_with_prices(problem, covers=False)  # the cover x_(A,P) + x_(B,P) ≤ 1 would give 10
+    model, constant, row_dual = last.model, last.constant, last.row_dual
     assert dual_bound(model, row_dual) + constant > 10.0 + 1e-6
     result = bound_gap.column_generation(problem, model, constant, row_dual, seconds=30, knapsack_seconds=None)
     assert result["bound"] == pytest.approx(10.0)

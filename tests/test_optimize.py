@@ -110,11 +110,20 @@ def test_or_library_gap1_optima_both_senses(solver):
         assert least.status is Status.OPTIMAL and -least.objective == expected["min_value"]
 
 
+def one_chain_only() -> AssignmentProblem:
+    """One park that may host one chain: a (chain c0, score 7) or b (c1, score 5), though both fit its land. The
+    greedy plan takes a, 7; the LP relaxation has no chain rows, 7 + 5 = 12."""
+    from optimize import Classes
+
+    return one_bin({"a": (7, 1), "b": (5, 1)}, capacity=10).with_extras(
+        classes=Classes(("c0", "c1"), np.array([0, 1]), per_bin_limit=np.array([1.0])))
+
+
 def test_a_solve_without_a_plan_is_never_called_optimal(monkeypatch):
     """If the solver ends without a plan (here: it is made to), the start is reported as merely feasible."""
     import pulp
 
-    problem = one_bin({"a": (7, 6), "b": (5, 5), "c": (5, 5)}, capacity=10)
+    problem = one_chain_only()
 
     def no_plan(self, solver=None, **kwargs):
         self.status, self.sol_status = pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
@@ -123,8 +132,8 @@ def test_a_solve_without_a_plan_is_never_called_optimal(monkeypatch):
     monkeypatch.setattr(pulp.LpProblem, "solve", no_plan)
     solution = solve(problem, SolverOptions(solver="cbc", time_limit=5, search=0))
     assert solution.status is Status.FEASIBLE
-    # the bound is the LP relaxation's: a whole (7 for 6 of the 10) and 4/5 of b or c
-    assert solution.bound == pytest.approx(11) and solution.gap == pytest.approx(4 / 11)
+    # the bound is the LP relaxation's, which has no chain rows: 7 + 5
+    assert solution.bound == pytest.approx(12) and solution.gap == pytest.approx(5 / 12)
     assert solution.source == "greedy" and solution.objective == 7
 
 
@@ -185,11 +194,11 @@ def test_highs_without_a_plan_reports_the_start_as_feasible(monkeypatch):
 
     monkeypatch.setattr(solve_module, "solve_matrix",
                         lambda *args, **kwargs: HighsResult("no_solution", None, None, None, "Interrupted by user"))
-    problem = one_bin({"a": (7, 6), "b": (5, 5), "c": (5, 5)}, capacity=10)
+    problem = one_chain_only()
     solution = solve(problem, SolverOptions(solver="highs", time_limit=5, search=0))
     assert solution.status is Status.FEASIBLE and solution.source == "greedy"
     assert solution.objective == 7 and "Interrupted" in solution.solver_message
-    assert solution.bound == pytest.approx(11) and any("LP relaxation" in note for note in solution.notes)
+    assert solution.bound == pytest.approx(12) and any("LP relaxation" in note for note in solution.notes)
 
 
 def test_guarded_highs_answers_like_highs_and_is_stopped_when_it_overruns():

@@ -35,10 +35,13 @@ def test_a_link_that_cannot_be_satisfied_adds_nothing_to_the_bound():
 
 
 def test_same_park_links_and_capacity_in_the_relaxation():
-    # both only in P (6 ha): one of them fits. The LP shares the 6 ha: x_a + x_b = 1.5, w = min(x_a, x_b);
-    # moving land from b to a gains 10 − 6 but loses 5 of link, so x_a = x_b = 0.75: 7.5 + 4.5 + 3.75
+    # both only in P (6 ha): one of them fits. Without cover cuts the LP shares the 6 ha: x_a + x_b = 1.5,
+    # w = min(x_a, x_b); moving land from b to a gains 10 − 6 but loses 5 of link, so x_a = x_b = 0.75:
+    # 7.5 + 4.5 + 3.75. Their 8 ha exceed the 6, so the cover cut x_a + x_b ≤ 1 holds for every plan; with it
+    # the LP takes half of each: 5 + 3 + 2.5
     problem = two_items(["P"], ["P"], limit=0.0, distance=50.0)
-    assert relax(problem, time_limit=10).bound == pytest.approx(15.75)
+    assert relax(problem, time_limit=10, covers=False).bound == pytest.approx(15.75)
+    assert relax(problem, time_limit=10).bound == pytest.approx(10.5)
     assert solve(problem, SolverOptions(solver="highs")).objective == pytest.approx(10.0)
 
 
@@ -48,7 +51,7 @@ def test_the_relaxation_bounds_the_optimum(seed):
     problem = extras_problem(seed)
     optimum = solve(problem, SolverOptions(solver="highs", gap=0, search=0))
     assert optimum.status is Status.OPTIMAL
-    plain = relax(problem, time_limit=30, max_rounds=1)
+    plain = relax(problem, time_limit=30, max_rounds=1, covers=False)
     result = relax(problem, time_limit=30)
     assert result.bound is not None and plain.bound is not None
     assert optimum.objective <= result.bound + 1e-6 <= plain.bound + 2e-6
@@ -122,6 +125,28 @@ def test_link_cuts_from_the_second_end_reach_the_optimum():
     assert relax(problem, time_limit=10).bound == pytest.approx(22.0, abs=1e-6)
     solution = solve(problem, SolverOptions(solver="highs"))
     assert solution.objective == pytest.approx(22.0) and solution.assignment == {"a": "P0", "b": "P1", "c": "P2"}
+
+
+def test_cover_cuts_close_a_park_and_spare_a_plan_within_tolerance():
+    """Park P, 10 ha: A (6 ha, score 6), B (5 ha, 4.5), C (5 ha, 4.5). The LP alone takes A and 4/5 of B, 9.6;
+    A with B or with C is over the land, so x_A + x_B ≤ 1 and x_A + x_C ≤ 1, and the LP falls to the
+    optimum, B + C = 9. A plan may use its land within the checker's tolerance (10.000004 ha of 10): no cover
+    may cut it off (the exact LP already claims a hair less, which solve() handles; a cut would claim 4.5 less)."""
+    def park(land: dict[str, float]) -> AssignmentProblem:
+        pairs = pd.DataFrame({"item": list(land), "bin": "P", "score": [6.0, 4.5, 4.5][: len(land)],
+                              "land": list(land.values())})
+        caps = pd.DataFrame({"name": ["land[P]"], "resource": ["land"], "bin": ["P"], "capacity": [10.0]})
+        return AssignmentProblem.from_tables(pairs, caps, items=list(land), bins=["P"])
+
+    three = park({"A": 6.0, "B": 5.0, "C": 5.0})
+    assert relax(three, time_limit=10, covers=False).bound == pytest.approx(9.6)
+    assert relax(three, time_limit=10).bound == pytest.approx(9.0)
+    assert solve(three, SolverOptions(solver="highs")).objective == pytest.approx(9.0)
+    tight = park({"A": 5.000004, "B": 5.0})  # scores 6 and 4.5, both "fit"
+    assert not tight.violations([0, 1])
+    rounds = []
+    relax(tight, time_limit=10, on_round=rounds.append)
+    assert len(rounds) == 1 and not len(rounds[0].cover_rows) and rounds[0].bound > 10.4
 
 
 def test_rounding_follows_the_lp_when_every_score_is_a_cost():
@@ -217,21 +242,24 @@ def test_a_slow_relaxation_process_is_stopped_and_a_failed_one_costs_only_the_bo
 
 
 def test_the_second_process_prices_park_knapsacks_after_its_rounds(monkeypatch):
-    """One park of 10 ha, A (6 ha, score 6) and B (5 ha, 4.5): the LP fills the park, 6 + 4/5 · 4.5 = 9.6; at its
-    prices the park's knapsack holds one project, so the child's last bound is 6, the optimum, and a solve whose
-    solver proves nothing reports it (it waits for the child: nothing else is left to do)."""
+    """One park that may host one chain: A (chain c0, score 6) and B (chain c1, score 4.5) both fit its land. The
+    relaxation has no chain rows, 6 + 4.5 = 10.5; the park's knapsack keeps the chain limit and holds one
+    project, so the child's last bound is 6, the optimum, and a solve whose solver proves nothing reports it
+    (it waits for the child: nothing else is left to do)."""
     import importlib
 
+    from optimize import Classes
     from optimize._background import BackgroundRelaxation
     from optimize.matrix import HighsResult
 
-    pairs = pd.DataFrame({"item": ["A", "B"], "bin": ["P", "P"], "score": [6.0, 4.5], "land": [6.0, 5.0]})
+    pairs = pd.DataFrame({"item": ["A", "B"], "bin": ["P", "P"], "score": [6.0, 4.5], "land": [6.0, 3.0]})
     caps = pd.DataFrame({"name": ["land[P]"], "resource": ["land"], "bin": ["P"], "capacity": [10.0]})
-    problem = AssignmentProblem.from_tables(pairs, caps, items=["A", "B"], bins=["P"])
+    problem = AssignmentProblem.from_tables(pairs, caps, items=["A", "B"], bins=["P"]).with_extras(
+        classes=Classes(("c0", "c1"), np.array([0, 1]), per_bin_limit=np.array([1.0])))
     background = BackgroundRelaxation(problem, time_limit=30)
     background.wait(soft=30, hard=30)
     result = background.finish(by=30)
-    assert [bound for bound, _ in background._rounds] == [pytest.approx(9.6)]
+    assert [bound for bound, _ in background._rounds] == [pytest.approx(10.5)]
     assert result.bound == pytest.approx(6.0) and len(result.rounds) == 1 and "park knapsacks" in result.message
 
     solve_module = importlib.import_module("optimize.solve")
@@ -256,6 +284,7 @@ def test_park_knapsacks_keep_a_pair_that_frees_room():
     rounds = []
     relax(problem, time_limit=10, on_round=rounds.append)
     last = rounds[-1]
+    assert last.bound >= 9.0 - 1e-6 and not len(last.cover_rows)  # B frees land: no cover holds for every plan
     for prices in (last.row_dual, np.zeros_like(last.row_dual)):  # at the LP's prices and at none
         bound, _ = park_knapsack_bound(problem, last.model, last.constant, prices)
         assert bound >= 9.0 - 1e-6
