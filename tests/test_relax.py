@@ -61,6 +61,32 @@ def test_the_relaxation_bounds_the_optimum(seed):
         assert problem.objective_of(plan) <= optimum.objective + 1e-6
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_cover_cuts_never_cut_off_the_optimum_of_a_packed_gap(seed):
+    """Small generalized assignment problems (every job mandatory, agents packed to 80 % of the average load, so
+    covers abound), both senses: the relaxation with cover cuts, and the park knapsacks at its prices with the
+    cover rows unpriced, stay at or above the proven optimum; minimising, the covers tighten the LP."""
+    from optimize._knapsacks import park_knapsack_bound
+    from optimize.orlib import gap_problem
+    from tests.test_optimize import random_gap
+
+    cost, use, capacity = random_gap(seed, m=4, n=16)
+    problem = gap_problem(cost, use, capacity, maximise=bool(seed % 2))
+    optimum = solve(problem, SolverOptions(solver="highs", gap=0, search=0))
+    assert optimum.status is Status.OPTIMAL
+    rounds = []
+    relax(problem, time_limit=30, on_round=rounds.append)
+    last = rounds[-1]
+    knapsack, _ = park_knapsack_bound(problem, last.model, last.constant, last.row_dual, cover_rows=last.cover_rows)
+    slack = 1e-6 * max(1.0, abs(optimum.objective))
+    assert optimum.objective <= min(round_.bound for round_ in rounds) + slack
+    assert optimum.objective <= knapsack + slack
+    plain = relax(problem, time_limit=30, covers=False).bound
+    assert min(round_.bound for round_ in rounds) <= plain + slack
+    if seed % 2 == 0:  # the cheapest agents overfill (minimising): the LP fills them with fractions, and covers cut
+        assert len(last.cover_rows) and min(round_.bound for round_ in rounds) < plain - slack
+
+
 def test_dual_bound_holds_at_any_prices():
     """Weak duality: optimal prices give the LP optimum, perturbed or zero prices a bound above it."""
     problem = extras_problem(2)
