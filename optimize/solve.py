@@ -399,10 +399,16 @@ def _solve_cbc(problem: AssignmentProblem, options: SolverOptions, start: Sequen
     log_text = _run_cbc(prob, options, limit, warm=start is not None)
     if start is not None and _cbc_root_stopped(prob, log_text) and (
             limit is None or time.perf_counter() - t1 < CBC_RETRY_SHARE * limit):
-        # CBC, handed a start it cannot beat, may stop at once with "infeasible or too expensive" and no proof
-        # (gap1 c515-2 with an optimal start, in 0.00 s); with its time not used up it is asked again, without
-        # the start, to prove it (solve() still reports the start if CBC's plan is worse)
+        # CBC, handed a start it cannot beat, may stop at once with "infeasible or too expensive" (gap1 c515-2
+        # with an optimal start, in 0.00 s): the root LP under the start's cutoff was infeasible, a proof, or
+        # stopped by the clock, none, and the log does not say which. With its time not used up it is asked
+        # again, without the start; if that run ends with a worse plan, the first run's plan is kept
+        first, first_value = [var.varValue for var in x], _cbc_plan_value(problem, prob, x)
         log_text = _run_cbc(prob, options, None if limit is None else limit - (time.perf_counter() - t1), warm=False)
+        if _cbc_plan_value(problem, prob, x) < first_value - 1e-9:  # (the second log's bound still holds)
+            for var, value in zip(x, first):
+                var.varValue = value
+            prob.status, prob.sol_status = pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
     solve_seconds = time.perf_counter() - t1
     lp_status, sol_status = prob.status, prob.sol_status
     message = f"{pulp.LpStatus[lp_status]} (sol_status {sol_status})"
@@ -414,9 +420,9 @@ def _solve_cbc(problem: AssignmentProblem, options: SolverOptions, start: Sequen
     chosen = [k for k, var in enumerate(x) if (var.varValue or 0) > 0.5] if had_plan else []
     proven = sol_status == pulp.LpSolutionOptimal
     if _cbc_root_stopped(prob, log_text):
-        # "infeasible" (with the start's cutoff: a proof, and CBC then says "Search completed") "or too
-        # expensive": the time limit stopped the root LP, and CBC still prints "Optimal solution found"
-        # for the start plan (seen with a good start on a 20 × 200 GAP and 0.6 s), so nothing is proven
+        # "infeasible or too expensive": the root LP under the start's cutoff was infeasible (a proof) or the
+        # time limit stopped it (seen with a good start on a 20 × 200 GAP and 0.6 s), and CBC prints "Optimal
+        # solution found" for the start plan either way; the log does not tell the two apart, so nothing is proven
         proven, message = False, f"{message}; CBC stopped in its root LP, so its plan is not proven"
     objective = problem.objective_of(chosen) if had_plan else None
     bound = _cbc_bound(log_text, objective, proven) if had_plan else None
@@ -437,6 +443,13 @@ def _run_cbc(prob: pulp.LpProblem, options: SolverOptions, seconds: float | None
         except pulp.PulpSolverError as exc:
             raise SolverError(f"{options.solver} failed: {exc}") from exc
         return log_path.read_text(errors="replace") if log_path.exists() else ""
+
+
+def _cbc_plan_value(problem: AssignmentProblem, prob: pulp.LpProblem, x: Sequence[pulp.LpVariable]) -> float:
+    """The objective of the plan CBC left in ``x``; −inf when it has none."""
+    if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return -np.inf
+    return problem.objective_of([k for k, var in enumerate(x) if (var.varValue or 0) > 0.5])
 
 
 def _cbc_root_stopped(prob: pulp.LpProblem, log_text: str) -> bool:

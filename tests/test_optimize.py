@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pulp
 import pytest
 
 from optimize import (
@@ -85,6 +86,33 @@ def test_cbc_handed_the_optimum_as_its_start_still_proves_it():
     solution = solve(problem, SolverOptions(solver="cbc", gap=0, search=0), start=list(optimum.chosen_pairs))
     assert solution.status is Status.OPTIMAL and solution.objective == optimum.objective
     assert "not proven" not in solution.solver_message
+
+
+def test_cbc_asked_again_keeps_the_first_runs_better_plan(monkeypatch):
+    """When CBC stopped in its root LP and the run without the start ends with a worse plan, the first run's
+    plan (better than the start) is the one reported. Both CBC runs are faked: the first leaves the optimum,
+    the second nothing at all."""
+    solve_module = importlib.import_module("optimize.solve")  # (the package's `solve` is the function)
+    problem = one_bin({"a": (5, 4), "b": (6, 5), "c": (8, 6)}, capacity=10)  # (score, land)
+    optimum = solve(problem, SolverOptions(solver="highs", gap=0, search=0))
+    assert optimum.assignment == {"a": "B", "c": "B"}
+    start = [problem.items.index("b")]  # one pair per item: b alone, worth 6 against 13
+    runs = []
+
+    def fake_run(prob, options, seconds, *, warm):
+        runs.append(warm)
+        chosen = set(optimum.chosen_pairs) if warm else set()
+        for var in prob.variables():  # x_<pair>
+            var.varValue = 1.0 if var.name.startswith("x_") and int(var.name[2:]) in chosen else 0.0
+        prob.status = pulp.LpStatusOptimal if warm else pulp.LpStatusNotSolved
+        prob.sol_status = pulp.LpSolutionOptimal if warm else pulp.LpSolutionNoSolutionFound
+        return solve_module._CBC_ROOT_STOPPED if warm else "Stopped on time"
+
+    monkeypatch.setattr(solve_module, "_run_cbc", fake_run)
+    solution = solve(problem, SolverOptions(solver="cbc", gap=0, search=0, time_limit=30), start=start)
+    assert runs == [True, False]
+    assert solution.objective == pytest.approx(optimum.objective) and solution.source == "solver"
+    assert solution.status is Status.FEASIBLE  # the first run's plan is not proven
 
 
 @pytest.mark.parametrize("solver", ["cbc", "highs"])
