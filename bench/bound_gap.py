@@ -65,10 +65,13 @@ from optimize.relax import Round, dual_bound, relax
 
 def relaxation_with_prices(problem: AssignmentProblem, max_rounds: int = 30, *, covers: bool = True) -> Round:
     """The last round of the relaxation (:func:`optimize.relax.relax`, link and cover cuts until none are
-    violated): the LP with its cuts, its constant, row prices, pair values and cover rows."""
+    violated or ``max_rounds`` were solved): the LP with its cuts, its constant, row prices, pair values and cover
+    rows. Its bound is that round's, which may be a hair above the lowest round's that ``relax`` reports."""
     rounds: list[Round] = []
     with quiet_stdout():
-        relax(problem, time_limit=None, max_rounds=max_rounds, on_round=rounds.append, covers=covers)
+        result = relax(problem, time_limit=None, max_rounds=max_rounds, on_round=rounds.append, covers=covers)
+    if not rounds:
+        raise RuntimeError(f"the LP relaxation failed: {result.message}")
     return rounds[-1]
 
 

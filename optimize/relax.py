@@ -130,7 +130,8 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
 
     Each round solves the LP by interior point without crossover (41 s instead of 115 s with dual
     simplex on the L benchmark), takes a bound from its row prices (:func:`dual_bound`), and adds a
-    cut for every link whose aggregated variable exceeds what its parks allow (:func:`_link_cuts`).
+    cut for every link whose aggregated variable exceeds what its parks allow (:func:`_link_cuts`) and an
+    extended cover for every park capacity row that the LP fills with fractions of projects (:func:`_cover_cuts`).
     A round starts only if it is expected to end in time (within ``growth`` times the last one's time:
     rounds slow down as cuts are added); the bound reported is the lowest of the rounds', the LP values those
     of the last round. ``on_round`` is called with each :class:`Round` (:mod:`optimize._background`
@@ -249,8 +250,9 @@ COVER_MARGIN = 2e-6
 
 
 def _cover_structures(problem: AssignmentProblem) -> list[CoverStructure]:
-    """Per capacity row of a single park: its pairs, their use and the capacity; only rows that every pair of the
-    park uses a non-negative amount of (a pair that frees capacity breaks the covers' argument)."""
+    """Per capacity row of a single park: its pairs, their use and the capacity. Only rows that every pair of the
+    park uses a non-negative amount of (a pair that frees capacity breaks the covers' argument), with a
+    non-negative capacity, and that have a cover at all (two pairs or more, using more than the capacity together)."""
     out = []
     for row in problem.capacities:
         if len(row.bins) != 1 or row.capacity < 0:

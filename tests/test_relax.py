@@ -156,7 +156,7 @@ def test_link_cuts_from_the_second_end_reach_the_optimum():
 def test_cover_cuts_close_a_park_and_spare_a_plan_within_tolerance():
     """Park P, 10 ha: A (6 ha, score 6), B (5 ha, 4.5), C (5 ha, 4.5). The LP alone takes A and 4/5 of B, 9.6;
     A with B or with C is over the land, so x_A + x_B ≤ 1 and x_A + x_C ≤ 1, and the LP falls to the
-    optimum, B + C = 9. A plan may use its land within the checker's tolerance (10.000004 ha of 10): no cover
+    optimum, B + C = 9. A plan may use its land within the checker's tolerance (10.0000099 ha of 10): no cover
     may cut it off (the exact LP already claims a hair less, which solve() handles; a cut would claim 4.5 less)."""
     def park(land: dict[str, float]) -> AssignmentProblem:
         pairs = pd.DataFrame({"item": list(land), "bin": "P", "score": [6.0, 4.5, 4.5][: len(land)],
@@ -168,7 +168,7 @@ def test_cover_cuts_close_a_park_and_spare_a_plan_within_tolerance():
     assert relax(three, time_limit=10, covers=False).bound == pytest.approx(9.6)
     assert relax(three, time_limit=10).bound == pytest.approx(9.0)
     assert solve(three, SolverOptions(solver="highs")).objective == pytest.approx(9.0)
-    tight = park({"A": 5.000004, "B": 5.0})  # scores 6 and 4.5, both "fit"
+    tight = park({"A": 5.0000099, "B": 5.0})  # scores 6 and 4.5, both "fit" (the tolerance is 1e-5 here)
     assert not tight.violations([0, 1])
     rounds = []
     relax(tight, time_limit=10, on_round=rounds.append)
