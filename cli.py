@@ -211,42 +211,16 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
 
 
 def _compare(first: Path, second: Path, csv: Path | None, html: Path | None, map_: Path | None) -> int:
-    from layers import InputError, Problem
-    from siting.compare import compare_map, compare_runs, write_compare_html
-    from siting.maps import write_map
+    from siting.compare import OUTPUTS, check_outputs, compare_map, compare_runs, write_outputs
 
-    targets = [(option, path) for option, path in (("--csv", csv), ("--html", html), ("--map", map_))
-               if path is not None]
-    problems = [Problem(str(path), "", option, "names no folder that exists", "create the folder or name another")
-                for option, path in targets if not path.parent.is_dir()]
-    if len({path.resolve() for _, path in targets}) < len(targets):
-        problems.append(Problem(", ".join(str(p) for _, p in targets), "", " ".join(o for o, _ in targets),
-                                "the same file for two outputs", "name a file for each"))
-    if problems:
-        raise InputError(problems)
-    for _, path in targets:
-        if path.exists():
-            raise FileExistsError(f"{path} exists; compare never overwrites a file (name a new one)")
+    files = {option: path for option, path in (("--csv", csv), ("--html", html), ("--map", map_)) if path is not None}
+    check_outputs(files)
     comparison = compare_runs(first, second)
     fmap = compare_map(first, second, comparison) if map_ is not None else None  # may find damage: before writing
     print("\n".join(comparison.lines))
-    writers = {"--csv": lambda p: comparison.projects.to_csv(p, index=False, encoding="utf-8-sig"),
-               "--html": lambda p: write_compare_html(p, comparison),
-               "--map": lambda p: write_map(p, fmap)}
-    staged = [(path, path.with_name(f".{path.name}.partial")) for _, path in targets]
-    try:  # every file appears whole, or none does
-        for (option, _), (_, staging) in zip(targets, staged, strict=True):
-            writers[option](staging)
-        for path, staging in staged:
-            staging.replace(path)
-    except OSError as exc:
-        raise FileExistsError(f"could not write the comparison's files: {exc}") from None
-    finally:
-        for _, staging in staged:
-            staging.unlink(missing_ok=True)
-    labels = {"--csv": "projects in both runs", "--html": "comparison page", "--map": "comparison map"}
-    for option, path in targets:
-        print(f"{labels[option]}: {path}")
+    write_outputs(files, comparison, fmap)
+    for option, path in files.items():
+        print(f"{OUTPUTS[option]}: {path}")
     return EXIT_OK
 
 

@@ -5,12 +5,13 @@ the second differs from the first: what the scenarios changed (settings and inpu
 every project that moved, was left out or came in (with, for one left out, the second run's reason), and
 the parks whose use of land, energy or emission changed most. ``project_table`` is the same at project level,
 one row per project of either run, for a CSV; ``write_compare_html`` writes it as a page and ``compare_map``
-draws it on an offline map.
+draws it on an offline map; ``check_outputs`` and ``write_outputs`` write those files, whole or not at all.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pyogrio
 from layers import InputError, Problem
 
 from .check import DAMAGED, MAPPING, RunKey, lookup_key, read_manifest, read_run_file, read_run_json, short_json
-from .maps import add_box, blank_map, esc, title_html
+from .maps import add_box, blank_map, esc, title_html, write_map
 from .report import CSS, html_table
 
 COMPARED_MANIFEST = (RunKey("settings", *MAPPING), RunKey("scenario", "text", lambda v: isinstance(v, str)),
@@ -447,3 +448,41 @@ def _project_list(title: str, rows: pd.DataFrame, *, reasons: bool = False) -> s
                     + (f"<br><small>{esc(r.reason_b[:300])}</small>" if reasons and r.reason_b else "") + "</li>"
                     for r in rows.itertuples(index=False))
     return f"<div><b>{esc(title)}</b><ul style='margin:2px 0;padding-left:16px'>{items}</ul></div>"
+
+
+# the files ``siting compare`` can write, by option: what the terminal calls each
+OUTPUTS = {"--csv": "projects in both runs", "--html": "comparison page", "--map": "comparison map"}
+
+
+def check_outputs(files: Mapping[str, Path]) -> None:
+    """Refuse output files (option → path) before anything is read: a folder that does not exist or one file for
+    two outputs is bad input (every problem at once); a file that exists is never overwritten (FileExistsError)."""
+    problems = [Problem(str(path), "", option, "names no folder that exists", "create the folder or name another")
+                for option, path in files.items() if not path.parent.is_dir()]
+    if len({path.resolve() for path in files.values()}) < len(files):
+        problems.append(Problem(", ".join(str(p) for p in files.values()), "", " ".join(files),
+                                "the same file for two outputs", "name a file for each"))
+    if problems:
+        raise InputError(problems)
+    for path in files.values():
+        if path.exists():
+            raise FileExistsError(f"{path} exists; compare never overwrites a file (name a new one)")
+
+
+def write_outputs(files: Mapping[str, Path], comparison: Comparison, fmap: folium.Map | None) -> None:
+    """Write the comparison's files (option → path; ``fmap`` for ``--map``): each is staged beside its place and
+    moved there once all are written, so every file appears whole or none does (FileExistsError when a write fails)."""
+    writers = {"--csv": lambda p: comparison.projects.to_csv(p, index=False, encoding="utf-8-sig"),
+               "--html": lambda p: write_compare_html(p, comparison),
+               "--map": lambda p: write_map(p, fmap)}
+    staged = {option: path.with_name(f".{path.name}.partial") for option, path in files.items()}
+    try:
+        for option, staging in staged.items():
+            writers[option](staging)
+        for option, staging in staged.items():
+            staging.replace(files[option])
+    except OSError as exc:
+        raise FileExistsError(f"could not write the comparison's files: {exc}") from None
+    finally:
+        for staging in staged.values():
+            staging.unlink(missing_ok=True)

@@ -308,6 +308,28 @@ def test_compare_two_runs(tmp_path, tiny, capsys):
     assert code == 2 and "is not a run folder" in err and "Traceback" not in err
 
 
+def test_compare_that_fails_to_write_leaves_no_file(tmp_path, tiny, capsys, monkeypatch):
+    """The page's write fails (a full disk) after the CSV was written: neither file, nor a staged one, is left."""
+    import importlib
+
+    compare = importlib.import_module("siting.compare")  # (``siting`` here is the test's CLI helper)
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100)
+    assert siting("run", tiny.write(), "--out", tmp_path / "a", capsys=capsys)[0] == 0
+    assert siting("run", tiny.write(), "--out", tmp_path / "b", capsys=capsys)[0] == 0
+
+    def full(path, _comparison):
+        path.write_text("<html>half", encoding="utf-8")
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(compare, "write_compare_html", full)
+    out = tmp_path / "out"
+    out.mkdir()
+    code, _, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", out / "c.csv", "--html",
+                          out / "c.html", capsys=capsys)
+    assert code == 1 and "could not write the comparison's files" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
+
+
 def test_compare_prints_small_values_with_enough_decimals(tmp_path, tiny, capsys):
     """A 100 ha (1,500 亩) project with 0.75 万元 of output, then 20 % less: 0.0005 → 0.0004 万元 per 亩, which at
     one decimal would be 0.0 → 0.0 (-0.0, -20.0%)."""
