@@ -6,6 +6,7 @@ wrote and recomputes capacities, eligibility rules, scores and KPIs from their c
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -53,7 +54,12 @@ def read_plan(folder: Path) -> dict[str, str]:
     """{project: park} of a run folder's ``assignments.csv``; a file that is not a run's plan (a column missing,
     a project repeated or without an ID) is bad input (exit code 2)."""
     path = Path(folder) / "assignments.csv"
-    table = read_run_file(path, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False))
+    return plan_of(path, read_run_file(path, Path.read_bytes))
+
+
+def plan_of(path: Path, data: bytes) -> dict[str, str]:
+    """:func:`read_plan` of the bytes ``data`` read from ``path`` (a caller that also hashes them reads once)."""
+    table = read_run_file(path, lambda _: pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False))
     if (not {"project_id", "park_id"} <= set(table.columns) or table["project_id"].duplicated().any()
             or (table["project_id"].str.strip() == "").any()):
         raise InputError([Problem(str(path), "", "project_id, park_id", "is not a run's plan (a column is missing, "

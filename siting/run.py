@@ -32,7 +32,7 @@ from shapely.geometry import LineString
 from layers import CGCS2000, InputError, Problem, Problems, crs_label, park_points
 from optimize import SolverOptions, shadow_prices
 
-from .check import read_manifest, read_plan
+from .check import plan_of, read_manifest, read_run_file
 from .columns import column_dictionary
 from .eligibility import Eligibility, assess, unplaceable_lines
 from .exports import join_lists, write_gpkg, write_shapefiles
@@ -213,9 +213,9 @@ def _baseline_plan(folder: Path) -> tuple[dict[str, str], dict]:
     the file's SHA-256); a path that is not a run folder is bad input."""
     path = Path(folder) / "assignments.csv"
     read_manifest(Path(folder), ())
-    plan = read_plan(Path(folder))
-    origin = {"run": str(folder), "assignments_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    return plan, origin
+    data = read_run_file(path, Path.read_bytes)  # read once: the plan is the file that the digest names
+    origin = {"run": str(folder), "assignments_sha256": hashlib.sha256(data).hexdigest()}
+    return plan_of(path, data), origin
 
 
 def _check_destination(out: Path | None, runs_dir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -381,7 +382,8 @@ def test_a_scenario_starts_from_a_baseline_run(tmp_path, tiny, capsys):
     table = pd.read_csv(tmp_path / "s" / "assignments.csv")
     assert dict(zip(table["project_id"], table["park_id"], strict=True)) == {"A": "P2", "B": "P1"}
     manifest = json.loads((tmp_path / "s" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["baseline"]["run"] == str(tmp_path / "base") and len(manifest["baseline"]["assignments_sha256"]) == 64
+    digest = hashlib.sha256((tmp_path / "base" / "assignments.csv").read_bytes()).hexdigest()
+    assert manifest["baseline"] == {"run": str(tmp_path / "base"), "assignments_sha256": digest}
     code, _, err = siting("run", tiny.write(), "--out", tmp_path / "t", "--baseline", tmp_path, capsys=capsys)
     assert code == 2 and "is not a run folder" in err and not (tmp_path / "t").exists()
     # a project newly committed that the baseline left out goes first, and the baseline's placements that still
