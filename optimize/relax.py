@@ -142,8 +142,7 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
     deadline = None if time_limit is None else t0 + time_limit
     model, constant, structures = _relaxation_parts(problem)
     covers = _cover_structures(problem) if covers else []
-    cuts: list[tuple[sparse.csr_matrix, np.ndarray]] = []
-    cover_rows: list[np.ndarray] = []
+    cuts: list[tuple[sparse.csr_matrix, np.ndarray, bool]] = []  # blocks of cuts, in order: (cut, upper, is cover)
     bound, message = None, "no time left for the LP relaxation"
     points: list[np.ndarray] = []
     last = 0.0
@@ -151,7 +150,7 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and (remaining <= 0.05 or (points and growth * last > remaining)):
             break
-        current = with_cuts(model, cuts)
+        current = with_cuts(model, [(cut, upper) for cut, upper, _ in cuts])
         t1 = time.perf_counter()
         result = solve_matrix(current, time_limit=remaining, threads=threads,
                               highs_options={"solver": "ipm", "run_crossover": "off"})
@@ -165,19 +164,25 @@ def relax(problem: AssignmentProblem, *, time_limit: float | None, threads: int 
         points.append(np.clip(result.values[: problem.n_pairs], 0.0, 1.0))
         if on_round is not None:
             on_round(Round(value, points[-1], current, np.asarray(result.row_dual), constant,
-                           np.concatenate([np.zeros(0, dtype=np.int64), *cover_rows])))
+                           _cover_rows(model.matrix.shape[0], cuts)))
         message = f"LP relaxation solved ({len(points)} round{'s' if len(points) > 1 else ''})"
         links = _link_cuts(structures, result.values, model.n_cols)
         cover = _cover_cuts(covers, result.values, model.n_cols)
         if links is None and cover is None:
             break
         if links is not None:
-            cuts.append((links, np.zeros(links.shape[0])))
+            cuts.append((links, np.zeros(links.shape[0]), False))
         if cover is not None:
-            first = current.matrix.shape[0] + (0 if links is None else links.shape[0])
-            cover_rows.append(np.arange(first, first + cover[0].shape[0]))
-            cuts.append(cover)
+            cuts.append((*cover, True))
     return Relaxation(bound, time.perf_counter() - t0, message, tuple(points))
+
+
+def _cover_rows(n_rows: int, cuts: list[tuple[sparse.csr_matrix, np.ndarray, bool]]) -> np.ndarray:
+    """The rows of :func:`with_cuts`'s model (``n_rows`` rows before the cuts) that hold the cover blocks."""
+    ends = n_rows + np.cumsum([cut.shape[0] for cut, _, _ in cuts], dtype=np.int64)
+    return np.concatenate([np.zeros(0, dtype=np.int64),
+                           *(np.arange(end - cut.shape[0], end) for end, (cut, _, cover) in zip(ends, cuts, strict=True)
+                             if cover)])
 
 
 def with_cuts(model: MatrixModel, cuts: list[tuple[sparse.csr_matrix, np.ndarray]]) -> MatrixModel:
