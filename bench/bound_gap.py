@@ -56,7 +56,7 @@ from synthetic import SIZES, make_instance
 
 from optimize import SolverOptions, Status, solve
 from optimize._knapsacks import park_knapsack_bound as park_knapsack_bound_at
-from optimize._knapsacks import park_rows as _park_rows
+from optimize._knapsacks import unpriced_rows
 from optimize._quiet import quiet_stdout
 from optimize.matrix import MatrixModel
 from optimize.problem import AssignmentProblem
@@ -120,7 +120,7 @@ def column_generation(problem: AssignmentProblem, model: MatrixModel, constant: 
     """
     t0 = time.perf_counter()
     n_pairs, n_bins = problem.n_pairs, len(problem.bins)
-    own = np.r_[_park_rows(problem), np.zeros(0, dtype=np.int64) if cover_rows is None else cover_rows]
+    own = unpriced_rows(problem, cover_rows)
     kept = np.setdiff1d(np.arange(model.matrix.shape[0]), own)
     a_kept = model.matrix[kept].tocsc()
     n_kept, inf = len(kept), highspy.kHighsInf

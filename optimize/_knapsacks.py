@@ -34,6 +34,12 @@ def park_rows(problem: AssignmentProblem) -> np.ndarray:
     return np.array([n_assign + r for r, row in enumerate(problem.capacities) if len(row.bins) == 1], dtype=np.int64)
 
 
+def unpriced_rows(problem: AssignmentProblem, cover_rows: np.ndarray | None) -> np.ndarray:
+    """The rows the parks' knapsacks keep rather than price: single-park capacities and their cover cuts."""
+    covers = np.zeros(0, dtype=np.int64) if cover_rows is None else np.asarray(cover_rows, dtype=np.int64)
+    return np.r_[park_rows(problem), covers]
+
+
 def park_knapsack_bound(problem: AssignmentProblem, model: MatrixModel, constant: float, row_dual: np.ndarray, *,
                         knapsack_seconds: float | None = None, deadline: float | None = None,
                         threads: int = 1, cover_rows: np.ndarray | None = None
@@ -47,9 +53,7 @@ def park_knapsack_bound(problem: AssignmentProblem, model: MatrixModel, constant
     when it passes before every park is priced, the bound is ``None``.
     """
     pi = np.asarray(row_dual, dtype=float).copy()
-    pi[park_rows(problem)] = 0.0
-    if cover_rows is not None:
-        pi[np.asarray(cover_rows, dtype=np.int64)] = 0.0
+    pi[unpriced_rows(problem, cover_rows)] = 0.0
     pi, side = priced_sides(model, pi)
     reduced = model.cost - model.matrix.T @ pi
     bound = constant + float(pi @ side) + float(np.maximum(reduced[problem.n_pairs:], 0.0).sum())
