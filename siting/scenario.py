@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +143,8 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple
     if not isinstance(data, dict):
         problems.add(str(path), "", "", "a scenario must be a mapping of keys to values", "see the README")
         return {}, []
+    if "overrides" in data:
+        data["overrides"] = _signs_kept(data["overrides"])
     _resolve_paths(data, path.parent)
     files = [path]
     parent = data.pop("extends", None)
@@ -168,6 +170,38 @@ def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool =
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+class _PlusInt(int):
+    """A number written with a '+' sign, which YAML drops (``+200`` is 200): an override needs it ("add 200")."""
+
+    text = ""
+
+
+class _PlusFloat(float):
+    text = ""
+
+
+def _signed(kind: type, construct: Callable[[yaml.SafeLoader, yaml.ScalarNode], object]):
+    def constructor(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+        value = construct(loader, node)
+        if not str(node.value).strip().startswith("+") or not isinstance(value, int | float):
+            return value
+        signed = kind(value)
+        signed.text = str(node.value).strip()
+        return signed
+    return constructor
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _signed(_PlusInt, yaml.SafeLoader.construct_yaml_int))
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _signed(_PlusFloat, yaml.SafeLoader.construct_yaml_float))
+
+
+def _signs_kept(overrides: object) -> object:
+    """Overrides with a number written as ``+N`` read as the text ``"+N"`` (add N), as if it had been quoted."""
+    if not isinstance(overrides, dict):
+        return overrides
+    return {key: value.text if isinstance(value, _PlusInt | _PlusFloat) else value for key, value in overrides.items()}
 
 
 def _resolve_paths(data: dict, folder: Path) -> None:

@@ -199,6 +199,21 @@ def test_scenario_override_changes_the_optimum(tmp_path, tiny):
     assert "D" not in placed(result)
 
 
+def test_an_unquoted_plus_in_an_override_adds(tmp_path, tiny):
+    """YAML reads +30 as the number 30; an override written so still means "add 30" (P2: 30 → 60 ha), as
+    "+30" does, and the run records it as "+30". A number with a + elsewhere is just the number."""
+    scenario = knapsack(tiny).write()
+    text = scenario.read_text(encoding="utf-8")
+    assert "time_limit: 30" in text
+    scenario.write_text(text.replace("time_limit: 30", "time_limit: +30")
+                        + "overrides: {parks.P2.land_available_ha: +30}\n", encoding="utf-8")
+    result = run(tmp_path, scenario)
+    assert result.summary["solution"]["objective"] == pytest.approx(270)  # as in the test above
+    manifest = json.loads((result.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["settings"]["overrides"] == {"parks.P2.land_available_ha": "+30"}
+    assert manifest["settings"]["solver"]["time_limit"] == 30
+
+
 def test_lock_and_forbid_from_the_scenario(tmp_path, tiny):
     knapsack(tiny).settings.update(locks=[{"project": "B", "park": "P1"}], forbids=[{"project": "A", "park": "P1"}])
     # B locked in P1 (50 ha left); A forbidden in P1 and too big for P2 → out. P1 takes B + C (90 ha, 170),
