@@ -248,6 +248,16 @@ def county_caps(region: Region) -> dict[tuple[str, str], float]:
     return caps
 
 
+def _known_ids(frame: pd.DataFrame | None, column: str) -> set | None:
+    """The IDs in ``column`` of ``frame``; ``None`` when it was not read or an ID is empty (or unreadable)."""
+    if not _has(frame, column):
+        return None
+    ids = frame[column]
+    if ids.isna().any() or (ids.astype(str).str.strip() == "").any():
+        return None
+    return set(ids)
+
+
 def _has(frame: pd.DataFrame | None, *columns: str) -> bool:
     """Whether ``frame`` was read, has rows, and has ``columns`` (a missing required column was reported)."""
     return frame is not None and len(frame) > 0 and all(c in frame.columns for c in columns)
@@ -577,12 +587,10 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
     s = scenario.settings
     layer, table = s["layers"], s["tables"]
     parks_src, psrc = str(layer.get("parks")), str(table.get("projects"))
-    # None: an empty or repeated ID leaves the IDs unknown (which row was meant to be which?), so references
-    # to them are not checked until the IDs are fixed
-    park_ids = (set(parks["park_id"]) if _has(parks, "park_id") and not problems.reported(parks_src, "park_id")
-                else None)
-    project_ids = (set(projects["project_id"]) if _has(projects, "project_id")
-                   and not problems.reported(psrc, "project_id") else None)
+    # None: an empty ID leaves the IDs unknown (a reference may mean that row), so references are not checked
+    # until it is fixed; a repeated one does not: an ID that no row has is unknown whichever row is meant
+    park_ids = _known_ids(parks, "park_id")
+    project_ids = _known_ids(projects, "project_id")
     counties = (set(parks["county"]) if _has(parks, "county") and not problems.bad_rows(parks_src, "county")
                 else None)
     hub_kinds = set(hubs["kind"]) if _has(hubs, "kind") and not problems.bad_rows(str(layer.get("hubs")), "kind") else None

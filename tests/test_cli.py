@@ -711,12 +711,19 @@ def test_one_bad_value_gives_one_problem(tiny, capsys):
     assert "unknown project" not in err and "unknown chain" not in err
 
 
-def test_a_repeated_id_does_not_make_references_to_it_unknown(tiny, capsys):
-    small(tiny).project("A", land_ha=5)  # a second A (perhaps meant as C): which row is which is not known
+def test_a_repeated_id_still_lets_references_be_checked(tiny, capsys):
+    """A second A (perhaps meant as C): C is unknown whichever row is meant, and both problems are reported at
+    once (fixing the first by renaming the row to C fixes the second too). An empty ID stops the check instead:
+    the link may mean that row."""
+    small(tiny).project("A", land_ha=5)
     tiny.link("B", "C", 10)
     code, _, err = siting("validate", tiny.write(), capsys=capsys)
-    assert code == 2
-    assert "rows 2, 4: field 'project_id': duplicate ID 'A'" in err and "1 problem(s)" in err
+    assert code == 2 and "2 problem(s)" in err
+    assert "rows 2, 4: field 'project_id': duplicate ID 'A'" in err
+    assert "row 3: field 'customer_id': unknown project 'C'" in err
+    tiny.projects[-1]["project_id"] = ""
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 2 and "1 problem(s)" in err and "unknown project" not in err
 
 
 def test_hub_minutes_without_a_hub_kind_is_refused(tiny, capsys):
