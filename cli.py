@@ -52,7 +52,7 @@ def _gap(text: str) -> float:
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-    common.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    common.add_argument("-q", "--quiet", action="store_true", help="only problems (and a run's folder)")
     solve = argparse.ArgumentParser(add_help=False)
     solve.add_argument("--out", type=Path, help="run folder to create (must not exist); default: a new folder "
                        "under --runs-dir")
@@ -124,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "validate":
-            return _validate(args.scenario)
+            return _validate(args.scenario, quiet=args.quiet)
         if args.command == "check":
-            return _check(args.run)
+            return _check(args.run, quiet=args.quiet)
         if args.command == "compare":
             return _compare(args.first, args.second, args.csv, args.html, args.map)
         if args.command == "explain":
@@ -159,10 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _validate(scenario: Path) -> int:
+def _validate(scenario: Path, *, quiet: bool = False) -> int:
     import siting
 
     region, eligibility = siting.prepare(scenario)
+    if quiet:  # -q: only problems (the exit code says the rest)
+        return EXIT_OK
     for line in region.summary_lines():
         print(line)
     print(f"pairs      {len(eligibility.pairs):,} eligible (project, park) pairs; "
@@ -180,6 +182,8 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     sol, k = result.summary["solution"], result.summary["kpis"]
     gap = f"{sol['gap']:.4%}" if sol["gap"] is not None else "unknown"
     print(f"run folder   {result.folder}")
+    if args.quiet:  # -q: only problems, and where the run went
+        return EXIT_OK
     print(f"map          {result.folder / 'map.html'}")
     print(f"report       {result.folder / 'report.html'}")
     print(f"shapefiles   {result.folder / 'shp'}")
@@ -224,7 +228,7 @@ def _compare(first: Path, second: Path, csv: Path | None, html: Path | None, map
     return EXIT_OK
 
 
-def _check(run: Path) -> int:
+def _check(run: Path, *, quiet: bool = False) -> int:
     import siting
 
     scope: list[str] = []
@@ -234,6 +238,8 @@ def _check(run: Path) -> int:
         for v in violations:
             print(f"  - {v}")
         return EXIT_REFUSED
+    if quiet:
+        return EXIT_OK
     print(f"OK: every constraint holds in {run}")
     print("checked, from the output files alone:")
     for line in scope:

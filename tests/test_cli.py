@@ -54,6 +54,17 @@ def test_run_prints_folder_and_kpis(tmp_path, tiny, capsys):
     assert "in 2 parks within their quotas" in out
 
 
+def test_quiet_prints_only_problems_and_the_run_folder(tmp_path, tiny, capsys):
+    scenario = small(tiny).write()
+    assert siting("validate", "-q", scenario, capsys=capsys) == (0, "", "")
+    code, out, err = siting("run", "-q", scenario, "--out", tmp_path / "r", "--solver", "highs", capsys=capsys)
+    assert (code, out, err) == (0, f"run folder   {tmp_path / 'r'}\n", "")
+    assert siting("check", "-q", tmp_path / "r", capsys=capsys) == (0, "", "")
+    (scenario.parent / "parks.gpkg").unlink()
+    code, out, err = siting("validate", "-q", scenario, capsys=capsys)
+    assert code == 2 and out == "" and "parks.gpkg" in err
+
+
 def test_missing_file(tiny, capsys):
     scenario = small(tiny).write()
     (scenario.parent / "parks.gpkg").unlink()
