@@ -320,7 +320,8 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         _table_or_none(parks_per_chain(parks), {"chain": "chain", "n_parks": "parks", "parks": "park IDs"},
                        table_id="parks-per-chain", none="None: the plan places no project in any park."),
         "<h2>Counties: quota use 县区资源使用</h2><p class='note'>Sums over each county's parks"
-        + (", and the county caps (能耗双控) of the counties table" if caps else "") + ".</p>",
+        + (", and the county caps (能耗双控) of the counties table; left = the lower of the quota and the cap, − used"
+           if caps else "; left = quota − used") + ".</p>",
         html_table(counties, county_cols, {**use_digits, "energy_cap_tce": 0, "emission_cap_t": 0}, table_id="counties"),
         "<h2>Counties: benefit sharing 飞地经济收益分享</h2><p class='note'>Hosted: placed in the county's parks. "
         "Sourced: brought by the county's investment-promotion office (source_county), wherever placed. Benefit: "

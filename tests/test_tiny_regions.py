@@ -121,6 +121,8 @@ def test_a_project_left_out_by_a_county_cap_is_told_so(tmp_path, tiny):
     assert placed(result) == {"B": "P1"}
     unplaced = pd.read_csv(result.folder / "unplaced.csv")
     assert unplaced["reason"].tolist() == ["eligible in 1 park(s): P2: county B县 energy needs 100, 50 tce/yr left"]
+    report = (result.folder / "report.html").read_text(encoding="utf-8")  # the counties table says what left is
+    assert "county caps (能耗双控) of the counties table; left = the lower of the quota and the cap, − used" in report
 
 
 def test_gis_layers_without_geometries_keep_their_geometry_type(tmp_path, tiny):
