@@ -51,6 +51,7 @@ HEADLINE = (
     ("kpis.chains_per_park_mean", "chains per park 专而精", "", 2),
 )
 SHOWN = 20  # projects listed per kind of change
+NOT_SET = "(not set)"  # a setting absent, null or an empty mapping in a run's scenario
 NOT_COMPARED = {"name", "title", "description", "region"}  # labels, and the folder the paths are in
 
 
@@ -124,7 +125,7 @@ def settings_changes(a: dict, b: dict, inputs_a: dict | None = None, inputs_b: d
             out.append(f"{key}: " + ", ".join([*(f"+{x}→{y}" for x, y in added), *(f"−{x}→{y}" for x, y in dropped)]))
     fa, fb = _flat(a), _flat(b)
     for key in sorted(set(fa) | set(fb)):
-        x, y = fa.get(key, "(not set)"), fb.get(key, "(not set)")
+        x, y = (NOT_SET if value is None else value for value in (fa.get(key), fb.get(key)))  # null sets nothing either
         if key.split(".")[0] in NOT_COMPARED or x == y:
             continue
         if isinstance(x, str) and isinstance(y, str) and (x in inputs_a or y in inputs_b) \

@@ -342,6 +342,16 @@ def test_compare_that_fails_to_write_leaves_no_file(tmp_path, tiny, capsys, monk
     assert list(out.iterdir()) == []
 
 
+def test_compare_counts_a_null_setting_as_not_set():
+    from siting.compare import settings_changes
+
+    a = {"model": {"max_parks_per_chain": None, "county_caps": True}, "overrides": {}}
+    b = {"model": {"max_parks_per_chain": {}, "county_caps": True}, "overrides": {"parks.P1.land_available_ha": "+30"}}
+    assert settings_changes(a, b) == ['overrides.parks.P1.land_available_ha: "(not set)" → "+30"']
+    b["model"]["max_parks_per_chain"] = {"c1": 2}
+    assert settings_changes(a, b)[0] == 'model.max_parks_per_chain.c1: "(not set)" → 2'
+
+
 def test_compare_prints_small_values_with_enough_decimals(tmp_path, tiny, capsys):
     """A 100 ha (1,500 亩) project with 0.75 万元 of output, then 20 % less: 0.0005 → 0.0004 万元 per 亩, which at
     one decimal would be 0.0 → 0.0 (-0.0, -20.0%)."""
