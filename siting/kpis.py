@@ -59,10 +59,15 @@ def park_table(region: Region, assignments: pd.DataFrame) -> pd.DataFrame:
 
 
 def county_table(region: Region, assignments: pd.DataFrame, parks: pd.DataFrame) -> pd.DataFrame:
-    """Per county: use vs the sum of its parks' quotas; output hosted and output sourced."""
+    """Per county: use vs the sum of its parks' quotas; output hosted and output sourced. A county that hosts no
+    park but sources projects (飞地经济) has a row of its own, with no parks and nothing used or hosted."""
     agg = {f"{r}_{k}": (f"{r}_{k}", "sum") for r in RESOURCES for k in ("quota", "used")}
     out = parks.groupby("county").agg(parks=("park_id", "count"), **agg, output_hosted=("output", "sum"),
                                       tax_hosted=("tax", "sum")).reset_index()
+    sourcing = sorted(set(region.projects["source_county"].fillna("").astype(str)) - set(out["county"]) - {""})
+    if sourcing:
+        extra = pd.DataFrame({"county": sourcing}).assign(**{c: 0 for c in out.columns if c != "county"})
+        out = pd.concat([out, extra.astype(out.dtypes.to_dict())], ignore_index=True)
     sourced = assignments.groupby("source_county")[["output", "tax"]].sum()
     out["output_sourced"] = out["county"].map(sourced["output"]).fillna(0.0)
     out["tax_sourced"] = out["county"].map(sourced["tax"]).fillna(0.0)

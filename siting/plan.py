@@ -152,7 +152,8 @@ def benefit_shares(region: Region, pairs: pd.DataFrame, parks: pd.DataFrame) -> 
     """Per county, the share of each pair's output that the county receives under benefit sharing.
 
     A project sourced by county A and sited in county B gives B ``host_share`` of its output and tax and
-    A the rest; a project sited in its own source county (or with no source) gives it all to the host.
+    A the rest; a project sited in its own source county (or with no source) gives it all to the host. The
+    counties are those that host a park and those that only source projects.
     """
     host_share = float(region.scenario.settings["benefit_sharing"]["host_share"])
     county_of_park = dict(zip(parks["park_id"], parks["county"], strict=True))
@@ -161,7 +162,7 @@ def benefit_shares(region: Region, pairs: pd.DataFrame, parks: pd.DataFrame) -> 
     src = pairs["item"].map(source).to_numpy()
     shared = (src != "") & (src != host)
     out = {}
-    for county in sorted(set(parks["county"])):
+    for county in sorted(set(parks["county"]) | (set(source.values()) - {""})):
         out[county] = np.where(host == county, np.where(shared, host_share, 1.0), 0.0) + np.where(
             shared & (src == county), 1.0 - host_share, 0.0)
     return out

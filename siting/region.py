@@ -198,7 +198,7 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
     return Region(
         scenario=scenario, parks=parks, hubs=hubs, corridors=corridors, exclusions=exclusions,
         projects=projects, links=links, adjustments=adjustments, counties=counties, chains=chains, work_crs=work_crs,
-        travel=travel, belts=parks_on_belts(parks, corridors), notes=notes + _ignored_hub_limits(projects),
+        travel=travel, belts=parks_on_belts(parks, corridors), notes=notes + _ignored_hub_limits(projects) + _sourcing_counties(parks, projects),
         inputs={str(p): _sha256(p) for p in files},
     )
 
@@ -591,8 +591,6 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
     # until it is fixed; a repeated one does not: an ID that no row has is unknown whichever row is meant
     park_ids = _known_ids(parks, "park_id")
     project_ids = _known_ids(projects, "project_id")
-    counties = (set(parks["county"]) if _has(parks, "county") and not problems.bad_rows(parks_src, "county")
-                else None)
     hub_kinds = set(hubs["kind"]) if _has(hubs, "kind") and not problems.bad_rows(str(layer.get("hubs")), "kind") else None
     chain_fix = (f"use one of: {', '.join(sorted(chains))}, or declare it under 'chains:' in the scenario"
                  if chains is not None else "")
@@ -640,9 +638,6 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
                                      *_unknown_in_list("park", q, park_ids, "use park_ids of the parks layer"))
             if p.fixed_park and p.fixed_park in p.forbidden_parks:
                 problems.add(psrc, where, "fixed_park", f"park {p.fixed_park} is both fixed and forbidden", "drop one")
-            if counties is not None and p.source_county and p.source_county not in counties:
-                problems.add(psrc, where, "source_county", f"county {p.source_county!r} hosts no park in the parks "
-                             "layer", f"use one of: {', '.join(sorted(counties))}")
     lsrc = str(table.get("links"))
     if _has(links, "supplier_id", "customer_id"):
         bad = {c: problems.bad_rows(lsrc, c) for c in ("supplier_id", "customer_id")}
@@ -743,6 +738,18 @@ def _check_hub_limits(source: str, projects: pd.DataFrame | None, problems: Prob
                          "says what the limit is to (it would be ignored)",
                          f"set needs_hub to the kind of hub it is for ({', '.join(HUB_KINDS)}), or clear "
                          "max_hub_minutes")
+
+
+def _sourcing_counties(parks: pd.DataFrame, projects: pd.DataFrame) -> list[str]:
+    """A note naming the source counties that host no park: they only source projects for other counties' parks
+    (飞地经济), which is allowed; the note lets a misspelt county be seen."""
+    source = projects["source_county"].fillna("").astype(str)
+    counts = source[(source != "") & ~source.isin(set(parks["county"]))].value_counts().sort_index()
+    if not len(counts):
+        return []
+    return [f"source_county names {len(counts)} county(ies) with no park in the parks layer, which only source "
+            "projects for other counties (飞地经济): " + ", ".join(f"{c} ({n} project(s))" for c, n in counts.items())
+            + "; if one is misspelt, correct it in the project library"]
 
 
 def _ignored_hub_limits(projects: pd.DataFrame) -> list[str]:

@@ -124,6 +124,29 @@ def test_county_energy_cap_on_top_of_park_quotas(tmp_path, tiny):
     assert "energy_cap_tce" not in pd.read_csv(result.folder / "counties.csv").columns
 
 
+def test_a_county_without_a_park_sources_projects(tmp_path, tiny, capsys):
+    """飞地经济: 丙县 has no park and sourced X (output 100), sited in P1 (甲县). Host share 0.8: 丙 receives 20,
+    甲 80; 丙 has a row of its own (no parks, nothing used). A floor of 30 % for what a county sourced cannot be
+    met for 丙 anywhere (it hosts nothing), so X is left out and Y (output 60, no source county) placed instead."""
+    import cli
+
+    tiny.settings["benefit_sharing"] = {"host_share": 0.8, "floor": None}
+    tiny.park("P1", county="甲县", land_available_ha=100)
+    tiny.project("X", output=100, land_ha=60, source_county="丙县").project("Y", output=60, land_ha=60)
+    scenario = tiny.write()
+    assert cli.main(["validate", str(scenario)]) == 0
+    assert ("note       source_county names 1 county(ies) with no park in the parks layer, which only source projects "
+            "for other counties (飞地经济): 丙县 (1 project(s))") in capsys.readouterr().out
+    result = run(tmp_path, scenario)
+    assert placed(result) == {"X": "P1"}
+    benefit = result.summary["kpis"]["county_benefit"]
+    assert benefit["丙县"]["output_benefit"] == pytest.approx(20) and benefit["甲县"]["output_benefit"] == pytest.approx(80)
+    counties = pd.read_csv(result.folder / "counties.csv").set_index("county")
+    assert counties.loc["丙县", ["parks", "land_used", "output_hosted", "output_sourced"]].tolist() == [0, 0, 0, 100]
+    scenario.write_text(scenario.read_text().replace("floor: null", "floor: 0.3"))
+    assert placed(run(tmp_path, scenario)) == {"Y": "P1"}
+
+
 def test_benefit_floor_keeps_a_share_at_home(tmp_path, tiny):
     # County 甲 sourced X (output 100). X scores more in P2 (county 乙: +50 adjustment) than at home in P1.
     # Host share 0.8: sited in 乙, 甲 keeps only 20 % < floor 30 % → X must stay in P1 (甲).
