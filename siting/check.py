@@ -396,7 +396,7 @@ def _scope(folder: Path, a: pd.DataFrame, parks: pd.DataFrame, unplaced: pd.Data
             f"{len(links)} supplier links: where their ends went, 'local', each project's affinity",
             "each score's breakdown and weights, total = score + affinity, the objective, the bound and the KPIs",
             f"{layers} GeoPackage layers and {shapefiles} shapefiles agree with the tables and each other, in the "
-            "output CRS; map.html references nothing remote"]
+            "output CRS; map.html loads nothing remote (no script, style, image or tile from the network)"]
 
 
 def _check_links(folder: Path, a: pd.DataFrame, settings: dict, links: pd.DataFrame) -> list[str]:
