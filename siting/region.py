@@ -88,9 +88,28 @@ class Region:
             f"projects   {len(self.projects)} ({committed} committed) over {self.projects['chain'].nunique()} chains, "
             f"{self.projects['land_ha'].sum():,.0f} ha demanded",
             f"links      {len(self.links)} supplier→customer links",
+            *self._optional_lines(),
             f"work CRS   {crs_label(self.work_crs)}",
             f"travel     {self.travel.method}",
         ] + [f"note       {n}" for n in self.notes]
+
+    def _optional_lines(self) -> list[str]:
+        """What the scenario adds beyond the layers and tables every run has: county caps, rasters, per-pair
+        adjustments, locks, forbids and overrides."""
+        s, out = self.scenario.settings, []
+        if len(self.counties):
+            applied = "applied" if s["model"].get("county_caps") else "not applied (model.county_caps: false)"
+            out.append(f"counties   {len(self.counties)} with caps, {applied}")
+        rasters = s["layers"].get("rasters") or {}
+        if rasters:
+            out.append(f"rasters    {', '.join(sorted(rasters))}")
+        if self.adjustments is not None and len(self.adjustments):
+            out.append(f"pair adj.  {len(self.adjustments)} per-pair scores or uses")
+        if s["locks"] or s["forbids"]:
+            out.append(f"locks      {len(s['locks'])} locked and {len(s['forbids'])} forbidden pairs in the scenario")
+        if s["overrides"]:
+            out.append(f"overrides  {len(s['overrides'])}: " + ", ".join(f"{k} {v}" for k, v in s["overrides"].items()))
+        return out
 
 
 def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Region:

@@ -37,6 +37,14 @@ def test_validate_ok(tiny, capsys):
     assert "parks      2" in out and "OK" in out
 
 
+def test_validate_names_what_the_scenario_adds(tiny, capsys):
+    small(tiny).settings.update(locks=[{"project": "A", "park": "P1"}], overrides={"parks.P1.land_available_ha": "x0.9"})
+    code, out, _ = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 0
+    assert "locks      1 locked and 0 forbidden pairs in the scenario" in out
+    assert "overrides  1: parks.P1.land_available_ha x0.9" in out and "counties   " not in out
+
+
 def test_run_prints_folder_and_kpis(tmp_path, tiny, capsys):
     scenario = small(tiny).write()
     code, out, err = siting("run", scenario, "--out", tmp_path / "run1", "--solver", "highs",
