@@ -217,7 +217,8 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
     return Region(
         scenario=scenario, parks=parks, hubs=hubs, corridors=corridors, exclusions=exclusions,
         projects=projects, links=links, adjustments=adjustments, counties=counties, chains=chains, work_crs=work_crs,
-        travel=travel, belts=parks_on_belts(parks, corridors), notes=notes + _ignored_hub_limits(projects) + _sourcing_counties(parks, projects),
+        travel=travel, belts=parks_on_belts(parks, corridors),
+        notes=notes + _ignored_hub_limits(projects) + _sourcing_counties(parks, projects),
         inputs={str(p): _sha256(p) for p in files},
     )
 
