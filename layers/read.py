@@ -84,9 +84,19 @@ def read_layer(
                 problems.add(src, "", "", f"has {len(names)} layers ({', '.join(names)}) and none was chosen",
                              "keep one layer per file (QGIS: Export > Save Features As)")
                 return None
+        encoding, notes = (_dbf_encoding(path, parts[1]) if len(parts) > 1 else (None, []))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on e.g. missing .cpg
-            frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+            frame = gpd.read_file(path, layer=layer, engine="pyogrio", **({"encoding": encoding} if encoding else {}))
+    except UnicodeDecodeError as exc:  # a shapefile whose .cpg names the wrong encoding
+        cpg = _cpg(path)
+        named = cpg.read_text(errors="replace").strip() if cpg is not None else "?"
+        gbk = _reads_as(path, "GB18030")
+        problems.add(src, "", "", f"its text is not in the encoding its .cpg names ({named!r}): {exc.reason} at byte "
+                     f"{exc.start}" + ("; it reads as GBK" if gbk else ""),
+                     f"write GBK in {cpg.name if cpg else 'the .cpg'}, or save the layer again as UTF-8" if gbk
+                     else "write the right encoding in the .cpg, or save the layer again as UTF-8")
+        return None
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types; we report them all as unreadable input
         problems.add(src, "", "", f"could not be read as a vector layer: {exc}", "open it in QGIS to check it")
         return None
@@ -113,7 +123,44 @@ def read_layer(
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     parsed = parse_table(attributes, fields, source=src, id_field=id_field, problems=problems, row_offset=row_offset,
                          cut_names=cut)
-    return gpd.GeoDataFrame(parsed, geometry=frame.geometry.values, crs=frame.crs)
+    out = gpd.GeoDataFrame(parsed, geometry=frame.geometry.values, crs=frame.crs)
+    out.attrs["notes"] = notes  # how the layer was read, for the run's notes
+    return out
+
+
+def _cpg(path: Path) -> Path | None:
+    return next((p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.exists()), None)
+
+
+def _reads_as(path: Path, encoding: str) -> bool:
+    """Whether the shapefile's text decodes in ``encoding``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pyogrio.read_dataframe(path, encoding=encoding, read_geometry=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _dbf_encoding(path: Path, dbf: Path) -> tuple[str | None, list[str]]:
+    """The encoding to read a shapefile's text in (``None``: GDAL's choice), and a note when it was guessed.
+
+    GDAL follows the .cpg, or else the code page in the .dbf's header; with neither it takes ISO-8859-1, which
+    turns Chinese into mojibake silently (QGIS and ArcGIS often write GBK .dbf files without a .cpg). Then the
+    text is read as UTF-8 if it is valid UTF-8, else as GBK (GB18030), which is noted."""
+    if _cpg(path) is not None:
+        return None, []
+    with dbf.open("rb") as handle:
+        header = handle.read(32)
+    if len(header) == 32 and header[29] != 0:  # the .dbf names its code page
+        return None, []
+    if _reads_as(path, "UTF-8"):
+        return "UTF-8", []
+    if _reads_as(path, "GB18030"):
+        return "GB18030", [f"{path.name}: no .cpg beside it and its text is not UTF-8, so it was read as GBK; put a "
+                           f"{path.with_suffix('.cpg').name} containing GBK beside it to say so"]
+    return None, []
 
 
 def _feature(frame: gpd.GeoDataFrame, pos: int, id_field: str) -> str:

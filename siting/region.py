@@ -171,7 +171,8 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
         _apply_overrides(scenario, parks, projects, problems)
     _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments, chains, problems)
 
-    notes: list[str] = []
+    notes: list[str] = [n for frame in (parks, hubs, corridors, exclusions) if frame is not None
+                        for n in frame.attrs.get("notes", [])]  # e.g. a shapefile's text read as GBK
     parks = _make_room_for_outputs(parks_path, parks, PARK_FIELDS, notes)
     projects = _make_room_for_outputs(projects_path, projects, PROJECT_FIELDS, notes)
     links = _make_room_for_outputs(_named(table.get("links")), links, LINK_FIELDS, notes)

@@ -1077,6 +1077,38 @@ def test_a_parks_shapefile_with_field_names_cut_to_10_characters(tiny, capsys):
     assert "parks      2 in 1 counties, 130 ha free land" in out
 
 
+def test_a_gbk_parks_shapefile_is_read_with_or_without_its_cpg(tmp_path, tiny, capsys):
+    """QGIS and ArcGIS write GBK .dbf files, often without a .cpg: GDAL would then read the Chinese as mojibake
+    (ISO-8859-1) and the run would go on with wrong county names. Without a .cpg the text is read as GBK, and
+    noted; a .cpg that names the wrong encoding is bad input that says so."""
+    import warnings
+
+    import geopandas as gpd
+
+    tiny.park("P1", county="郑州市中原区", name="中原园").park("P2", county="开封市", name="开封园")
+    tiny.project("A", land_ha=10, output=100)
+    scenario = tiny.write()
+    folder = scenario.parent
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gpd.read_file(folder / "parks.gpkg").to_file(folder / "parks.shp", encoding="GBK")
+    (folder / "parks.cpg").unlink()
+    scenario.write_text(scenario.read_text().replace("parks.gpkg", "parks.shp"))
+    code, out, err = siting("validate", scenario, capsys=capsys)
+    assert code == 0, err
+    assert "parks      2 in 2 counties" in out
+    assert "note       parks.shp: no .cpg beside it and its text is not UTF-8, so it was read as GBK" in out
+    code, _, err = siting("run", scenario, "--out", tmp_path / "r", "--solver", "highs", capsys=capsys)
+    assert code == 0, err
+    parks = pd.read_csv(tmp_path / "r" / "parks.csv", encoding="utf-8-sig")
+    assert sorted(parks["county"]) == ["开封市", "郑州市中原区"] and sorted(parks["name"]) == ["中原园", "开封园"]
+    (folder / "parks.cpg").write_text("UTF-8")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "parks.shp: its text is not in the encoding its .cpg names ('UTF-8')" in err
+    assert "it reads as GBK (fix: write GBK in parks.cpg, or save the layer again as UTF-8)" in err
+
+
 def test_a_chain_cap_for_an_unknown_chain_is_refused(tiny, capsys):
     scenario = small(tiny).write()
     scenario.write_text(scenario.read_text() + "model: {max_parks_per_chain: {equipment: 1, equipmnet: 2}}\n")
