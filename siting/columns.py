@@ -140,6 +140,12 @@ def _pattern(column: str, rasters: tuple[str, ...]) -> tuple[str, str, str] | No
     return None
 
 
+def computed_per_park(column: str, rasters: tuple[str, ...] = ()) -> bool:
+    """Whether ``column`` is named like one the run computes per park (``excluded_ha_<kind>``, or a statistic
+    of one of ``rasters``, such as ``slope_suitable_share``); letter case aside, as GIS field names go."""
+    return _pattern(column.strip().casefold(), tuple(r.casefold() for r in rasters)) is not None
+
+
 def describe(file: str, column: str, rasters: tuple[str, ...] = ()) -> tuple[str, str, str] | None:
     """(unit, 中文, English) of ``column`` in ``file``, or ``None`` when the dictionary does not know it."""
     if (file, column) in FILE_COLUMNS:

@@ -9,9 +9,10 @@ import re
 import numpy as np
 import pandas as pd
 
+from .columns import COLUMNS
 from .eligibility import RESOURCES
 from .region import Region
-from .schema import MU_PER_HA
+from .schema import MU_PER_HA, PARK_FIELDS
 
 TOTALS = ("investment", "output", "tax", "jobs")
 
@@ -55,6 +56,10 @@ def park_table(region: Region, assignments: pd.DataFrame) -> pd.DataFrame:
              or c.startswith("excluded_ha_") or re.search(r"_(mean|min|max|coverage|suitable_share)$", c)]
     for column in extra:
         out[column] = parks[column].to_numpy()
+    fields = {f.name for f in PARK_FIELDS} | {parks.geometry.name}
+    for column in parks.columns:  # the layer's own further columns (name_en, city, ...), carried as given
+        if column not in fields and column not in out.columns and column not in COLUMNS:
+            out[column] = parks[column].to_numpy()
     return out
 
 

@@ -39,7 +39,7 @@ from layers import (
 )
 from layers.roads import load_road_graph, road_file_problems
 
-from .columns import COLUMNS
+from .columns import COLUMNS, computed_per_park
 from .scenario import Scenario
 from .schema import (
     ADJUSTMENT_FIELDS,
@@ -173,7 +173,9 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
 
     notes: list[str] = [n for frame in (parks, hubs, corridors, exclusions) if frame is not None
                         for n in frame.attrs.get("notes", [])]  # e.g. a shapefile's text read as GBK
-    parks = _make_room_for_outputs(parks_path, parks, PARK_FIELDS, notes)
+    rasters = s["layers"].get("rasters") if isinstance(s["layers"], dict) else None
+    parks = _make_room_for_outputs(parks_path, parks, PARK_FIELDS, notes,
+                                   tuple(str(r) for r in rasters) if isinstance(rasters, dict) else ())
     projects = _make_room_for_outputs(projects_path, projects, PROJECT_FIELDS, notes)
     links = _make_room_for_outputs(_named(table.get("links")), links, LINK_FIELDS, notes)
     work_crs = _work_crs(scenario, parks, problems)
@@ -230,10 +232,12 @@ def _named(value: object) -> Path | None:
 
 
 def _make_room_for_outputs(source: Path | None, frame: pd.DataFrame | None, fields: Sequence[Field],
-                           notes: list[str]) -> pd.DataFrame | None:
+                           notes: list[str], rasters: tuple[str, ...] | None = None) -> pd.DataFrame | None:
     """``frame`` with each column that it carries to the outputs as given, but that is named like a column the run
     computes (``score``, or ``Park_ID`` beside ``park_id``: GeoPackage and shapefile field names ignore letter
-    case), renamed ``score_input``; a note for each goes to ``notes``."""
+    case; for parks, given ``rasters``, also ``excluded_ha_<kind>`` and the rasters' statistics, such as
+    ``slope_suitable_share``, as a run's own parks layer has them), renamed ``score_input``; a note for each goes
+    to ``notes``."""
     if frame is None:
         return frame
     known = {f.name for f in fields} | ({frame.geometry.name} if isinstance(frame, gpd.GeoDataFrame) else set())
@@ -241,6 +245,8 @@ def _make_room_for_outputs(source: Path | None, frame: pd.DataFrame | None, fiel
     renames = {}
     for column in frame.columns:
         hit = computed.get(str(column).strip().casefold()) if column not in known else None
+        if hit is None and rasters is not None and column not in known and computed_per_park(str(column), rasters):
+            hit = str(column)
         if hit is not None:
             new = f"{column}_input"
             while new in frame.columns or new.casefold() in computed:
