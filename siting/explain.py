@@ -121,8 +121,11 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
             f"forcing {project} to be placed (强制落地)")
     if start is None:
         where = f"park {park}" if park else "any one park"
-        lines.append(f"simplest change 最小调整: none by evicting projects from {where} alone (a limit across parks "
-                     "binds, e.g. max_parks_per_chain, a county cap or a benefit floor); the re-solve starts afresh")
+        binding = _still_binding(variant, plan, project, park) if park else []
+        why = (f"with every project that may move evicted from it, still: {'; '.join(binding)}" if binding else
+               "a limit across parks binds, e.g. max_parks_per_chain, a county cap or a benefit floor")
+        lines.append(f"simplest change 最小调整: none by evicting projects from {where} alone ({why}); the re-solve "
+                     "starts afresh")
     else:
         simplest = variant.objective_of(start)
         move = f"{project} into {start_park}" if start_park else f"{project} left out"
@@ -142,8 +145,9 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     delta = result.objective - base_objective
     lines.append(f"{what}: objective {base_objective:,.1f} → {result.objective:,.1f} ({delta:+,.1f}; "
                  f"{'proven' if result.status.value == 'optimal' else 'not proven optimal, gap ' + _pct(result.gap)})")
-    lines.append(f"目标值变化 {delta:+,.1f}" + ("（原方案更优）" if delta < 0 else "（新方案不更差）"))
     slack = (result.bound - result.objective) if result.bound is not None and result.status.value != "optimal" else 0.0
+    lines.append(f"目标值变化 {delta:+,.1f}" + ("（新方案不更差）" if delta >= 0 else "（原方案更优）" if -delta >= slack
+                                          else "（原方案得分更高，但差额小于未证明的间隙，不能断定）"))
     if delta < 0 and -delta < slack:
         lines.append(f"note: the difference ({-delta:,.1f}) is smaller than what the re-solve leaves unproven "
                      f"({slack:,.1f}): a longer solve could narrow it · 差额小于未证明的间隙，仅供参考")
@@ -216,6 +220,20 @@ def _variant(problem, project: str, park: str | None, current: str | None):
     return replace(problem, pair_item=problem.pair_item[index], pair_bin=problem.pair_bin[index],
                    pair_score=problem.pair_score[index], pair_use={r: u[index] for r, u in problem.pair_use.items()},
                    mandatory=mandatory, classes=classes, side_rows=tuple(side))
+
+
+def _still_binding(variant, plan: dict[str, str], project: str, park: str) -> list[str]:
+    """What the run's plan breaks with ``project`` forced into ``park`` and every optional project evicted from
+    that park (its committed and locked ones stay): the limits no eviction can free."""
+    lookup = variant.pair_of()
+    if (project, park) not in lookup:
+        return []
+    kept = [lookup[(p, b)] for p, b in plan.items() if p != project and (p, b) in lookup
+            and (b != park or variant.mandatory[variant.items.index(p)])]
+    staying = sorted(p for p, b in plan.items() if b == park and p != project and (p, b) in lookup
+                     and variant.mandatory[variant.items.index(p)])
+    found = variant.violations([*kept, lookup[(project, park)]])[:3]
+    return found + ([f"{park} keeps {', '.join(staying)}, which must stay"] if staying and found else [])
 
 
 def _repaired_start(variant, plan: dict[str, str], project: str, park: str | None

@@ -271,6 +271,9 @@ def test_explain_names_the_county_cap_that_a_forced_pair_breaks(tmp_path, tiny, 
     assert ("forcing X2 into P2 (强制落地 P2): no feasible plan — the committed projects and this choice cannot all "
             "fit (无可行方案)\n  - county B县 energy (tce/yr): short by 20 (needs 70, has 50) for committed or forced "
             "projects X2, Z\n") in out
+    # no eviction helps, and the line says what binds (it said "a limit across parks binds, e.g. max_parks_per_chain")
+    assert ("simplest change 最小调整: none by evicting projects from park P2 alone (with every project that may move "
+            "evicted from it, still: county B县 energy (tce/yr): uses 70 of 50; P2 keeps Z, which must stay)") in out
 
 
 def test_compare_two_runs(tmp_path, tiny, capsys):
