@@ -322,6 +322,15 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
     county_left = {(r, c): cap - float(used[r].get(c, 0.0)) for (r, c), cap in county_caps(region).items()}
     winners = {park: group.sort_values(["score", "project_id"], ascending=[False, True])["project_id"].tolist()[:3]
                for park, group in chosen.groupby("park_id")}
+    model = region.scenario.settings["model"]
+    chain_of = dict(zip(region.projects["project_id"], region.projects["chain"], strict=True))
+    chains_in = {park: sorted({chain_of[q] for q in group["project_id"]}) for park, group in chosen.groupby("park_id")}
+    max_chains = dict(zip(region.parks["park_id"], region.parks["max_chains"].astype(float), strict=True))
+    parks_of_chain: dict[str, set[str]] = {}
+    for park, present in chains_in.items():
+        for chain in present:
+            parks_of_chain.setdefault(chain, set()).add(park)
+    cap = model["max_parks_per_chain"]
     eligible_parks = pairs.groupby("project_id")["park_id"].apply(list).to_dict()
     pair_score = dict(zip(zip(pairs["project_id"], pairs["park_id"], strict=True), pairs["score"], strict=True))
     rows = []
@@ -346,6 +355,15 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
                     if room is not None and need[r] > room + 1e-9:
                         short.append(f"county {county_of[park]} {r} needs {quantity(r, need[r])}, "
                                      f"{quantity(r, max(0.0, room))} {RESOURCES[r][2]} left")
+                present = chains_in.get(park, [])
+                if model["max_chains"] and p.chain not in present and len(present) >= max_chains[park]:
+                    short.append(f"its chain {p.chain} is not there and the park already hosts {len(present)} of "
+                                 f"its max_chains {max_chains[park]:g} ({', '.join(present)})")
+                limit = (cap.get(p.chain) if isinstance(cap, dict) else cap) if cap is not None else None
+                hosts = parks_of_chain.get(p.chain, set())
+                if limit is not None and park not in hosts and len(hosts) >= float(limit):
+                    short.append(f"chain {p.chain} is already in {len(hosts)} park(s), its max_parks_per_chain "
+                                 f"{float(limit):g} ({', '.join(sorted(hosts))})")
                 won = ", ".join(winners.get(park, []))
                 score = float(pair_score[p.project_id, park])
                 fits = ("would fit; leaving it out scores higher elsewhere or the search stopped before finding it"

@@ -74,6 +74,9 @@ def test_chain_cap_forces_a_choice(tmp_path, tiny):
     assert placed(result) == {"F1": "P1", "F2": "P1", "N": "P1"}
     parks = pd.read_csv(result.folder / "parks.csv")
     assert parks.loc[0, "n_chains"] == 2
+    reason = pd.read_csv(result.folder / "unplaced.csv").set_index("project_id").at["E", "reason"]
+    assert reason == ("eligible in 1 park(s): P1: its chain equipment is not there and the park already hosts 2 of its "
+                      "max_chains 2 (food, nev) (won by N, F1, F2)")
 
 
 def test_chain_cap_can_be_switched_off_and_opening_costs(tmp_path, tiny):
@@ -95,6 +98,11 @@ def test_parks_per_chain_cap(tmp_path, tiny):
     # each park takes one project; food may only be in one park → F2 out
     result = run(tmp_path, tiny.write())
     assert set(placed(result)) == {"F1"}
+    here = placed(result)["F1"]  # (the two parks tie)
+    there = ({"P1", "P2"} - {here}).pop()
+    reason = pd.read_csv(result.folder / "unplaced.csv").set_index("project_id").at["F2", "reason"]
+    assert f"{there}: chain food is already in 1 park(s), its max_parks_per_chain 1 ({here})" in reason
+    assert f"{here}: land needs 10, 0 ha left (won by F1)" in reason
 
 
 def test_county_energy_cap_on_top_of_park_quotas(tmp_path, tiny):
