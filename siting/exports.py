@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 GPKG_OPTIONS = {"VERSION": "1.3"}  # GPKG 1.4 opens with a warning in QGIS 3.22
@@ -26,11 +27,14 @@ LAYER_GEOMETRY = {"parks": "Polygon", "projects": "Point", "links": "LineString"
 def join_lists(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy for CSV and GIS files: list-valued cells joined with ';' (as in the inputs), and floating-point
     numbers cut to 12 significant digits, so a sum written as 11529.875000000002 reads 11529.875 (far below
-    the checker's tolerance of 1e-6)."""
+    the checker's tolerance of 1e-6). A column of Python booleans becomes a boolean one, so that a GeoPackage
+    field is BOOLEAN rather than the text 'True' (QGIS: ``"hazardous" = true``)."""
     out = frame.copy()
     for column in out.columns:
         values = out[column]
-        if values.dtype == object and values.map(lambda v: isinstance(v, (tuple, list))).any():
+        if values.dtype == object and len(values) and values.map(lambda v: isinstance(v, bool | np.bool_)).all():
+            out[column] = values.astype(bool)
+        elif values.dtype == object and values.map(lambda v: isinstance(v, (tuple, list))).any():
             out[column] = values.map(lambda v: ";".join(map(str, v)) if isinstance(v, (tuple, list)) else v)
         elif pd.api.types.is_float_dtype(values):
             out[column] = values.map(lambda v: float(f"{v:.12g}") if math.isfinite(v) else v)

@@ -91,6 +91,10 @@ def test_run_outputs_open_as_gis_layers(tmp_path, tiny):
     for path in (gpkg, result.folder / "shp" / "parks.shp"):
         info = pyogrio.read_info(path, layer="parks" if path.suffix == ".gpkg" else None)
         assert dict(zip(info["fields"], info["dtypes"], strict=True))["max_chains"] == "int64"
+    # and flags are BOOLEAN in the GeoPackage (hazardous was the text 'False'), 1/0 in the shapefiles
+    for layer, column in (("projects", "hazardous"), ("parks", "chemical_park"), ("links", "local")):
+        info = pyogrio.read_info(gpkg, layer=layer)
+        assert dict(zip(info["fields"], info["dtypes"], strict=True))[column] == "bool", (layer, column)
     # CSVs start with a UTF-8 BOM, so Excel on Chinese Windows does not read them as GBK; pandas drops it
     for name in ("assignments.csv", "parks.csv", "unplaced.csv", "shp/field_names.csv"):
         assert (result.folder / name).read_bytes().startswith(b"\xef\xbb\xbf")
