@@ -176,7 +176,8 @@ def _check_units(frame: gpd.GeoDataFrame, src: str, id_field: str, problems: Pro
     Degrees in a CRS in metres: every feature within China's longitudes and latitudes (73–136°E, 3–54°N;
     projected coordinates there would lie within 150 m of the CRS's origin, which no Chinese CRS in
     metres has). Metres in a CRS in degrees: every feature outside ±180°, ±90°; when only some are, those
-    features are named instead (a typing slip, not a wrong CRS).
+    features are named instead (a typing slip, not a wrong CRS). Latitudes and longitudes swapped (x within
+    3–54, y within 73–136, as an export with the wrong axis order gives) are told as such.
     """
     geoms = frame.geometry.values
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -190,6 +191,10 @@ def _check_units(frame: gpd.GeoDataFrame, src: str, id_field: str, problems: Pro
                      f"{x1:g}, y {y0:g} to {y1:g}), but the CRS is {label}, in metres",
                      "set the CRS the coordinates are really in (e.g. EPSG:4490, CGCS2000 degrees; QGIS: Layer "
                      "Properties > Source > Set CRS), without reprojecting")
+    elif 3 <= x0 and x1 <= 54 and 73 <= y0 and y1 <= 136:  # China's latitudes in x, longitudes in y
+        problems.add(src, "", "geometry", f"x and y look swapped: x {x0:g} to {x1:g} are latitudes and y {y0:g} to "
+                     f"{y1:g} longitudes (the CRS is {label})",
+                     "swap them (QGIS: Processing > Swap X and Y coordinates; or export with longitude first)")
     elif frame.crs.is_geographic:
         outside = ((bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90))
         if outside.all():

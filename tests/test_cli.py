@@ -874,6 +874,12 @@ def test_coordinates_that_do_not_fit_the_crs_units(tiny, capsys):
     code, _, err = siting("validate", scenario, capsys=capsys)
     assert code == 2 and "the coordinates do not fit degrees" in err and "they look like metres" in err
     assert err.count("\n  - ") == 1
+    swapped = parks.to_crs("EPSG:4490")  # latitude written as x, longitude as y (an export's axis order)
+    swapped.geometry = shapely.transform(swapped.geometry.values, lambda xy: xy[:, ::-1])
+    swapped.to_file(parks_file, engine="pyogrio")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "parks.gpkg: field 'geometry': x and y look swapped: x 3" in err and "look like metres" not in err
+    assert "(fix: swap them" in err and err.count("\n  - ") == 1
     parks.to_file(parks_file, engine="pyogrio")
     # one hub typed wrong in a layer in degrees: the feature is named, the CRS is not blamed
     tiny.hubs.append({"hub_id": "H2", "name": "枢纽2", "kind": "highway", "x": 5.0, "y": 5.0})
