@@ -74,6 +74,17 @@ def _table_or_none(frame: pd.DataFrame, columns: dict[str, str],
 COUNTY_CAPS = {"energy": "energy_cap_tce", "emission": "emission_cap_t"}
 
 
+def _most_similar(pairs: dict[str, float], top: int = 5) -> str:
+    """The ``top`` most similar county pairs, e.g. "; most similar: A县–B县 0.982, …" (every pair is in
+    summary.json)."""
+    best = sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    if not best:
+        return ""
+    shown = ", ".join(f"{esc(a.replace('|', '–'))} {v:.3f}" for a, v in best)  # (the cell is HTML: names escaped)
+    more = f" (all {len(pairs)} pairs in summary.json)" if len(pairs) > top else ""
+    return f"; most similar: {shown}{more}"
+
+
 def _with_left(frame: pd.DataFrame) -> pd.DataFrame:
     """``<resource>_left`` = quota − used for every resource the table has (parks.csv, counties.csv); where a
     county cap is lower than the sum of the county's park quotas, the cap is what is left from."""
@@ -274,7 +285,10 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         ("Leading-chain output share 主导产业占比", f"{k['leading_chain_output_share']:.1%}"),
         ("Chains per park (mean) 专而精", _fmt(k["chains_per_park_mean"], 2)),
         ("Chains opened (chain, park)", _fmt(k["chains_opened"])),
-        ("Structural similarity (mean) 产业同构系数", _fmt(k["structural_similarity_mean"], 3)),
+        ("Structural similarity (mean) 产业同构系数", _fmt(k["structural_similarity_mean"], 3)
+         + _most_similar(k["structural_similarity"])),
+        ("Parks over their max_chains", _fmt(k["parks_over_max_chains"])),
+        ("Links 产业链关联", f"{k['links_local']} of {k['links_total']} within their limits"),
         ("Output on matching belts 产业带占比", f"{k['belt_output_share']:.1%}"),
         ("Minutes to needed hubs (mean / max)", f"{_fmt(k['hub_minutes_mean'])} / {_fmt(k['hub_minutes_max'])}"),
     ]

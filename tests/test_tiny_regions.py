@@ -201,6 +201,17 @@ def test_scenario_override_changes_the_optimum(tmp_path, tiny):
     assert "D" not in placed(result)
 
 
+def test_report_names_the_most_similar_counties_escaped(tmp_path, tiny):
+    """Two counties hosting the same chain mix: similarity 1; the report names the pair, the county name escaped."""
+    tiny.park("P1", county="<i>甲</i>县").park("P2", county="乙县")
+    tiny.project("A", output=10, fixed_park="P1").project("B", output=20, fixed_park="P2")
+    result = run(tmp_path, tiny.write())
+    assert result.summary["kpis"]["structural_similarity"] == {"<i>甲</i>县|乙县": 1.0}
+    report = (result.folder / "report.html").read_text(encoding="utf-8")
+    assert "1.000; most similar: &lt;i&gt;甲&lt;/i&gt;县–乙县 1.000</td>" in report and "<i>甲" not in report
+    assert "<th>Parks over their max_chains</th><td>0</td>" in report
+
+
 def test_an_unquoted_plus_in_an_override_adds(tmp_path, tiny):
     """YAML reads +30 as the number 30; an override written so still means "add 30" (P2: 30 → 60 ha), as
     "+30" does, and the run records it as "+30". A number with a + elsewhere is just the number."""
