@@ -81,11 +81,13 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
             lines += [f"  - {r.rule}: {r.reason}" for r in removed.itertuples(index=False)]
             return Explanation(lines, base_objective, None)
         if park == current:
-            lines.append(f"{project} is already in {park}; ask with another --park, or without --park to ban it there")
+            lines.append(f"{project} is already in {park} (已位于 {park}); ask with another --park, or without --park to "
+                         "ban it there")
             return Explanation(lines, base_objective, base_objective)
     else:
         if current is None and not any(problem.items[i] == project for i in problem.pair_item):
-            lines.append(f"{project} has no eligible park; see unplaced.csv for the rules that removed each park")
+            lines.append(f"{project} has no eligible park (无符合条件的园区); see unplaced.csv for the rules that removed "
+                         "each park")
             return Explanation(lines, base_objective, None)
 
     variant = _variant(problem, project, park, current)
@@ -162,13 +164,13 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     for p in moved[:15]:
         lines.append(f"  - {p}: {plan.get(p) or 'not placed'} → {after.get(p) or 'not placed'}")
     if len(moved) > 15:
-        lines.append(f"  … and {len(moved) - 15} more projects moved")
+        lines.append(f"  … and {len(moved) - 15} more projects moved (另有 {len(moved) - 15} 个项目调整)")
     target = park or after.get(project)
     lines += _scores_side_by_side(eligibility, project, current, target)
     for p, role in ((target, f"{project} goes here in the variant · 新方案所在园区"),
                     (current, f"{project}'s park in the run · 原方案所在园区")):
         if p:
-            lines.append(f"park {p} ({role}), in the variant's plan:")
+            lines.append(f"park {p} ({role}), in the variant's plan · 新方案中:")
             lines += _binding(problem, variant, result.chosen_pairs, p, region)
     return Explanation(lines, base_objective, result.objective)
 

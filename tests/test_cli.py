@@ -222,6 +222,8 @@ def test_explain_forces_bans_and_refuses(tmp_path, tiny, capsys):
     # an ineligible pair is explained by its rule, without solving
     code, out, _ = siting("explain", tmp_path / "r", "--project", "A", "--park", "P2", capsys=capsys)
     assert "cannot go to P2" in out and "land: needs 60 ha of land; the park has 30 ha free" in out
+    code, out, _ = siting("explain", tmp_path / "r", "--project", "A", "--park", "P1", capsys=capsys)
+    assert code == 0 and "A is already in P1 (已位于 P1); ask with another --park" in out
     # inputs changed since the run: refuse with exit 2
     projects = tmp_path / "region" / "projects.csv"
     projects.write_text(projects.read_text().replace("60", "61", 1))
