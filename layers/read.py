@@ -88,7 +88,11 @@ def read_layer(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on e.g. missing .cpg
             frame = gpd.read_file(path, layer=layer, engine="pyogrio", **({"encoding": encoding} if encoding else {}))
-    except UnicodeDecodeError as exc:  # a shapefile whose .cpg names the wrong encoding
+    except UnicodeDecodeError as exc:  # a shapefile whose .cpg names the wrong encoding, or a GeoJSON not in UTF-8
+        if len(parts) == 1:
+            problems.add(src, "", "", f"its text is not UTF-8 ({exc.reason} at byte {exc.start})",
+                         "save it again as UTF-8 (QGIS: Export > Save Features As, encoding UTF-8)")
+            return None
         cpg = _cpg(path)
         named = cpg.read_text(errors="replace").strip() if cpg is not None else "?"
         gbk = _reads_as(path, "GB18030")
@@ -146,14 +150,14 @@ def _reads_as(path: Path, encoding: str) -> bool:
 def _dbf_encoding(path: Path, dbf: Path) -> tuple[str | None, list[str]]:
     """The encoding to read a shapefile's text in (``None``: GDAL's choice), and a note when it was guessed.
 
-    GDAL follows the .cpg, or else the code page in the .dbf's header; with neither it takes ISO-8859-1, which
-    turns Chinese into mojibake silently (QGIS and ArcGIS often write GBK .dbf files without a .cpg). Then the
+    GDAL follows the .cpg, or else the code page in the .dbf's header; with neither (or with 0x57, "the
+    system's ANSI code page", as ArcGIS writes it) it takes ISO-8859-1, which turns Chinese into mojibake silently (QGIS and ArcGIS often write GBK .dbf files without a .cpg). Then the
     text is read as UTF-8 if it is valid UTF-8, else as GBK (GB18030), which is noted."""
     if _cpg(path) is not None:
         return None, []
     with dbf.open("rb") as handle:
         header = handle.read(32)
-    if len(header) == 32 and header[29] != 0:  # the .dbf names its code page
+    if len(header) == 32 and header[29] not in (0x00, 0x57):  # the .dbf names its code page (0x57, "ANSI", does not)
         return None, []
     if _reads_as(path, "UTF-8"):
         return "UTF-8", []

@@ -126,6 +126,8 @@ INPUT_FIELDS = {f.name: f for f in (*PROJECT_FIELDS, *PARK_FIELDS, *LINK_FIELDS)
 
 
 def _pattern(column: str, rasters: tuple[str, ...]) -> tuple[str, str, str] | None:
+    if column.endswith("_input"):  # an input column carried under another name (region._make_room_for_outputs)
+        return None
     if column.startswith("excluded_ha_"):
         kind = column.removeprefix("excluded_ha_")
         return "ha", f"{kind} 管控区面积", f"area of the park inside {kind} exclusions"

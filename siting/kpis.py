@@ -53,7 +53,8 @@ def park_table(region: Region, assignments: pd.DataFrame) -> pd.DataFrame:
     on_belts = region.belts.groupby("park_id")["corridor_id"].apply(lambda c: ";".join(sorted(c))).to_dict()
     out["belts"] = [on_belts.get(p, "") for p in out["park_id"]]
     extra = [c for c in parks.columns if c in ("land_declared_ha", "area_ha", "excluded_ha", "usable_ha")
-             or c.startswith("excluded_ha_") or re.search(r"_(mean|min|max|coverage|suitable_share)$", c)]
+             or ((c.startswith("excluded_ha_") or re.search(r"_(mean|min|max|coverage|suitable_share)$", c))
+             and not c.endswith("_input"))]  # (an input column carried as *_input comes after, as given)
     for column in extra:
         out[column] = parks[column].to_numpy()
     fields = {f.name for f in PARK_FIELDS} | {parks.geometry.name}

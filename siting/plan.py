@@ -24,7 +24,7 @@ from optimize import (
 )
 
 from .eligibility import RESOURCES, SCORE_TERMS, Eligibility, quantity
-from .region import Region, county_caps
+from .region import Region, county_caps, parkless_share
 
 
 @dataclass(frozen=True)
@@ -331,6 +331,8 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
         for chain in present:
             parks_of_chain.setdefault(chain, set()).add(park)
     cap = model["max_parks_per_chain"]
+    parkless = parkless_share(region.scenario.settings["benefit_sharing"])
+    host_counties = set(region.parks["county"])
     eligible_parks = pairs.groupby("project_id")["park_id"].apply(list).to_dict()
     pair_score = dict(zip(zip(pairs["project_id"], pairs["park_id"], strict=True), pairs["score"], strict=True))
     rows = []
@@ -371,6 +373,9 @@ def _unplaced(region: Region, eligibility: Eligibility, solution: Solution) -> p
                         "link could make placing it worth anything")
                 notes.append(f"{park}: " + ("; ".join(short) if short else fits) + (f" (won by {won})" if won else ""))
             reason = f"eligible in {len(parks)} park(s): " + " | ".join(notes)
+            if parkless is not None and p.source_county and p.source_county not in host_counties:
+                reason = (f"its source county {p.source_county} hosts no park and keeps {parkless[0]:g} of it wherever "
+                          f"it goes, below the benefit floor {parkless[1]:g}, so it cannot be placed; " + reason)
         rows.append({"project_id": p.project_id, "name": p.name, "chain": p.chain, "status": p.status,
                      "land_ha": p.land_ha, "output": p.output, "eligible_parks": ";".join(parks),
                      "reason": reason, "removed_by_rule": summary})

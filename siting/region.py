@@ -221,7 +221,7 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
         scenario=scenario, parks=parks, hubs=hubs, corridors=corridors, exclusions=exclusions,
         projects=projects, links=links, adjustments=adjustments, counties=counties, chains=chains, work_crs=work_crs,
         travel=travel, belts=parks_on_belts(parks, corridors),
-        notes=notes + _ignored_hub_limits(projects) + _sourcing_counties(parks, projects),
+        notes=notes + _ignored_hub_limits(projects) + _sourcing_counties(parks, projects, s["benefit_sharing"]),
         inputs={str(p): _sha256(p) for p in files},
     )
 
@@ -767,16 +767,34 @@ def _check_hub_limits(source: str, projects: pd.DataFrame | None, problems: Prob
                          "max_hub_minutes")
 
 
-def _sourcing_counties(parks: pd.DataFrame, projects: pd.DataFrame) -> list[str]:
+def _sourcing_counties(parks: pd.DataFrame, projects: pd.DataFrame, sharing: object) -> list[str]:
     """A note naming the source counties that host no park: they only source projects for other counties' parks
-    (飞地经济), which is allowed; the note lets a misspelt county be seen."""
+    (飞地经济), which is allowed; the note lets a misspelt county be seen. With a benefit floor above what such a
+    county keeps of a project (1 − host_share), none of its projects can be placed, which the note says too."""
     source = projects["source_county"].fillna("").astype(str)
     counts = source[(source != "") & ~source.isin(set(parks["county"]))].value_counts().sort_index()
     if not len(counts):
         return []
-    return [f"source_county names {len(counts)} county(ies) with no park in the parks layer, which only source "
+    note = (f"source_county names {len(counts)} county(ies) with no park in the parks layer, which only source "
             "projects for other counties (飞地经济): " + ", ".join(f"{c} ({n} project(s))" for c, n in counts.items())
-            + "; if one is misspelt, correct it in the project library"]
+            + "; if one is misspelt, correct it in the project library")
+    kept = parkless_share(sharing)
+    if kept is not None:
+        note += (f". They keep {kept[0]:g} of each project (1 − host_share), below the benefit floor {kept[1]:g}: "
+                 "none of their projects can be placed (lower benefit_sharing.floor or host_share)")
+    return [note]
+
+
+def parkless_share(sharing: object) -> tuple[float, float] | None:
+    """(1 − host_share, floor) when a county without a park keeps less of each project it sources than the benefit
+    floor asks (so none of them can be placed); else ``None``."""
+    if not isinstance(sharing, dict) or sharing.get("floor") is None:
+        return None
+    try:
+        kept, floor = 1.0 - float(sharing.get("host_share", 0.5)), float(sharing["floor"])
+    except (TypeError, ValueError):
+        return None
+    return (kept, floor) if kept < floor - 1e-12 else None
 
 
 def _ignored_hub_limits(projects: pd.DataFrame) -> list[str]:

@@ -288,7 +288,6 @@ def write_report(path: Path, *, title: str, summary: dict, parks: pd.DataFrame, 
         ("Structural similarity (mean) 产业同构系数", _fmt(k["structural_similarity_mean"], 3)
          + _most_similar(k["structural_similarity"])),
         ("Parks over their max_chains", _fmt(k["parks_over_max_chains"])),
-        ("Links 产业链关联", f"{k['links_local']} of {k['links_total']} within their limits"),
         ("Output on matching belts 产业带占比", f"{k['belt_output_share']:.1%}"),
         ("Minutes to needed hubs (mean / max)", f"{_fmt(k['hub_minutes_mean'])} / {_fmt(k['hub_minutes_max'])}"),
     ]

@@ -1113,11 +1113,24 @@ def test_a_gbk_parks_shapefile_is_read_with_or_without_its_cpg(tmp_path, tiny, c
     assert code == 0, err
     parks = pd.read_csv(tmp_path / "r" / "parks.csv", encoding="utf-8-sig")
     assert sorted(parks["county"]) == ["开封市", "郑州市中原区"] and sorted(parks["name"]) == ["中原园", "开封园"]
+    dbf = bytearray((folder / "parks.dbf").read_bytes())  # ArcGIS's "ANSI" code page byte names no code page
+    dbf[29] = 0x57
+    (folder / "parks.dbf").write_bytes(bytes(dbf))
+    code, out, err = siting("validate", scenario, capsys=capsys)
+    assert code == 0 and "parks      2 in 2 counties" in out and "so it was read as GBK" in out, err
     (folder / "parks.cpg").write_text("UTF-8")
     code, _, err = siting("validate", scenario, capsys=capsys)
     assert code == 2 and "Traceback" not in err
     assert "parks.shp: its text is not in the encoding its .cpg names ('UTF-8')" in err
     assert "it reads as GBK (fix: write GBK in parks.cpg, or save the layer again as UTF-8)" in err
+    hubs = folder / "hubs.geojson"  # GeoJSON is UTF-8 by definition: one in GBK is told to be saved again
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gpd.read_file(folder / "hubs.gpkg").assign(name="郑州站").to_file(hubs, driver="GeoJSON", encoding="GBK")
+    scenario.write_text(scenario.read_text().replace("parks.shp", "parks.gpkg").replace("hubs.gpkg", "hubs.geojson"))
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "hubs.geojson: its text is not UTF-8 (" in err and ".cpg" not in err
+    assert "(fix: save it again as UTF-8" in err
 
 
 def test_a_chain_cap_for_an_unknown_chain_is_refused(tiny, capsys):

@@ -152,7 +152,12 @@ def test_a_county_without_a_park_sources_projects(tmp_path, tiny, capsys):
     counties = pd.read_csv(result.folder / "counties.csv").set_index("county")
     assert counties.loc["丙县", ["parks", "land_used", "output_hosted", "output_sourced"]].tolist() == [0, 0, 0, 100]
     scenario.write_text(scenario.read_text().replace("floor: null", "floor: 0.3"))
-    assert placed(run(tmp_path, scenario)) == {"Y": "P1"}
+    result = run(tmp_path, scenario)
+    assert placed(result) == {"Y": "P1"}
+    reason = pd.read_csv(result.folder / "unplaced.csv").set_index("project_id").at["X", "reason"]
+    assert reason.startswith("its source county 丙县 hosts no park and keeps 0.2 of it wherever it goes, below the "
+                             "benefit floor 0.3, so it cannot be placed; eligible in 1 park(s): P1: land needs 60")
+    assert any("below the benefit floor 0.3: none of their projects can be placed" in n for n in result.summary["notes"])
 
 
 def test_benefit_floor_keeps_a_share_at_home(tmp_path, tiny):

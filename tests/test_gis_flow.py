@@ -56,13 +56,16 @@ def test_raster_share_feeds_the_fit(tmp_path, tiny):
     assert parks.at["P2", "slope_suitable_share"] == 0
     # a parks layer that already has such columns (a run's own parks layer used as input, or a share someone
     # measured) keeps them as *_input, with a note; it crashed the run (KeyError) before
-    (tiny.parks[0].update(slope_suitable_share=0.2, Slope_Mean=4.0), tiny.parks[1].update(slope_suitable_share=0.9,
-                                                                                          Slope_Mean=4.0))
+    (tiny.parks[0].update(slope_suitable_share=0.2, Slope_Mean=4.0, excluded_ha_forest=1.0),
+     tiny.parks[1].update(slope_suitable_share=0.9, Slope_Mean=4.0, excluded_ha_forest=2.0))
     tiny.write()
     result = run(tmp_path, scenario)
     assert placed(result) == {"X": "P1"} and result.plan.assignments["raster_bonus"].iat[0] == pytest.approx(50)
     parks = pd.read_csv(result.folder / "parks.csv").set_index("park_id")
     assert parks.at["P2", "slope_suitable_share"] == 0 and parks.at["P2", "slope_suitable_share_input"] == 0.9
+    assert parks.at["P2", "excluded_ha_forest_input"] == 2.0 and "excluded_ha_forest" not in parks.columns
+    columns = pd.read_csv(result.folder / "columns.csv", keep_default_na=False).set_index(["file", "column"])
+    assert columns.loc[("parks.csv", "excluded_ha_forest_input"), "meaning"] == "copied from the input as given"
     assert ("parks.gpkg: column 'slope_suitable_share' is carried to the outputs as 'slope_suitable_share_input', "
             "since the run computes its own 'slope_suitable_share'") in result.summary["notes"]
 
