@@ -549,9 +549,12 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame | None, projects: p
         if table_name not in tables:
             continue  # the table could not be read: its own problems are reported
         table, id_col = tables[table_name]
-        if column not in table.columns or column == id_col:
-            problems.add(src, "", f"overrides.{key}", f"{table_name} have no field '{column}'",
-                         f"use one of: {', '.join(c for c in table.columns if c != id_col)}")
+        geometry = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
+        if column not in table.columns or column in (id_col, geometry):
+            what = "the park's outline cannot be overridden" if column == geometry else f"{table_name} have no field '{column}'"
+            problems.add(src, "", f"overrides.{key}", what,
+                         f"use one of: {', '.join(c for c in table.columns if c not in (id_col, geometry))}"
+                         + ("; edit the outline in the parks layer" if column == geometry else ""))
             continue
         rows = table.index if target == "*" else table.index[table[id_col] == target]
         if target != "*" and not len(rows):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +139,9 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple
     try:
         data = yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 - safe loader
     except yaml.YAMLError as exc:
-        problems.add(str(path), "", "", f"not valid YAML: {exc}", "fix the YAML syntax")
+        tabs = "\t" in text and "'\\t'" in str(exc)
+        problems.add(str(path), "", "", f"not valid YAML: {exc}",
+                     "indent with spaces, not tabs" if tabs else "fix the YAML syntax")
         return {}, []
     if not isinstance(data, dict):
         problems.add(str(path), "", "", "a scenario must be a mapping of keys to values", "see the README")
@@ -148,15 +151,35 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple
     _resolve_paths(data, path.parent)
     files = [path]
     parent = data.pop("extends", None)
-    if parent:
-        base, base_files = _load_chain((path.parent / str(parent)).resolve(), problems, (*seen, path))
+    if parent is not None and not isinstance(parent, str):
+        problems.add(str(path), "", "extends", f"expected the path of one scenario file, got {parent!r}",
+                     "e.g. extends: baseline.yaml")
+    elif parent:
+        target = (path.parent / parent).resolve()
+        if not target.is_file() and not target.is_dir():
+            problems.add(str(path), "", "extends", f"the scenario it extends, {target}, was not found",
+                         "check the path (relative to this file)")
+            return data, files
+        base, base_files = _load_chain(target, problems, (*seen, path))
         data = _merge(base, data)
         files += base_files
     return data, files
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key written twice in one mapping (PyYAML would keep the last silently)."""
+    """A safe loader that refuses a key written twice in one mapping (PyYAML would keep the last silently), and
+    reads numbers as YAML 1.2 does: ``010`` is ten (YAML 1.1: eight) and ``5:00`` is text (YAML 1.1: 300)."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9][0-9_]*|0x[0-9a-fA-F]+|0o[0-7]+)$"), list("-+0123456789"))
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
 
 
 def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -193,7 +216,15 @@ def _signed(kind: type, construct: Callable[[yaml.SafeLoader, yaml.ScalarNode], 
     return constructor
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _signed(_PlusInt, yaml.SafeLoader.construct_yaml_int))
+def _yaml12_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """An integer as YAML 1.2 reads it: decimal (a leading 0 changes nothing), 0x hexadecimal, 0o octal."""
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    sign, digits = (-1 if text.startswith("-") else 1), text.lstrip("+-")
+    base = 16 if digits.startswith("0x") else 8 if digits.startswith("0o") else 10
+    return sign * int(digits[2:] if base != 10 else digits, base)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _signed(_PlusInt, _yaml12_int))
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _signed(_PlusFloat, yaml.SafeLoader.construct_yaml_float))
 
 
@@ -329,10 +360,12 @@ def _check(settings: dict, path: Path, problems: Problems) -> bool:
     model = settings["model"]
     if isinstance(model, dict):
         cap = model.get("max_parks_per_chain")
-        if cap is not None and not (isinstance(cap, int) and cap >= 1) and not (
-                isinstance(cap, dict) and all(isinstance(v, int) and v >= 1 for v in cap.values())):
+        def whole(v: object) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+        if cap is not None and not whole(cap) and not (isinstance(cap, dict) and all(whole(v) for v in cap.values())):
             problems.add(src, "", "model.max_parks_per_chain", f"expected a whole number ≥ 1 or a mapping chain: "
-                         f"number, got {cap!r}", "e.g. max_parks_per_chain: {nev: 3}")
+                         f"number, got {cap!r}", "e.g. max_parks_per_chain: {nev: 3}; null (or leave it out) for no limit")
     solver = settings["solver"]
     if isinstance(solver, dict):
         if solver.get("name") not in ("cbc", "highs"):

@@ -45,6 +45,41 @@ def test_validate_names_what_the_scenario_adds(tiny, capsys):
     assert "overrides  1: parks.P1.land_available_ha x0.9" in out and "counties   " not in out
 
 
+def test_scenario_mistakes_an_officer_makes(tiny, capsys):
+    """Each is exit 2 naming the file and key, with a fix; found by a helper running scenarios for a week."""
+    scenario = small(tiny).write()
+    text = scenario.read_text(encoding="utf-8")
+    folder = scenario.parent
+    # an outline cannot be overridden (it crashed with a TypeError); true is not a number of parks
+    scenario.write_text(text + "overrides: {parks.P1.geometry: x2}\n"
+                        "model: {max_parks_per_chain: true}\n", encoding="utf-8")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "Traceback" not in err and "2 problem(s)" in err
+    assert "field 'overrides.parks.P1.geometry': the park's outline cannot be overridden" in err
+    assert "field 'model.max_parks_per_chain': expected a whole number ≥ 1" in err and "null (or leave it out)" in err
+    # a missing parent is named by the file that extends it; a list is not a path
+    (folder / "child.yaml").write_text("extends: gone.yaml\n", encoding="utf-8")
+    code, _, err = siting("validate", folder / "child.yaml", capsys=capsys)
+    assert code == 2 and f"child.yaml: field 'extends': the scenario it extends, {folder / 'gone.yaml'}, was not found" in err
+    (folder / "child.yaml").write_text("extends: [a.yaml]\n", encoding="utf-8")
+    code, _, err = siting("validate", folder / "child.yaml", capsys=capsys)
+    assert code == 2 and "field 'extends': expected the path of one scenario file, got ['a.yaml']" in err
+    # tabs: YAML's own message, and the fix says why
+    (folder / "tabs.yaml").write_text("name: t\nsolver:\n\tname: highs\n", encoding="utf-8")
+    code, _, err = siting("validate", folder / "tabs.yaml", capsys=capsys)
+    assert code == 2 and "(fix: indent with spaces, not tabs)" in err
+
+
+def test_scenario_numbers_are_read_as_yaml_1_2_does():
+    """010 is ten (YAML 1.1 read eight) and 5:00 is text (YAML 1.1 read 300, sexagesimal)."""
+    import yaml
+
+    from siting.scenario import _StrictLoader
+
+    values = yaml.load("a: 010\nb: 5:00\nc: 0x10\nd: 1_000\ne: -2.5e1\nf: .5\n", Loader=_StrictLoader)
+    assert values == {"a": 10, "b": "5:00", "c": 16, "d": 1000, "e": -25.0, "f": 0.5}
+
+
 def test_run_prints_folder_and_kpis(tmp_path, tiny, capsys):
     scenario = small(tiny).write()
     code, out, err = siting("run", scenario, "--out", tmp_path / "run1", "--solver", "highs",
