@@ -68,12 +68,16 @@ def solver_options(scenario: Scenario, *, solver: str | None = None, time_limit:
     s = scenario.settings["solver"]
     limit = time_limit if time_limit is not None else s["time_limit"]
     name = solver or s["name"]
+    asked = steps is not None  # on the command line
     if steps is None and time_limit is None and solver in (None, "highs"):
         steps = s.get("steps")  # the scenario's steps, unless the command line asked for another solver: then timed
     if steps is not None and (name != "highs" or int(s["threads"]) != 1):
-        raise InputError([Problem(str(scenario.path), "", "solver.steps", f"a reproducible solve (steps) needs the "
-                                  f"highs solver on one thread, not {name} on {s['threads']}",
-                                  "use --solver highs, or --time-limit for a timed solve")])
+        raise InputError([Problem("command line" if asked else str(scenario.path), "", "--steps" if asked else
+                                  "solver.steps", f"a reproducible solve (steps) needs the highs solver on one thread, "
+                                  f"not {name} on {s['threads']}",
+                                  "use --solver highs, or --time-limit for a timed solve" if asked else
+                                  "use --solver highs or --time-limit, or set solver.steps: null in the scenario for "
+                                  "a timed solve")])
     return SolverOptions(
         solver=name,
         time_limit=float(limit) if limit is not None else None,

@@ -257,7 +257,12 @@ def _resolve_paths(data: dict, folder: Path) -> None:
 def _merge(base: dict, child: Mapping) -> dict:
     out = dict(base)
     for key, value in child.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict) and key != "overrides":
+        if key == "solver" and isinstance(value, Mapping) and isinstance(out.get(key), dict) \
+                and "time_limit" in value and "steps" not in value:
+            # a file that sets a time limit and no steps asks for a timed solve: an inherited steps would
+            # silently win over it (the nearest file's budget counts)
+            out[key] = _merge({k: v for k, v in out[key].items() if k != "steps"}, value)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), dict) and key != "overrides":
             out[key] = _merge(out[key], value)
         elif isinstance(value, Mapping) and key == "overrides":
             out[key] = {**(out.get(key) or {}), **value}

@@ -963,7 +963,7 @@ def test_steps_give_a_reproducible_run(tmp_path, tiny, capsys):
         cli.main(["run", str(scenario), "--steps", "5", "--time-limit", "10"])
     assert exc.value.code == 2  # one budget or the other
     code, _, err = siting("run", scenario, "--out", tmp_path / "c", "--solver", "cbc", "--steps", "5", capsys=capsys)
-    assert code == 2 and "field 'solver.steps': a reproducible solve (steps) needs the highs solver" in err
+    assert code == 2 and "command line: field '--steps': a reproducible solve (steps) needs the highs solver" in err
     assert not (tmp_path / "c").exists()
     scenario.write_text(scenario.read_text().replace("solver:", "solver:\n  steps: -1", 1)
                         if "solver:" in scenario.read_text() else scenario.read_text() + "solver:\n  steps: -1\n")
@@ -978,6 +978,16 @@ def test_steps_give_a_reproducible_run(tmp_path, tiny, capsys):
     assert solution["steps"] is None and solution["time_limit"] == 10 and solution["solver"] == "cbc"
     code, _, err = siting("explain", tmp_path / "d", "--project", "A", "--steps", "5", capsys=capsys)
     assert code == 2 and "a reproducible re-solve needs a run made with highs" in err
+    # a scenario's own cbc with inherited steps: the fix names solver.steps: null
+    (scenario.parent / "cbc.yaml").write_text("extends: scenario.yaml\nsolver: {name: cbc}\n", encoding="utf-8")
+    code, _, err = siting("run", scenario.parent / "cbc.yaml", "--out", tmp_path / "e", capsys=capsys)
+    assert code == 2 and "field 'solver.steps'" in err and "set solver.steps: null in the scenario" in err
+    # a child that writes a time limit and no steps asks for a timed solve: the parent's steps do not win
+    (scenario.parent / "timed.yaml").write_text("extends: scenario.yaml\nsolver: {time_limit: 7}\n", encoding="utf-8")
+    code, out, err = siting("run", scenario.parent / "timed.yaml", "--out", tmp_path / "f", capsys=capsys)
+    assert code == 0 and "budget       5 search steps" not in out, err
+    solution = json.loads((tmp_path / "f" / "summary.json").read_text(encoding="utf-8"))["solution"]
+    assert solution["steps"] is None and solution["time_limit"] == 7
 
 
 def _unreadable(monkeypatch, *paths: Path) -> None:
