@@ -76,8 +76,10 @@ def test_scenario_numbers_are_read_as_yaml_1_2_does():
 
     from siting.scenario import _StrictLoader
 
-    values = yaml.load("a: 010\nb: 5:00\nc: 0x10\nd: 1_000\ne: -2.5e1\nf: .5\n", Loader=_StrictLoader)
-    assert values == {"a": 10, "b": "5:00", "c": 16, "d": 1000, "e": -25.0, "f": 0.5}
+    values = yaml.load("a: 010\nb: 5:00\nc: 0x10\nd: 1_000\ne: -2.5e1\nf: .5\ng: .\nh: 3.\ni: -.inf\n",
+                       Loader=_StrictLoader)
+    assert values == {"a": 10, "b": "5:00", "c": 16, "d": 1000, "e": -25.0, "f": 0.5, "g": ".", "h": 3.0,
+                      "i": float("-inf")}
 
 
 def test_run_prints_folder_and_kpis(tmp_path, tiny, capsys):
