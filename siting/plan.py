@@ -221,7 +221,8 @@ def _other_rules(region: Region) -> tuple[str, ...]:
     if floor is not None:
         rules.append(f"each county keeps at least {floor:.0%} of the output of the projects it sourced, while a host "
                      f"county keeps {s['benefit_sharing']['host_share']:.0%} of a project sourced elsewhere "
-                     "(lower benefit_sharing.floor or raise host_share, or remove the floor)")
+                     "(lower benefit_sharing.floor, or host_share so that a source county keeps more, or remove the "
+                     "floor)")
     if s["model"]["max_chains"]:
         rules.append("at most max_chains chains per park (raise a park's max_chains, or set model.max_chains: false)")
     if s["model"]["max_parks_per_chain"] is not None:

@@ -604,7 +604,8 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame | None, projects: p
             problems.add(src, "", f"overrides.{key}", f"makes {column} {minimum:g}; expected {spec.expectation()}",
                          "use a smaller reduction")
             continue
-        table.loc[rows, column] = new.round(6) if column != "max_chains" else new.round().astype(int)
+        # max_chains: a whole number, halves rounded up (x1.5 of 3 is 5, not the even 4)
+        table.loc[rows, column] = new.round(6) if column != "max_chains" else np.floor(new + 0.5).astype(int)
 
 
 def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments, chains, problems: Problems) -> None:

@@ -361,7 +361,7 @@ def _check(settings: dict, path: Path, problems: Problems) -> bool:
             value = sharing.get(key)
             if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1):
                 problems.add(src, "", f"benefit_sharing.{key}", f"expected a share between 0 and 1, got {value!r}",
-                             "e.g. host_share: 0.6")
+                             f"e.g. {key}: {0.6 if key == 'host_share' else 0.3}")
     model = settings["model"]
     if isinstance(model, dict):
         cap = model.get("max_parks_per_chain")

@@ -212,6 +212,13 @@ def test_report_names_the_most_similar_counties_escaped(tmp_path, tiny):
     assert "<th>Parks over their max_chains</th><td>0</td>" in report
 
 
+def test_max_chains_scaled_by_an_override_rounds_halves_up(tmp_path, tiny):
+    tiny.settings["overrides"] = {"parks.*.max_chains": "x1.5"}
+    tiny.park("P1", max_chains=3).park("P2", max_chains=5).project("A", output=10)
+    parks = pd.read_csv(run(tmp_path, tiny.write()).folder / "parks.csv").set_index("park_id")
+    assert parks["max_chains"].to_dict() == {"P1": 5, "P2": 8}  # 4.5 → 5 and 7.5 → 8 (not the even 4 and 8)
+
+
 def test_an_unquoted_plus_in_an_override_adds(tmp_path, tiny):
     """YAML reads +30 as the number 30; an override written so still means "add 30" (P2: 30 → 60 ha), as
     "+30" does, and the run records it as "+30". A number with a + elsewhere is just the number."""
