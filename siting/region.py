@@ -8,7 +8,7 @@ import os
 import re
 import warnings
 from collections.abc import Container, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -167,9 +167,9 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
     chains = ({**CHAINS, **{str(k): str(v) for k, v in s["chains"].items()}} if isinstance(s["chains"], dict)
               else None)  # None: the scenario's chains are not readable (reported), so chain IDs are not checked
     _check_hub_limits(str(projects_path), projects, problems)
-    if isinstance(s["overrides"], dict):
-        _apply_overrides(scenario, parks, projects, problems)
+    overridden = _apply_overrides(scenario, parks, projects, problems) if isinstance(s["overrides"], dict) else {}
     _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments, chains, problems)
+    _blame_overrides(problems, overridden, scenario)
 
     notes: list[str] = [n for frame in (parks, hubs, corridors, exclusions) if frame is not None
                         for n in frame.attrs.get("notes", [])]  # e.g. a shapefile's text read as GBK
@@ -520,15 +520,19 @@ _CHANGE = re.compile(r"^\s*(?P<op>[+\-x×*])?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<pct
 
 
 def _apply_overrides(scenario: Scenario, parks: pd.DataFrame | None, projects: pd.DataFrame | None,
-                     problems: Problems) -> None:
+                     problems: Problems) -> dict[tuple[str, str, str], str]:
     """Apply ``overrides`` from the scenario in place (tables are copies; input files are never changed).
 
     Keys: ``parks.<ID|*>.<field>``, ``projects.<ID|*>.<field>``, or the shorthands ``land_available``,
     ``energy_quota``, ``emission_quota`` (all parks). Values: a number or text (set), ``+N`` / ``-N``
     (add), ``xF`` / ``×F`` (multiply), ``+N%`` / ``-N%`` (change by a percentage). Overrides of a table
     that could not be read are skipped, and cells reported as bad values are left alone.
+
+    Returns the cells set to a text value ({(table file, ID label, field): override key}), for
+    :func:`_blame_overrides`: a reference check that later finds the value wrong is the override's problem.
     """
     src = str(scenario.path)
+    overridden: dict[tuple[str, str, str], str] = {}
     sources = {"parks": str(scenario.settings["layers"].get("parks")),
                "projects": str(scenario.settings["tables"].get("projects"))}
     tables = {name: (frame, id_col) for name, frame, id_col in (("parks", parks, "park_id"),
@@ -572,6 +576,7 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame | None, projects: p
                 continue
             for row in rows:
                 table.at[row, column] = converted
+                overridden[(sources[table_name], id_label(id_col, table.at[row, id_col]), column)] = key
             continue
         match = _CHANGE.match(str(value))
         if not match:
@@ -606,6 +611,20 @@ def _apply_overrides(scenario: Scenario, parks: pd.DataFrame | None, projects: p
             continue
         # max_chains: a whole number, halves rounded up (x1.5 of 3 is 5, not the even 4)
         table.loc[rows, column] = new.round(6) if column != "max_chains" else np.floor(new + 0.5).astype(int)
+    return overridden
+
+
+def _blame_overrides(problems: Problems, overridden: dict[tuple[str, str, str], str], scenario: Scenario) -> None:
+    """Problems found in a cell that an override set (an unknown park in ``fixed_park``, an unknown chain in
+    ``leading_chains``) are the scenario's: they name its override key, not the table file, which is right."""
+    if not overridden:
+        return
+    for n, p in enumerate(problems.items):
+        for (source, label, column), key in overridden.items():
+            if p.source == source and p.field == column and (p.where == label or f"({label})" in p.where):
+                problems.items[n] = replace(p, source=str(scenario.path), where=label, field=f"overrides.{key}",
+                                            message=f"{p.message}, the value this override sets")
+                break
 
 
 def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments, chains, problems: Problems) -> None:

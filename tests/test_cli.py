@@ -64,6 +64,14 @@ def test_scenario_mistakes_an_officer_makes(tiny, capsys):
     (folder / "child.yaml").write_text("extends: [a.yaml]\n", encoding="utf-8")
     code, _, err = siting("validate", folder / "child.yaml", capsys=capsys)
     assert code == 2 and "field 'extends': expected the path of one scenario file, got ['a.yaml']" in err
+    # a value an override sets that a reference check finds wrong is the override's problem, not the table's
+    scenario.write_text(text + "overrides: {projects.A.fixed_park: P9, parks.P1.leading_chains: nevv}\n",
+                        encoding="utf-8")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "projects.csv" not in err and "parks.gpkg" not in err
+    assert (f"{scenario}: project_id A: field 'overrides.projects.A.fixed_park': unknown park 'P9', the value this "
+            "override sets (fix: use a park_id of the parks layer)") in err
+    assert f"{scenario}: park_id P1: field 'overrides.parks.P1.leading_chains': unknown chain 'nevv'" in err
     # tabs: YAML's own message, and the fix says why
     (folder / "tabs.yaml").write_text("name: t\nsolver:\n\tname: highs\n", encoding="utf-8")
     code, _, err = siting("validate", folder / "tabs.yaml", capsys=capsys)
