@@ -40,7 +40,7 @@ from layers import (
 from layers.roads import load_road_graph, road_file_problems
 
 from .columns import COLUMNS, computed_per_park
-from .scenario import Scenario
+from .scenario import Scenario, blame_files
 from .schema import (
     ADJUSTMENT_FIELDS,
     CHAINS,
@@ -129,7 +129,7 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
     problems = problems if problems is not None else Problems()
     s = scenario.settings
     if not (isinstance(s["layers"], dict) and isinstance(s["tables"], dict)):
-        problems.raise_if_any()  # the scenario check said so: no input can be found
+        _raise_if_any(problems, scenario)  # the scenario check said so: no input can be found
     layer, table = s["layers"], s["tables"]
     parks_path, hubs_path = _named(layer.get("parks")), _named(layer.get("hubs"))
     projects_path = _named(table.get("projects"))
@@ -181,7 +181,7 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
     work_crs = _work_crs(scenario, parks, problems)
     if work_crs is None:
         _files_on_their_own(scenario, problems)
-        problems.raise_if_any()  # nothing below can be checked without parks to measure in a working CRS
+        _raise_if_any(problems, scenario)  # nothing below can be checked without parks to measure in a working CRS
     assert work_crs is not None and parks is not None  # a problem was raised otherwise
     layers = {"parks": parks, "hubs": hubs, "corridors": corridors, "exclusions": exclusions}
     for name, frame in layers.items():
@@ -213,7 +213,7 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
                                notes, problems)
     elif not located:
         _road_file_on_its_own(scenario, problems)
-    problems.raise_if_any()
+    _raise_if_any(problems, scenario)
     assert hubs is not None and projects is not None and corridors is not None and exclusions is not None
     assert travel is not None and chains is not None
     files = [p for p in (*scenario.files, *(Path(v) for v in _input_paths(s))) if p.exists()]
@@ -273,6 +273,12 @@ def county_caps(region: Region) -> dict[tuple[str, str], float]:
             if cap is not None and pd.notna(cap):
                 caps[resource, county["county"]] = float(cap)
     return caps
+
+
+def _raise_if_any(problems: Problems, scenario: Scenario) -> None:
+    """Raise every problem found, each about a scenario key naming the file (of an ``extends`` chain) that wrote it."""
+    blame_files(problems, scenario.path, scenario.origins)
+    problems.raise_if_any()
 
 
 def _known_ids(frame: pd.DataFrame | None, column: str) -> set | None:

@@ -11,7 +11,7 @@ import copy
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ class Scenario:
     name: str
     settings: Mapping[str, Any]
     files: tuple[Path, ...] = field(default=())  # the scenario file and every file it extends
+    origins: Mapping[str, Path] = field(default_factory=dict)  # key → the file that wrote it (blame_files)
 
     def __getitem__(self, key: str) -> Any:
         return self.settings[key]
@@ -105,18 +106,38 @@ def read_scenario(path: str | Path, problems: Problems) -> Scenario | None:
     """
     path = Path(path).resolve()
     before = len(problems.items)
-    merged, files = _load_chain(path, problems, seen=())
+    origins: dict[str, Path] = {}
+    merged, files = _load_chain(path, problems, seen=(), origins=origins)
     if len(problems.items) > before:
         return None
     settings = _merge(copy.deepcopy(DEFAULTS), merged)
-    if not _check(settings, path, problems):
+    checked = _check(settings, path, problems)
+    blame_files(problems, path, origins, since=before)
+    if not checked:
         return None  # a section that should be a mapping is not one: its values were never checked
     name = str(settings["name"] or path.stem)
     settings["name"] = name
-    return Scenario(path=path, name=name, settings=settings, files=tuple(files))
+    return Scenario(path=path, name=name, settings=settings, files=tuple(files), origins=origins)
 
 
-def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple[dict, list[Path]]:
+def blame_files(problems: Problems, path: Path, origins: Mapping[str, Path], since: int = 0) -> None:
+    """Problems reported against the scenario file ``path`` about a key that a file it extends wrote name that file
+    instead (``origins``: key → file, e.g. ``weights.tax``; a longer key falls back to its section)."""
+    for n in range(since, len(problems.items)):
+        p = problems.items[n]
+        if p.source != str(path):
+            continue
+        key = p.field if p.field in origins or "." in p.field else p.where.partition(" ")[0]  # "locks entry 2": locks
+        while key and key not in origins:
+            key = key.rpartition(".")[0]
+        if key and origins[key] != path:
+            problems.items[n] = replace(p, source=str(origins[key]))
+
+
+def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...], origins: dict[str, Path]
+                ) -> tuple[dict, list[Path]]:
+    """The file's settings merged over those of the files it extends; ``origins`` gets, for each key (and each
+    key of a section, e.g. ``solver.steps``), the file that wrote it last (a file over the one it extends)."""
     if path in seen:
         problems.add(str(path), "", "extends", "scenarios extend each other in a cycle: "
                      + " → ".join(p.name for p in (*seen, path)), "remove one of the 'extends' keys")
@@ -151,6 +172,7 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple
     _resolve_paths(data, path.parent)
     files = [path]
     parent = data.pop("extends", None)
+    own = [*(str(k) for k in data), *(f"{k}.{sub}" for k, v in data.items() if isinstance(v, dict) for sub in v)]
     if parent is not None and not isinstance(parent, str):
         problems.add(str(path), "", "extends", f"expected the path of one scenario file, got {parent!r}",
                      "e.g. extends: baseline.yaml")
@@ -160,9 +182,10 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...]) -> tuple
             problems.add(str(path), "", "extends", f"the scenario it extends, {target}, was not found",
                          "check the path (relative to this file)")
             return data, files
-        base, base_files = _load_chain(target, problems, (*seen, path))
+        base, base_files = _load_chain(target, problems, (*seen, path), origins)
         data = _merge(base, data)
         files += base_files
+    origins.update(dict.fromkeys(own, path))  # after the files it extends: its own keys win
     return data, files
 
 

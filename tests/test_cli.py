@@ -72,6 +72,19 @@ def test_scenario_mistakes_an_officer_makes(tiny, capsys):
     assert (f"{scenario}: project_id A: field 'overrides.projects.A.fixed_park': unknown park 'P9', the value this "
             "override sets (fix: use a park_id of the parks layer)") in err
     assert f"{scenario}: park_id P1: field 'overrides.parks.P1.leading_chains': unknown chain 'nevv'" in err
+    # a mistake in a file that another extends is reported against the file that has it
+    scenario.write_text(text, encoding="utf-8")
+    (folder / "sub").mkdir()
+    (folder / "c1.yaml").write_text("extends: scenario.yaml\nwieghts: {output: 1}\noverrides: {energy_quota: '10%'}\n",
+                                    encoding="utf-8")
+    (folder / "c2.yaml").write_text("extends: c1.yaml\nlocks: [{project: A, park: P77}]\n", encoding="utf-8")
+    (folder / "sub" / "c3.yaml").write_text("extends: ../c2.yaml\nweights: {tax: -1}\n", encoding="utf-8")
+    code, _, err = siting("validate", folder / "sub" / "c3.yaml", capsys=capsys)
+    assert code == 2 and "4 problem(s)" in err
+    assert f"{folder / 'c1.yaml'}: field 'wieghts': unknown key" in err
+    assert f"{folder / 'c1.yaml'}: field 'overrides.energy_quota': a percentage needs a sign" in err
+    assert f"{folder / 'c2.yaml'}: locks entry 1: field 'park': unknown park 'P77'" in err
+    assert f"{folder / 'sub' / 'c3.yaml'}: field 'weights.tax': expected a number ≥ 0, got -1" in err
     # tabs: YAML's own message, and the fix says why
     (folder / "tabs.yaml").write_text("name: t\nsolver:\n\tname: highs\n", encoding="utf-8")
     code, _, err = siting("validate", folder / "tabs.yaml", capsys=capsys)
