@@ -739,6 +739,11 @@ def _cross_check(scenario, parks, hubs, corridors, projects, links, adjustments,
                 problems.add(str(scenario.path), f"locks entry {n}", "park", f"project {entry['project']} is fixed to "
                              f"{fixed[entry['project']]} in the project library but locked to {entry['park']} here",
                              "drop the lock or change the project's fixed_park")
+        for n, entry in entries["forbids"]:  # the only park it may go to, forbidden: as contradictory as a lock
+            if fixed.get(entry["project"]) == entry["park"]:
+                problems.add(str(scenario.path), f"forbids entry {n}", "park", f"project {entry['project']} is fixed to "
+                             f"{entry['park']} in the project library ({psrc}) but forbidden there here",
+                             "drop the forbid or change the project's fixed_park")
     if _has(projects, "project_id", "forbidden_parks"):
         forbidden = dict(zip(projects["project_id"], projects["forbidden_parks"], strict=True))
         for n, entry in entries["locks"]:

@@ -750,6 +750,16 @@ def test_a_lock_that_a_forbid_contradicts_is_bad_input(tiny, capsys):
             "entry 2) (fix: drop the lock or the forbid)") in err
     assert "field 'land_ha': value 'lots' is not a number" in err  # with the other problems, in one run
     assert "3 problem(s)" in err
+    # a forbid of the park the library fixes a project to is as contradictory (it was exit 3 for a committed one)
+    tiny.projects[2]["land_ha"] = 5
+    tiny.project("D", fixed_park="P1", status="committed")
+    tiny.settings.update(locks=[], forbids=[{"project": "D", "park": "P1"}])
+    scenario = tiny.write()
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "1 problem(s)" in err
+    assert (f"{scenario}: forbids entry 1: field 'park': project D is fixed to P1 in the project library "
+            f"({scenario.parent / 'projects.csv'}) but forbidden there here (fix: drop the forbid or change the "
+            "project's fixed_park)") in err
 
 
 def test_list_values_may_be_separated_the_chinese_way_but_not_by_commas(tiny, capsys):
