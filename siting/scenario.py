@@ -157,12 +157,20 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...], origins:
     except OSError as exc:  # e.g. no permission to read it
         problems.unreadable(path, exc)
         return {}, []
+    loader = _StrictLoader(text)
     try:
-        data = yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 - safe loader
+        data = loader.get_single_data() or {}
     except yaml.YAMLError as exc:
         tabs = "\t" in text and "'\\t'" in str(exc)
         problems.add(str(path), "", "", f"not valid YAML: {exc}",
                      "indent with spaces, not tabs" if tabs else "fix the YAML syntax")
+        return {}, []
+    finally:
+        loader.dispose()
+    if loader.duplicates:  # every key written twice, not only the first
+        for key, mark in loader.duplicates:
+            problems.add(str(path), f"line {mark.line + 1}", str(key), f"key {key!r} appears twice in one mapping "
+                         "(YAML would keep the last silently)", "keep one of them")
         return {}, []
     if not isinstance(data, dict):
         problems.add(str(path), "", "", "a scenario must be a mapping of keys to values", "see the README")
@@ -190,8 +198,13 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...], origins:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key written twice in one mapping (PyYAML would keep the last silently), and
-    reads numbers as YAML 1.2 does: ``010`` is ten (YAML 1.1: eight) and ``5:00`` is text (YAML 1.1: 300)."""
+    """A safe loader that notes every key written twice in one mapping (PyYAML would keep the last silently) in
+    ``duplicates``, and reads numbers as YAML 1.2 does: ``010`` is ten (YAML 1.1: eight) and ``5:00`` is text
+    (YAML 1.1: 300)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[object, yaml.Mark]] = []
 
 
 _StrictLoader.yaml_implicit_resolvers = {
@@ -205,12 +218,12 @@ _StrictLoader.add_implicit_resolver(
                r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
 
 
-def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", key_node.start_mark)
+            loader.duplicates.append((key, key_node.start_mark))
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 

@@ -85,6 +85,13 @@ def test_scenario_mistakes_an_officer_makes(tiny, capsys):
     assert f"{folder / 'c1.yaml'}: field 'overrides.energy_quota': a percentage needs a sign" in err
     assert f"{folder / 'c2.yaml'}: locks entry 1: field 'park': unknown park 'P77'" in err
     assert f"{folder / 'sub' / 'c3.yaml'}: field 'weights.tax': expected a number ≥ 0, got -1" in err
+    # every key written twice is named (PyYAML would keep the last silently; only the first was named)
+    (folder / "dup.yaml").write_text("extends: scenario.yaml\nname: a\nname: b\nsolver: {gap: 0.1, gap: 0.2}\n",
+                                     encoding="utf-8")
+    code, _, err = siting("validate", folder / "dup.yaml", capsys=capsys)
+    assert code == 2 and "2 problem(s)" in err
+    assert f"{folder / 'dup.yaml'}: line 3: field 'name': key 'name' appears twice in one mapping" in err
+    assert f"{folder / 'dup.yaml'}: line 4: field 'gap': key 'gap' appears twice" in err
     # tabs: YAML's own message, and the fix says why
     (folder / "tabs.yaml").write_text("name: t\nsolver:\n\tname: highs\n", encoding="utf-8")
     code, _, err = siting("validate", folder / "tabs.yaml", capsys=capsys)
