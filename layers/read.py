@@ -84,10 +84,7 @@ def read_layer(
                 problems.add(src, "", "", f"has {len(names)} layers ({', '.join(names)}) and none was chosen",
                              "keep one layer per file (QGIS: Export > Save Features As)")
                 return None
-        encoding, notes = (_dbf_encoding(path, parts[1]) if len(parts) > 1 else (None, []))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on e.g. missing .cpg
-            frame = gpd.read_file(path, layer=layer, engine="pyogrio", **({"encoding": encoding} if encoding else {}))
+        frame, notes = _read_vector(path, layer, guess=len(parts) > 1 and _dbf_guessed(path, parts[1]))
     except UnicodeDecodeError as exc:  # a shapefile whose .cpg names the wrong encoding, or a GeoJSON not in UTF-8
         if len(parts) == 1:
             problems.add(src, "", "", f"its text is not UTF-8 ({exc.reason} at byte {exc.start})",
@@ -147,24 +144,33 @@ def _reads_as(path: Path, encoding: str) -> bool:
     return True
 
 
-def _dbf_encoding(path: Path, dbf: Path) -> tuple[str | None, list[str]]:
-    """The encoding to read a shapefile's text in (``None``: GDAL's choice), and a note when it was guessed.
-
-    GDAL follows the .cpg, or else the code page in the .dbf's header; with neither (or with 0x57, "the
-    system's ANSI code page", as ArcGIS writes it) it takes ISO-8859-1, which turns Chinese into mojibake silently (QGIS and ArcGIS often write GBK .dbf files without a .cpg). Then the
-    text is read as UTF-8 if it is valid UTF-8, else as GBK (GB18030), which is noted."""
+def _dbf_guessed(path: Path, dbf: Path) -> bool:
+    """Whether a shapefile's text encoding must be guessed: GDAL follows the .cpg, or else the code page in the
+    .dbf's header; with neither (or with 0x57, "the system's ANSI code page", as ArcGIS writes it) it takes
+    ISO-8859-1, which turns Chinese into mojibake silently (QGIS and ArcGIS often write GBK .dbf files without
+    a .cpg)."""
     if _cpg(path) is not None:
-        return None, []
+        return False
     with dbf.open("rb") as handle:
         header = handle.read(32)
-    if len(header) == 32 and header[29] not in (0x00, 0x57):  # the .dbf names its code page (0x57, "ANSI", does not)
-        return None, []
-    if _reads_as(path, "UTF-8"):
-        return "UTF-8", []
-    if _reads_as(path, "GB18030"):
-        return "GB18030", [f"{path.name}: no .cpg beside it and its text is not UTF-8, so it was read as GBK; put a "
-                           f"{path.with_suffix('.cpg').name} containing GBK beside it to say so"]
-    return None, []
+    return len(header) < 32 or header[29] in (0x00, 0x57)
+
+
+def _read_vector(path: Path, layer: str | None, *, guess: bool) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The layer, and a note when its text encoding was guessed (``guess``): UTF-8 if the text is valid UTF-8,
+    else GBK (GB18030); text valid in neither is read as GDAL reads it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on e.g. missing .cpg
+        if guess:
+            for encoding in ("UTF-8", "GB18030"):
+                try:
+                    frame = gpd.read_file(path, layer=layer, engine="pyogrio", encoding=encoding)
+                except UnicodeDecodeError:
+                    continue
+                return frame, ([] if encoding == "UTF-8" else [
+                    f"{path.name}: no .cpg beside it and its text is not UTF-8, so it was read as GBK; put a "
+                    f"{path.with_suffix('.cpg').name} containing GBK beside it to say so"])
+        return gpd.read_file(path, layer=layer, engine="pyogrio"), []
 
 
 def _feature(frame: gpd.GeoDataFrame, pos: int, id_field: str) -> str:

@@ -417,7 +417,7 @@ def _solve_cbc(problem: AssignmentProblem, options: SolverOptions, start: Sequen
     if lp_status == pulp.LpStatusUnbounded:
         raise SolverError("the model is unbounded; scores or capacities are malformed")
     had_plan = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
-    chosen = [k for k, var in enumerate(x) if (var.varValue or 0) > 0.5] if had_plan else []
+    chosen = _cbc_chosen(x) if had_plan else []
     proven = sol_status == pulp.LpSolutionOptimal
     if _cbc_root_stopped(prob, log_text):
         # "infeasible or too expensive": the root LP under the start's cutoff was infeasible (a proof) or the
@@ -445,11 +445,16 @@ def _run_cbc(prob: pulp.LpProblem, options: SolverOptions, seconds: float | None
         return log_path.read_text(errors="replace") if log_path.exists() else ""
 
 
+def _cbc_chosen(x: Sequence[pulp.LpVariable]) -> list[int]:
+    """The pairs CBC set to 1."""
+    return [k for k, var in enumerate(x) if (var.varValue or 0) > 0.5]
+
+
 def _cbc_plan_value(problem: AssignmentProblem, prob: pulp.LpProblem, x: Sequence[pulp.LpVariable]) -> float:
     """The objective of the plan CBC left in ``x``; −inf when it has none."""
     if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return -np.inf
-    return problem.objective_of([k for k, var in enumerate(x) if (var.varValue or 0) > 0.5])
+    return problem.objective_of(_cbc_chosen(x))
 
 
 def _cbc_root_stopped(prob: pulp.LpProblem, log_text: str) -> bool:

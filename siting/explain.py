@@ -230,10 +230,10 @@ def _still_binding(variant, plan: dict[str, str], project: str, park: str) -> li
     lookup = variant.pair_of()
     if (project, park) not in lookup:
         return []
-    kept = [lookup[(p, b)] for p, b in plan.items() if p != project and (p, b) in lookup
-            and (b != park or variant.mandatory[variant.items.index(p)])]
-    staying = sorted(p for p, b in plan.items() if b == park and p != project and (p, b) in lookup
-                     and variant.mandatory[variant.items.index(p)])
+    must = dict(zip(variant.items, variant.mandatory.tolist(), strict=True))
+    others = [(p, b) for p, b in plan.items() if p != project and (p, b) in lookup]
+    staying = sorted(p for p, b in others if b == park and must[p])
+    kept = [lookup[(p, b)] for p, b in others if b != park or must[p]]
     found = variant.violations([*kept, lookup[(project, park)]])[:3]
     return found + ([f"{park} keeps {', '.join(staying)}, which must stay"] if staying and found else [])
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 
 import numpy as np
 import pandas as pd
 
-from .columns import COLUMNS
+from .columns import COLUMNS, computed_per_park
 from .eligibility import RESOURCES
 from .region import Region
 from .schema import MU_PER_HA, PARK_FIELDS
@@ -52,9 +51,9 @@ def park_table(region: Region, assignments: pd.DataFrame) -> pd.DataFrame:
                                           / out["output"].where(out["output"] > 0, 1), 0.0)
     on_belts = region.belts.groupby("park_id")["corridor_id"].apply(lambda c: ";".join(sorted(c))).to_dict()
     out["belts"] = [on_belts.get(p, "") for p in out["park_id"]]
+    rasters = tuple(region.scenario.settings["layers"].get("rasters") or ())
     extra = [c for c in parks.columns if c in ("land_declared_ha", "area_ha", "excluded_ha", "usable_ha")
-             or ((c.startswith("excluded_ha_") or re.search(r"_(mean|min|max|coverage|suitable_share)$", c))
-             and not c.endswith("_input"))]  # (an input column carried as *_input comes after, as given)
+             or computed_per_park(c, rasters)]  # (an input column carried as *_input comes after, as given)
     for column in extra:
         out[column] = parks[column].to_numpy()
     fields = {f.name for f in PARK_FIELDS} | {parks.geometry.name}

@@ -307,6 +307,11 @@ def _merge(base: dict, child: Mapping) -> dict:
     return out
 
 
+def _whole(value: object) -> bool:
+    """A whole number ≥ 1 (not ``true``, which YAML reads as 1)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 def _check(settings: dict, path: Path, problems: Problems) -> bool:
     """Add every problem of the merged settings to ``problems``; ``False`` when a section that should be a
     mapping is not one (the other sections are still checked, as if that one had its defaults)."""
@@ -401,10 +406,7 @@ def _check(settings: dict, path: Path, problems: Problems) -> bool:
     model = settings["model"]
     if isinstance(model, dict):
         cap = model.get("max_parks_per_chain")
-        def whole(v: object) -> bool:
-            return isinstance(v, int) and not isinstance(v, bool) and v >= 1
-
-        if cap is not None and not whole(cap) and not (isinstance(cap, dict) and all(whole(v) for v in cap.values())):
+        if cap is not None and not _whole(cap) and not (isinstance(cap, dict) and all(_whole(v) for v in cap.values())):
             problems.add(src, "", "model.max_parks_per_chain", f"expected a whole number ≥ 1 or a mapping chain: "
                          f"number, got {cap!r}", "e.g. max_parks_per_chain: {nev: 3}; null (or leave it out) for no limit")
     solver = settings["solver"]
