@@ -6,6 +6,11 @@ prints one line per instance and a summary per file.
 
     python bench/gap_orlib.py                          # gap1–gap12, both senses, then gapa–gapd
     python bench/gap_orlib.py --files gapd --time-limit 60 --solver highs
+
+Where a published plan of a minimisation instance is at hand (``solutions_fontanf/*/<instance>_solution.txt``,
+an agent per job), the line also says in how many jobs the engine's plan differs from it: a plan a few points
+above the best-known value and half its jobs away is in another basin, which a neighbourhood around it does
+not reach (d20100 at 60 s: 6,212 against the published 6,196, 53 of 100 jobs elsewhere).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from optimize import SolverOptions, solve
@@ -46,12 +52,13 @@ def main(argv: list[str] | None = None) -> int:
                 sol = solve(problem, SolverOptions(solver=args.solver, time_limit=args.time_limit, gap=0.0))
                 seconds = time.perf_counter() - t0
                 value = sol.objective if sense == "max" else -sol.objective
+                away = _away_from_published(args.shared, row["instance"], sol.assignment, cost) if sense == "min" else ""
                 best = float(row[f"{sense}_value"])
                 off = (value - best) / best * (1 if sense == "min" else -1)
                 rows.append({"file": name, "instance": row["instance"], "sense": sense, "value": value, "best": best,
                              "above_best": off, "status": sol.status.value, "gap": sol.gap, "seconds": seconds})
                 print(f"{name:5s} {row['instance']:8s} {sense} {value:10.0f} best {best:10.0f} "
-                      f"({off:+.3%}) {sol.status.value:8s} gap {sol.gap or 0:.3%} {seconds:6.1f} s", flush=True)
+                      f"({off:+.3%}) {sol.status.value:8s} gap {sol.gap or 0:.3%} {seconds:6.1f} s{away}", flush=True)
     table = pd.DataFrame(rows)
     summary = table.groupby(["file", "sense"]).agg(
         instances=("instance", "count"), proven=("status", lambda s: int((s == "optimal").sum())),
@@ -59,6 +66,18 @@ def main(argv: list[str] | None = None) -> int:
         max_seconds=("seconds", "max"))
     print(summary.to_string())
     return 0
+
+
+def _away_from_published(shared: Path, instance: str, assignment: dict[str, str], cost) -> str:
+    """How far the plan is from the published one of ``instance`` (minimisation), if there is one."""
+    found = sorted((shared / "solutions_fontanf").glob(f"*/{instance}_solution.txt"))
+    if not found:
+        return ""
+    published = np.array(found[0].read_text().split(), dtype=np.int64)
+    ours = np.array([int(assignment[f"j{j}"][1:]) for j in range(cost.shape[1])])
+    jobs = np.arange(cost.shape[1])
+    return (f"; {int((ours != published).sum())} of {len(jobs)} jobs away from the published plan "
+            f"(cost {int(cost[published, jobs].sum())})")
 
 
 if __name__ == "__main__":
