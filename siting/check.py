@@ -264,8 +264,10 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
 
     # each project at most once; committed ones placed
     placed_ids = a["project_id"].tolist()
-    if len(placed_ids) != len(set(placed_ids)):
-        out.append("a project is assigned to more than one park")
+    repeated = sorted({pid for pid in placed_ids if placed_ids.count(pid) > 1})
+    if repeated:
+        out.append(f"project(s) assigned more than once: {', '.join(repeated[:SHOWN])}"
+                   + (f" and {len(repeated) - SHOWN} more" if len(repeated) > SHOWN else ""))
     both = set(placed_ids) & set(unplaced["project_id"])
     if both:
         out.append(f"projects both placed and unplaced: {sorted(both)}")
@@ -355,6 +357,14 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
         out.append(f"bound {sol['bound']} is below the objective {sol['objective']} (we maximise)")
     if sol["status"] == "optimal" and (sol["gap"] is None or sol["gap"] > sol["gap_limit"] + 1e-9):
         out.append(f"status optimal but gap {sol['gap']} exceeds the limit {sol['gap_limit']}")
+    if sol["status"] not in ("optimal", "feasible"):
+        out.append(f"status {sol['status']!r} is not that of a plan (optimal or feasible)")
+    if sol["objective"] is not None and sol["bound"] is not None:
+        gap = max(0.0, float(sol["bound"]) - float(sol["objective"])) / max(1e-9, abs(float(sol["bound"])))
+        if sol["gap"] is None or abs(float(sol["gap"]) - gap) > 1e-6:
+            out.append(f"gap {sol['gap']} is not (bound − objective) / bound = {gap:.6g}")
+    elif sol["gap"] is not None:
+        out.append(f"gap {sol['gap']} given without a bound")
 
     # KPIs
     k = summary["kpis"]
@@ -367,6 +377,8 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
     for key, expected in (("land_free_ha", quota), ("land_left_ha", quota - float(a["land_ha"].sum()))):
         if key in k and not _close(float(k[key]), expected):
             out.append(f"KPI {key} is {k[key]}, recomputed {expected:,.1f}")
+    out += _check_other_kpis(k, a, parks, unplaced, links, counties,
+                             float(settings.get("benefit_sharing", {}).get("host_share", 0.5)))
 
     # outputs agree with each other
     out += check_gis(folder, manifest.get("output_crs"))
@@ -377,6 +389,125 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
         out.append(f"map.html references {len(remote)} remote resource(s)")
     if scope is not None:
         scope += _scope(folder, a, parks, unplaced, settings, links, counties)
+    return out
+
+
+def _kpi_close(reported: object, expected: float | None) -> bool:
+    """A KPI of summary.json (rounded to 6 decimals there) against its recomputed value; ``None`` for none."""
+    if expected is None or reported is None:
+        return expected is None and reported is None
+    return _is_number(reported) and (abs(float(reported) - expected) <= 2e-6 or _close(float(reported), expected))
+
+
+def _check_other_kpis(k: dict, a: pd.DataFrame, parks: pd.DataFrame, unplaced: pd.DataFrame, links: pd.DataFrame,
+                      counties: pd.DataFrame, host_share: float) -> list[str]:
+    """Every further KPI of summary.json, recomputed from the tables (a KPI missing from an older run is skipped)."""
+    out = []
+    land = float(a["land_ha"].sum())
+    mu = land * 15.0
+    expected: dict[str, float | None] = {
+        "placed_committed": float((a["status"] == "committed").sum()), "unplaced_projects": float(len(unplaced)),
+        "land_used_mu": mu,
+        "output_per_mu": float(a["output"].sum()) / mu if mu else 0.0,
+        "tax_per_mu": float(a["tax"].sum()) / mu if mu else 0.0,
+        "energy_used_tce": float(a["energy_tce"].sum()), "energy_quota_tce": float(parks["energy_quota"].sum()),
+        "emission_used_t": float(a["emission_t"].sum()), "emission_quota_t": float(parks["emission_quota"].sum()),
+    }
+    if {"value", "local", "supplier_park", "customer_park"} <= set(links.columns):
+        local = links["local"].astype(str).str.lower() == "true"
+        value = pd.to_numeric(links["value"], errors="coerce").fillna(0.0)
+        both = (links["supplier_park"] != "") & (links["customer_park"] != "")
+        expected |= {
+            "local_supply_rate": float(value[both & local].sum()) / float(value[both].sum()) if value[both].sum() > 0
+            else None,
+            "local_supply_rate_all_links": float(value[local].sum()) / float(value.sum()) if value.sum() else None,
+            "links_local": float(local.sum()), "links_total": float(len(links)),
+        }
+    chains = a.groupby("park_id")["chain"].nunique()
+    expected["chains_per_park_mean"] = float(chains.mean()) if len(chains) else 0.0
+    expected["chains_opened"] = float(len(set(zip(a["chain"], a["park_id"], strict=True))))
+    expected["parks_over_max_chains"] = float(sum(int(n) > int(parks.at[p, "max_chains"]) for p, n in chains.items()))
+    output = float(a["output"].sum())
+    if "leading_chains" in parks.columns:
+        leading = [c in _split(parks.at[p, "leading_chains"]) for c, p in zip(a["chain"], a["park_id"], strict=True)]
+        expected["leading_chain_output_share"] = float(a.loc[leading, "output"].sum()) / output if output else 0.0
+    if "belts" in a.columns:
+        on_belt = a["belts"].astype(str).str.strip() != ""
+        expected["belt_output_share"] = float(a.loc[on_belt, "output"].sum()) / output if output else 0.0
+    hub = a[a["needs_hub"].astype(str).str.strip() != ""]
+    expected["hub_minutes_mean"] = float(hub["hub_minutes"].mean()) if len(hub) else None
+    expected["hub_minutes_max"] = float(hub["hub_minutes"].max()) if len(hub) else None
+    for key, value in expected.items():
+        if key in k and not _kpi_close(k[key], value):
+            out.append(f"KPI {key} is {k[key]}, recomputed {value:.6g}" if value is not None
+                       else f"KPI {key} is {k[key]}, recomputed none (nothing to measure)")
+    if "parks_per_chain" in k:
+        per_chain = {str(c): int(n) for c, n in a.groupby("chain")["park_id"].nunique().items()}
+        if k["parks_per_chain"] != per_chain:
+            out.append(f"KPI parks_per_chain is {short_json(k['parks_per_chain'])}, recomputed {short_json(per_chain)}")
+    if "structural_similarity" in k:
+        out += _check_similarity(k, a)
+    if "county_benefit" in k:
+        out += _check_county_benefit(k["county_benefit"], a, counties, host_share)
+    return out
+
+
+def _check_similarity(k: dict, a: pd.DataFrame) -> list[str]:
+    """产业同构系数: the cosine of every pair of counties' chain-output vectors, and their mean."""
+    matrix = a.pivot_table(index="host_county", columns="chain", values="output", aggfunc="sum", fill_value=0.0)
+    pairs = {}
+    names = list(matrix.index)
+    for n, first in enumerate(names):
+        for second in names[n + 1:]:
+            va, vb = matrix.loc[first].to_numpy(float), matrix.loc[second].to_numpy(float)
+            norm = float(np.linalg.norm(va) * np.linalg.norm(vb))
+            if norm > 0:
+                pairs[f"{first}|{second}"] = float(va @ vb) / norm
+    reported = k["structural_similarity"]
+    out = []
+    if not isinstance(reported, dict) or set(reported) != set(pairs) or not all(
+            _kpi_close(reported[p], v) for p, v in pairs.items()):
+        out.append(f"KPI structural_similarity is {short_json(reported)}, recomputed "
+                   f"{short_json({p: round(v, 6) for p, v in pairs.items()})}")
+    mean = float(np.mean(list(pairs.values()))) if pairs else None
+    if "structural_similarity_mean" in k and not _kpi_close(k["structural_similarity_mean"], mean):
+        out.append(f"KPI structural_similarity_mean is {k['structural_similarity_mean']}, recomputed {mean}")
+    return out
+
+
+def _check_county_benefit(reported: object, a: pd.DataFrame, counties: pd.DataFrame, host_share: float) -> list[str]:
+    """Each county's output and tax hosted, sourced and kept (飞地经济) in summary.json and counties.csv, recomputed:
+    hosted by where the projects went, sourced by source_county, benefit by the manifest's host share."""
+    measures = [f"{m}_{kind}" for m in ("output", "tax") for kind in ("hosted", "sourced", "benefit")]
+    if not isinstance(reported, dict):
+        return [f"KPI county_benefit is {short_json(reported)}, expected a mapping county: figures"]
+    out = []
+    table = counties.set_index("county") if "county" in counties.columns else None
+    src = a["source_county"].fillna("").astype(str)
+    shared = (src != "") & (src != a["host_county"])
+    for measure in ("output", "tax"):
+        hosted = a.groupby("host_county")[measure].sum()
+        sourced = a[src != ""].groupby(src[src != ""])[measure].sum()
+        kept = (a[measure] * np.where(shared, host_share, 1.0)).groupby(a["host_county"]).sum()
+        given = (a[measure] * np.where(shared, 1.0 - host_share, 0.0)).groupby(src).sum()
+        for county, figures in reported.items():
+            if not isinstance(figures, dict):
+                out.append(f"KPI county_benefit.{county} is {short_json(figures)}, expected a mapping")
+                continue
+            for kind, value in (("hosted", hosted.get(county, 0.0)), ("sourced", sourced.get(county, 0.0)),
+                                ("benefit", kept.get(county, 0.0) + given.get(county, 0.0))):
+                if not _kpi_close(figures.get(f"{measure}_{kind}"), float(value)):
+                    out.append(f"KPI county_benefit.{county}.{measure}_{kind} is {figures.get(f'{measure}_{kind}')}, "
+                               f"recomputed {float(value):.6g}")
+    if table is not None:
+        for county, figures in reported.items():
+            if county not in table.index or not isinstance(figures, dict):
+                out.append(f"KPI county_benefit names county {county}, which counties.csv lacks")
+                continue
+            for column in measures:
+                if column in table.columns and not _kpi_close(figures.get(column), float(table.at[county, column])):
+                    out.append(f"KPI county_benefit.{county}.{column} is {figures.get(column)}, counties.csv says "
+                               f"{table.at[county, column]}")
     return out
 
 

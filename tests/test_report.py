@@ -231,3 +231,34 @@ def test_the_report_defines_what_it_shows(three):
                  "Parks per chain 产业链布局", "County benefit 飞地经济", "Shadow price 影子价格"):
         assert term in terms
     assert len(terms) == len(set(terms)) >= 18
+
+
+def _edited(value):
+    """A KPI's value changed: a number scaled, none made a number, a mapping with one figure changed."""
+    if isinstance(value, dict):
+        key = sorted(value)[0]
+        return {**value, key: _edited(value[key])}
+    return 1.0 if value is None else value * 1.5 + 1
+
+
+def test_checker_recomputes_every_kpi_and_the_gap(three):
+    """Each KPI of summary.json, and the solution's gap, status and bound, edited alone, is caught by the checker
+    (it was not for 20 KPIs, the gap and the status: a reviewer comparing runs was shown the edited figures)."""
+    path = three.folder / "summary.json"
+    original = path.read_text(encoding="utf-8")
+    doc = json.loads(original)
+    assert doc["kpis"]["county_benefit"] and doc["kpis"]["structural_similarity"] is not None
+    missed = []
+    edits = [("kpis", key) for key in doc["kpis"]] + [("solution", key) for key in ("gap", "bound", "status")]
+    for section, key in edits:
+        changed = json.loads(original)
+        value = changed[section][key]
+        changed[section][key] = ("optimal" if value != "optimal" else "infeasible") if key == "status" else _edited(value)
+        if key == "status" and value == "feasible" and doc["solution"]["gap"] <= doc["solution"]["gap_limit"]:
+            changed[section][key] = "infeasible"
+        path.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+        if not check_run(three.folder):
+            missed.append(f"{section}.{key}")
+    path.write_text(original, encoding="utf-8")
+    assert check_run(three.folder) == []
+    assert missed == []

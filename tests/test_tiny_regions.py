@@ -169,8 +169,8 @@ def test_input_columns_named_like_computed_ones_are_carried_under_their_own_name
     # a planner's 'score' and 'Park_ID' columns beside the run's own score and park_id (GIS field names ignore
     # case): a KeyError after the solve, or a GeoPackage that cannot take both; now carried as *_input
     knapsack(tiny)
-    for p in tiny.projects:
-        p.update({"score": "A-", "Park_ID": "老园区"})
+    for n, p in enumerate(tiny.projects):  # and QGIS's 'fid', which a GeoPackage keeps for its feature IDs
+        p.update({"score": "A-", "Park_ID": "老园区", "FID": n + 1})
     result = run(tmp_path, tiny.write())  # the checker and the column dictionary pass too
     assert placed(result) == {"A": "P1", "C": "P1", "D": "P2"}
     a = pd.read_csv(result.folder / "assignments.csv", keep_default_na=False)
@@ -181,6 +181,9 @@ def test_input_columns_named_like_computed_ones_are_carried_under_their_own_name
            "'score'" in notes
     import geopandas as gpd
     assert "Park_ID_input" in gpd.read_file(result.folder / "results.gpkg", layer="projects").columns
+    assert a["FID_input"].tolist() == [1, 3, 4]
+    assert "projects.csv: column 'FID' is carried to the outputs as 'FID_input', since a GeoPackage keeps 'fid' for " \
+           "its feature IDs" in notes
 
 
 def test_committed_project_is_placed_even_when_worth_less(tmp_path, tiny):
@@ -351,7 +354,8 @@ def test_checker_accepts_gates_outside_the_polygon_and_text_as_written(tmp_path,
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     path.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8-sig")
     problems = check_run(result.folder)
-    assert "a project is assigned to more than one park" in problems
+    repeated = lines[1].split(",")[0]
+    assert f"project(s) assigned more than once: {repeated}" in problems
     assert any("project_id A appears more than once in the run's table" in p for p in problems)
     # text that reads like a number is compared as text: 0012 is not 12
     path.write_text("\n".join(lines).replace("0012", "12") + "\n", encoding="utf-8-sig")
