@@ -10,7 +10,10 @@ draws it on an offline map; ``check_outputs`` and ``write_outputs`` write those 
 
 from __future__ import annotations
 
+import errno
 import math
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -451,6 +454,9 @@ def _project_list(title: str, rows: pd.DataFrame, *, reasons: bool = False) -> s
     return f"<div><b>{esc(title)}</b><ul style='margin:2px 0;padding-left:16px'>{items}</ul></div>"
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 # the files ``siting compare`` can write, by option: what the terminal calls each
 OUTPUTS = {"--csv": "projects in both runs", "--html": "comparison page", "--map": "comparison map"}
 
@@ -471,19 +477,44 @@ def check_outputs(files: Mapping[str, Path]) -> None:
 
 
 def write_outputs(files: Mapping[str, Path], comparison: Comparison, fmap: folium.Map | None) -> None:
-    """Write the comparison's files (option → path; ``fmap`` for ``--map``): each is staged beside its place and
-    moved there once all are written, so every file appears whole or none does (FileExistsError when a write fails)."""
+    """Write the comparison's files (option → path; ``fmap`` for ``--map``): each is staged beside its place under a
+    name of its own and linked there once all are written, so every file appears whole or none does, and a file
+    that appeared meanwhile (another compare) is never overwritten (FileExistsError when a write fails)."""
     writers = {"--csv": lambda p: comparison.projects.to_csv(p, index=False, encoding="utf-8-sig"),
                "--html": lambda p: write_compare_html(p, comparison),
                "--map": lambda p: write_map(p, fmap)}
-    staged = {option: path.with_name(f".{path.name}.partial") for option, path in files.items()}
+    staged: dict[str, Path] = {}
+    placed: list[Path] = []
     try:
+        for option, path in files.items():
+            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+            os.close(handle)
+            os.chmod(name, 0o666 & ~_UMASK)  # mkstemp makes it private; the comparison is for reviewers too
+            staged[option] = Path(name)
+            writers[option](staged[option])
         for option, staging in staged.items():
-            writers[option](staging)
-        for option, staging in staged.items():
-            staging.replace(files[option])
+            _place(staging, files[option])
+            placed.append(files[option])
     except OSError as exc:
+        for path in placed:  # the files this compare placed a moment ago: all or none
+            path.unlink(missing_ok=True)
+        if isinstance(exc, FileExistsError):
+            raise FileExistsError(f"{exc.filename or exc} appeared while the comparison was written; compare never "
+                                  "overwrites a file (name a new one)") from None
         raise FileExistsError(f"could not write the comparison's files: {exc}") from None
     finally:
         for staging in staged.values():
             staging.unlink(missing_ok=True)
+
+
+def _place(staging: Path, path: Path) -> None:
+    """Give ``staging`` the name ``path``, unless a file has it (FileExistsError): a hard link fails then, where a
+    rename would replace it. On a file system without hard links, a rename after a last look."""
+    try:
+        os.link(staging, path)
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
+    except OSError:
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
+        os.replace(staging, path)
