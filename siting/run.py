@@ -122,12 +122,17 @@ def reserve_run_folder(base: Path, name: str) -> Path:
             n += 1
 
 
+# the file in a run's staging folder that says siting made it; only such folders are ever swept
+STAGING_MARK = ".siting-staging"
+
+
 def _sweep_stale_partials(folder: Path, *, hours: float = 6.0) -> None:
-    """Remove staging folders left by runs that were killed (older than ``hours``)."""
+    """Remove staging folders left by runs that were killed (older than ``hours``): only those holding
+    ``STAGING_MARK``, so a folder of the user's that happens to be called ``.partial-…`` is never touched."""
     cutoff = time.time() - hours * 3600
     for stale in folder.glob(".partial-*"):
         with contextlib.suppress(OSError):
-            if stale.is_dir() and stale.stat().st_mtime < cutoff:
+            if stale.is_dir() and (stale / STAGING_MARK).is_file() and stale.stat().st_mtime < cutoff:
                 shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -179,6 +184,7 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=parent))
+        (staging / STAGING_MARK).touch()
     except OSError as exc:  # e.g. made read-only during the solve
         raise FileExistsError(f"no run folder can be made in {parent}: {exc.strerror or exc}") from None
     _sweep_stale_partials(parent)
@@ -196,6 +202,7 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
             final = Path(out)
         else:
             final = reserve_run_folder(parent, region.scenario.name)
+        (staging / STAGING_MARK).unlink()
         os.replace(staging, final)  # onto the empty folder just reserved: the run appears complete or not at all
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -335,7 +342,8 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "versions": {p: _version(p) for p in PACKAGES},
-        "files": sorted({str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()} | {"manifest.json"}),
+        "files": sorted({str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != STAGING_MARK}
+                       | {"manifest.json"}),
     }
     _write_json(folder / "manifest.json", manifest)
     return summary_doc
