@@ -157,16 +157,19 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...], origins:
     except OSError as exc:  # e.g. no permission to read it
         problems.unreadable(path, exc)
         return {}, []
-    loader = _StrictLoader(text)
+    if not text.strip():
+        problems.add(str(path), "", "", "the scenario file is empty", "write the scenario's keys (see the README)")
+        return {}, []
+    loader = None
     try:
+        loader = _StrictLoader(text)  # (its reader refuses control characters at once)
         data = loader.get_single_data() or {}
     except yaml.YAMLError as exc:
-        tabs = "\t" in text and "'\\t'" in str(exc)
-        problems.add(str(path), "", "", f"not valid YAML: {exc}",
-                     "indent with spaces, not tabs" if tabs else "fix the YAML syntax")
+        problems.add(str(path), "", "", f"not valid YAML: {exc}", _yaml_fix(text, exc))
         return {}, []
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if loader.duplicates:  # every key written twice, not only the first
         for key, mark in loader.duplicates:
             problems.add(str(path), f"line {mark.line + 1}", str(key), f"key {key!r} appears twice in one mapping "
@@ -195,6 +198,18 @@ def _load_chain(path: Path, problems: Problems, seen: tuple[Path, ...], origins:
         files += base_files
     origins.update(dict.fromkeys(own, path))  # after the files it extends: its own keys win
     return data, files
+
+
+def _yaml_fix(text: str, exc: yaml.YAMLError) -> str:
+    """What to do about a YAML error, for the usual causes: tabs, a full-width colon, a control character."""
+    if "\t" in text and "'\\t'" in str(exc):
+        return "indent with spaces, not tabs"
+    if isinstance(exc, yaml.reader.ReaderError):
+        return ("remove the control character; a file of NUL characters is not text, and one in UTF-16 must be "
+                "saved as UTF-8 (in Notepad: Save as… → Encoding UTF-8)")
+    if "：" in text:
+        return "fix the YAML syntax: a key and its value are separated by an ASCII colon and a space ('key: value'), not '：'"
+    return "fix the YAML syntax"
 
 
 class _StrictLoader(yaml.SafeLoader):
