@@ -2,7 +2,7 @@
 
 Exit codes: 0 done; 1 refused (e.g. the output folder exists, a check found violations, the solver
 failed); 2 bad input or usage; 3 the committed projects cannot all be placed (with a diagnosis); 130 / 143
-stopped by Ctrl-C / SIGTERM.
+/ 129 stopped by Ctrl-C / SIGTERM / SIGHUP.
 """
 
 from __future__ import annotations
@@ -118,9 +118,16 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
-
-    import siting  # after parsing, so that --help is quick
-    from optimize import SolverError
+    if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) == signal.SIG_DFL:
+        signal.signal(signal.SIGHUP, stop)  # the terminal closed: unwind too (a nohup'd run keeps ignoring it)
+    writes = args.command in ("run", "demo", "compare")
+    interrupted = "interrupted: nothing was written" if writes else "interrupted"
+    try:  # the imports take seconds: Ctrl-C during them is no traceback either
+        import siting  # after parsing, so that --help is quick
+        from optimize import SolverError
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        return EXIT_INTERRUPTED
 
     try:
         if args.command == "validate":
@@ -152,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"solver failed: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except KeyboardInterrupt:  # Ctrl-C: the run's staging folder is already removed
-        print("interrupted: nothing was written", file=sys.stderr)
+        print(interrupted, file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
         sys.stderr.close()
