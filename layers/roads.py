@@ -160,7 +160,11 @@ def road_travel_times(
     method = (f"road network {road_file.name} (osmnx, {n_edges:,} edges; speeds by highway class; "
               f"access legs at {access_speed_kmh:g} km/h)")
     if cache_file is not None:
-        _write_cache(cache_file, key, park_ids, hub_ids, park_park, park_hub, method, notes)
+        try:
+            _write_cache(cache_file, key, park_ids, hub_ids, park_park, park_hub, method, notes)
+        except OSError as exc:  # a cache that cannot be written costs the next run time, not this run
+            cache_notes.append(f"the travel times could not be cached in {cache_file.parent} ({exc.strerror or exc}); "
+                               "they are computed again next time (set SITING_CACHE_DIR to a writable folder)")
     return _tables(park_park, park_hub, park_ids, hub_ids, method), notes + cache_notes
 
 
