@@ -437,9 +437,11 @@ def _run_cbc(prob: pulp.LpProblem, options: SolverOptions, seconds: float | None
     """One CBC run of ``prob`` for at most ``seconds``; its log."""
     with tempfile.TemporaryDirectory(prefix="siting-solver-") as tmp:
         log_path = Path(tmp) / "solver.log"
+        solver = _cbc(options, log_path, seconds, warm=warm)
+        solver.tmpDir = tmp  # PuLP's model, start and solution files too: gone with the folder, also when interrupted
         try:
             with quiet_stdout():
-                prob.solve(_cbc(options, log_path, seconds, warm=warm))
+                prob.solve(solver)
         except pulp.PulpSolverError as exc:
             raise SolverError(f"{options.solver} failed: {exc}") from exc
         return log_path.read_text(errors="replace") if log_path.exists() else ""
