@@ -16,10 +16,23 @@ from pathlib import Path
 import numpy as np
 
 from layers import InputError, Problem
-from optimize import SolverOptions, pair_indices, solve
+from optimize import SolverError, SolverOptions, pair_indices, solve
 from optimize.diagnose import amount, diagnose
 
-from .check import COUNT, MAPPING, NUMBER, NUMBER_OR_NULL, STEPS_OR_NULL, TEXT, RunKey, read_manifest, read_plan
+from .check import (
+    COUNT,
+    DAMAGED,
+    MAPPING,
+    NUMBER,
+    NUMBER_OR_NULL,
+    STEPS_OR_NULL,
+    TEXT,
+    RunKey,
+    lookup_key,
+    read_manifest,
+    read_plan,
+    read_run_json,
+)
 from .eligibility import RESOURCES, SCORE_TERMS, assess, rule_counts
 from .plan import build_problem
 from .region import load_region
@@ -45,6 +58,23 @@ class Explanation:
     objective_after: float | None
 
 
+def _run_objective(run: Path, problem, plan: dict[str, str]) -> float:
+    """The objective of the run's plan; a plan that is not the one the run found (assignments.csv edited:
+    a row deleted, a project moved) is a damaged run folder, not a question to answer (exit code 2)."""
+    path = run / "assignments.csv"
+    try:
+        pairs = pair_indices(problem, plan)
+    except SolverError as exc:
+        raise InputError([Problem(str(path), "", "park_id", str(exc), DAMAGED)]) from None
+    objective = problem.objective_of(pairs)
+    reported = lookup_key(read_run_json(run / "summary.json", (RunKey("solution.objective", *NUMBER_OR_NULL),)),
+                          "solution.objective")
+    if reported is None or abs(float(reported) - objective) > 1e-6 * max(1.0, abs(objective)) + 0.01:
+        raise InputError([Problem(str(path), "", "", f"its plan scores {objective:,.1f}, but summary.json says the "
+                                  f"run's plan scored {reported}", DAMAGED)])
+    return objective
+
+
 def explain(run: Path, project: str, park: str | None = None, *, time_limit: float | None = None,
             steps: int | None = None) -> Explanation:
     """Force ``project`` into ``park`` (or out of its current park) and explain the consequences.
@@ -66,8 +96,7 @@ def explain(run: Path, project: str, park: str | None = None, *, time_limit: flo
     eligibility = assess(region)
     problem = build_problem(region, eligibility)
     plan = read_plan(run)
-    base_pairs = pair_indices(problem, plan)
-    base_objective = problem.objective_of(base_pairs)
+    base_objective = _run_objective(run, problem, plan)
     current = plan.get(project)
     name = region.projects.set_index("project_id").at[project, "name"]
     lines = [f"project {project} ({name}): now {'in ' + current if current else 'not placed'} · 当前"
