@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import warnings
 from collections.abc import Sequence
@@ -79,12 +80,28 @@ def read_layer(
             return None
     try:
         if layer is None and path.suffix.lower() == ".gpkg":
-            names = [row[0] for row in pyogrio.list_layers(path)]
+            listed = pyogrio.list_layers(path)
+            # the layers with features; QGIS keeps its styles in a table 'layer_styles', which has no geometry
+            names = [str(name) for name, kind in listed if kind is not None and str(name) != "layer_styles"]
             if len(names) > 1:
-                problems.add(src, "", "", f"has {len(names)} layers ({', '.join(names)}) and none was chosen",
-                             "keep one layer per file (QGIS: Export > Save Features As)")
+                problems.add(src, "", "", f"has {len(names)} layers with features ({', '.join(names)}); which one "
+                             "is meant cannot be told", "keep one layer per file (QGIS: Export > Save Features As)")
                 return None
-        frame, notes = _read_vector(path, layer, guess=len(parts) > 1 and _dbf_guessed(path, parts[1]))
+            if not names:
+                tables = ", ".join(str(name) for name, _ in listed) or "none"
+                problems.add(src, "", "", f"has no layer with geometry (tables: {tables})",
+                             "save the layer with its geometry (QGIS: Export > Save Features As, geometry type "
+                             "automatic)")
+                return None
+            layer = names[0]
+        encoding, vague = _cpg_encoding(path) if len(parts) > 1 else (None, "")
+        if encoding is not None and _western(encoding) and _reads_as_chinese(path):
+            problems.add(src, "", "", f"its .cpg names {encoding}, a Western code page, but its text reads as GBK "
+                         "(Chinese); read as its .cpg says, every Chinese name would be garbled",
+                         f"write GBK in {_cpg(path).name}, or save the layer again as UTF-8")
+            return None
+        frame, notes = _read_vector(path, layer, guess=len(parts) > 1 and (bool(vague) or _dbf_guessed(path, parts[1])),
+                                    encoding=encoding, vague=vague)
     except UnicodeDecodeError as exc:  # a shapefile whose .cpg names the wrong encoding, or a GeoJSON not in UTF-8
         if len(parts) == 1:
             problems.add(src, "", "", f"its text is not UTF-8 ({exc.reason} at byte {exc.start})",
@@ -144,6 +161,43 @@ def _reads_as(path: Path, encoding: str) -> bool:
     return True
 
 
+def _cpg_encoding(path: Path) -> tuple[str | None, str]:
+    """The Python codec a shapefile's .cpg names, or (None, the .cpg's text) when it names none that can be used:
+    ArcGIS writes 'ANSI 936' (GBK), '936' or 'UTF-8', but also 'System', 'ANSI' or 'OEM' ("this computer's code
+    page"), which GDAL does not know either and reads as ISO-8859-1, turning Chinese into mojibake silently.
+    (None, '') without a .cpg."""
+    cpg = _cpg(path)
+    if cpg is None:
+        return None, ""
+    text = cpg.read_text(encoding="ascii", errors="replace").strip()
+    name = text.upper().removeprefix("ANSI").strip().replace(" ", "")
+    if name.isdigit():
+        name = {"65001": "UTF-8", "88591": "ISO-8859-1", "20936": "GB2312", "54936": "GB18030"}.get(name, f"CP{name}")
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None, text or "(empty)"
+    return name, ""
+
+
+def _western(encoding: str) -> bool:
+    """Whether a codec is a Western single-byte code page (Windows-1252, Latin-1 and the like)."""
+    name = codecs.lookup(encoding).name
+    return name in ("cp1252", "latin-1", "iso8859-1", "cp850", "cp437") or name.startswith("iso8859")
+
+
+def _reads_as_chinese(path: Path) -> bool:
+    """Whether a shapefile's text decodes as GBK (GB18030) and then holds Chinese characters."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(path, encoding="GB18030", read_geometry=False)
+    except (UnicodeDecodeError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+        return False
+    return any(frame[c].astype(str).str.contains("[\u4e00-\u9fff]", regex=True).any() for c in frame.columns
+               if pd.api.types.is_string_dtype(frame[c]))
+
+
 def _dbf_guessed(path: Path, dbf: Path) -> bool:
     """Whether a shapefile's text encoding must be guessed: GDAL follows the .cpg, or else the code page in the
     .dbf's header; with neither (or with 0x57, "the system's ANSI code page", as ArcGIS writes it) it takes
@@ -156,20 +210,26 @@ def _dbf_guessed(path: Path, dbf: Path) -> bool:
     return len(header) < 32 or header[29] in (0x00, 0x57)
 
 
-def _read_vector(path: Path, layer: str | None, *, guess: bool) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """The layer, and a note when its text encoding was guessed (``guess``): UTF-8 if the text is valid UTF-8,
-    else GBK (GB18030); text valid in neither is read as GDAL reads it."""
+def _read_vector(path: Path, layer: str | None, *, guess: bool, encoding: str | None = None,
+                 vague: str = "") -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The layer, and a note when its text encoding was guessed (``guess``; ``vague``, the text of a .cpg that names
+    no usable encoding): UTF-8 if the text is valid UTF-8, else GBK (GB18030); text valid in neither is read as
+    GDAL reads it. ``encoding``: the one its .cpg names."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on e.g. missing .cpg
         if guess:
-            for encoding in ("UTF-8", "GB18030"):
+            why = f"its .cpg says {vague!r}, which names no encoding" if vague else "no .cpg beside it"
+            for guessed in ("UTF-8", "GB18030"):
                 try:
-                    frame = gpd.read_file(path, layer=layer, engine="pyogrio", encoding=encoding)
+                    frame = gpd.read_file(path, layer=layer, engine="pyogrio", encoding=guessed)
                 except UnicodeDecodeError:
                     continue
-                return frame, ([] if encoding == "UTF-8" else [
-                    f"{path.name}: no .cpg beside it and its text is not UTF-8, so it was read as GBK; put a "
-                    f"{path.with_suffix('.cpg').name} containing GBK beside it to say so"])
+                if guessed == "UTF-8":
+                    return frame, [f"{path.name}: {why}; its text is valid UTF-8 and was read so"] if vague else []
+                return frame, [f"{path.name}: {why} and its text is not UTF-8, so it was read as GBK; put a "
+                               f"{path.with_suffix('.cpg').name} containing GBK beside it to say so"]
+        if encoding is not None:
+            return gpd.read_file(path, layer=layer, engine="pyogrio", encoding=encoding), []
         return gpd.read_file(path, layer=layer, engine="pyogrio"), []
 
 
