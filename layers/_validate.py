@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ._errors import Problems
@@ -172,7 +173,7 @@ def parse_table(
                          "rename or delete all but one")
     has_ids = id_field in out.columns
     raw_ids = out[id_field].tolist() if has_ids else [""] * len(out)
-    ids = ["" if _is_empty(v) else str(v).strip() for v in raw_ids]
+    ids = ["" if _is_empty(v) else _text(v) for v in raw_ids]
 
     numbers = list(row_numbers) if row_numbers is not None else [p + row_offset for p in range(len(out))]
 
@@ -215,6 +216,14 @@ def parse_table(
     return out
 
 
+def _text(raw: object) -> str:
+    """A cell as text, stripped; a whole number in a field of real numbers as a whole number (a GIS field of real
+    numbers holds ID 11 as 11.0, which the other files write 11)."""
+    if isinstance(raw, float | np.floating) and math.isfinite(raw) and float(raw).is_integer():
+        return str(int(raw))
+    return str(raw).strip()
+
+
 def _is_float(text: str) -> bool:
     try:
         float(text)
@@ -239,7 +248,7 @@ def convert(raw: object, spec: Field) -> tuple[object, str]:
         if spec.allow_empty or not spec.required:
             return _default(spec), ""
         return _default(spec), "value is empty"
-    text = str(raw).strip()
+    text = _text(raw) if spec.kind in ("id", "text") else str(raw).strip()
     if spec.kind == "id" and LIST_SEPARATORS.search(text):  # it could never be named in a list of IDs
         return text, f"ID {text!r} contains a list separator (';', '；' or '、')"
     if spec.kind in ("id", "text"):

@@ -140,6 +140,8 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
     corridors = _optional_layer(_named(layer.get("corridors")), CORRIDOR_FIELDS, "corridor_id",
                                 ("LineString", "MultiLineString"), problems)
     exclusions = _optional_layer(_named(layer.get("exclusions")), EXCLUSION_FIELDS, "excl_id", POLYGONS, problems)
+    if exclusions is not None and "kind" in exclusions.columns:
+        _kinds_apart(exclusions, str(_named(layer.get("exclusions"))), problems)
     projects = (read_csv(projects_path, fields=PROJECT_FIELDS, id_field="project_id", problems=problems)
                 if projects_path else None)
     links = _read_keyed_csv(_named(table.get("links")), LINK_FIELDS, "link_id", "L", problems)
@@ -231,6 +233,23 @@ def _named(value: object) -> Path | None:
     return Path(value) if isinstance(value, str) and value and Path(value).exists() else None
 
 
+def _kinds_apart(exclusions: gpd.GeoDataFrame, source: str, problems: Problems) -> None:
+    """Exclusion kinds that differ only in letter case (Basic_Farmland, basic_farmland): each kind is a column of
+    the outputs (excluded_ha_<kind>), and GeoPackage and shapefile field names ignore case."""
+    spellings: dict[str, set[str]] = {}
+    for kind in exclusions["kind"].dropna().astype(str):
+        spellings.setdefault(kind.strip().casefold(), set()).add(kind.strip())
+    for found in spellings.values():
+        if len(found) > 1:
+            written = " and ".join(repr(k) for k in sorted(found))
+            problems.add(source, "", "kind", f"kinds {written} differ only in letter case; as two kinds they would be "
+                         "two columns that GIS files cannot tell apart", "spell the kind the same way in every feature")
+
+
+# column names a GeoPackage layer keeps for itself (QGIS writes 'fid' into a table exported to CSV)
+GPKG_RESERVED = ("fid",)
+
+
 def _make_room_for_outputs(source: Path | None, frame: pd.DataFrame | None, fields: Sequence[Field],
                            notes: list[str], rasters: tuple[str, ...] | None = None) -> pd.DataFrame | None:
     """``frame`` with each column that it carries to the outputs as given, but that is named like a column the run
@@ -247,13 +266,16 @@ def _make_room_for_outputs(source: Path | None, frame: pd.DataFrame | None, fiel
         hit = computed.get(str(column).strip().casefold()) if column not in known else None
         if hit is None and rasters is not None and column not in known and computed_per_park(str(column), rasters):
             hit = str(column)
-        if hit is not None:
+        reserved = column not in known and str(column).strip().casefold() in GPKG_RESERVED
+        if hit is not None or reserved:
             new = f"{column}_input"
             while new in frame.columns or new.casefold() in computed:
                 new += "_"
             renames[column] = new
+            why = (f"a GeoPackage keeps '{str(column).strip().casefold()}' for its feature IDs" if reserved
+                   else f"the run computes its own '{hit}'")
             notes.append(f"{Path(str(source)).name}: column '{column}' is carried to the outputs as '{new}', since "
-                         f"the run computes its own '{hit}'")
+                         f"{why}")
     if not renames:
         return frame
     out = frame.rename(columns=renames)
