@@ -296,6 +296,28 @@ def test_explain_forces_bans_and_refuses(tmp_path, tiny, capsys):
     assert code == 2 and "changed since the run" in err
 
 
+def test_explain_refuses_a_run_whose_plan_was_edited(tmp_path, tiny, capsys):
+    """A row of assignments.csv deleted, or a project moved to a park it cannot go to: explain answered about the
+    edited plan (exit 0), or blamed the solver (exit 1). It is a damaged run folder (exit 2), as for compare."""
+    tiny.park("P1", land_available_ha=100).park("P2", land_available_ha=30)
+    for pid, land, output in [("A", 60, 100), ("C", 40, 80), ("D", 30, 50)]:
+        tiny.project(pid, land_ha=land, output=output)
+    assert siting("run", tiny.write(), "--out", tmp_path / "r", capsys=capsys)[0] == 0
+    path = tmp_path / "r" / "assignments.csv"
+    original = path.read_text(encoding="utf-8-sig")
+    lines = original.splitlines()
+    row = next(n for n, line in enumerate(lines) if line.startswith("D,"))
+    path.write_text("\n".join(lines[:row] + lines[row + 1:]) + "\n", encoding="utf-8-sig")
+    code, _, err = siting("explain", tmp_path / "r", "--project", "D", capsys=capsys)
+    assert code == 2 and "its plan scores 180.0, but summary.json says the run's plan scored 230" in err
+    assert "the run folder is damaged or was edited" in err
+    path.write_text(original.replace(",P1,", ",P2,", 1), encoding="utf-8-sig")  # A (60 ha) into P2 (30 ha)
+    code, _, err = siting("explain", tmp_path / "r", "--project", "D", capsys=capsys)
+    assert code == 2 and "not eligible" in err and "solver failed" not in err
+    path.write_text(original, encoding="utf-8-sig")
+    assert siting("explain", tmp_path / "r", "--project", "D", capsys=capsys)[0] == 0
+
+
 def test_explain_shows_the_scores_here_and_there(tmp_path, tiny, capsys):
     # weights: output 1, leading chain 0.5. A (nev, output 100) scores 150 in P1 (nev leads there), 100 in P2 and
     # P3; the run puts it in P1. Forced into P2 it loses 50
@@ -418,6 +440,124 @@ def test_compare_that_fails_to_write_leaves_no_file(tmp_path, tiny, capsys, monk
                           out / "c.html", capsys=capsys)
     assert code == 1 and "could not write the comparison's files" in err and "Traceback" not in err
     assert list(out.iterdir()) == []
+
+
+def test_compare_never_overwrites_a_file_that_appears_while_it_writes(tmp_path, tiny, capsys, monkeypatch):
+    """Another compare writes the same page while this one writes its CSV: this one refuses, removes the CSV it had
+    placed, leaves the other's page as it is, and never touches a user's file that looks like a staging name (the
+    staging name was fixed, so two compares overwrote each other's pages, and a user's '.c.html.partial' was deleted)."""
+    import importlib
+
+    compare = importlib.import_module("siting.compare")
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100)
+    assert siting("run", tiny.write(), "--out", tmp_path / "a", capsys=capsys)[0] == 0
+    assert siting("run", tiny.write(), "--out", tmp_path / "b", capsys=capsys)[0] == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".c.html.partial").write_text("USER DATA", encoding="utf-8")
+    written = compare.write_compare_html
+
+    def raced(path, comparison):
+        written(path, comparison)
+        (out / "c.html").write_text("the other compare's page", encoding="utf-8")
+
+    monkeypatch.setattr(compare, "write_compare_html", raced)
+    code, _, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", out / "c.csv", "--html",
+                          out / "c.html", capsys=capsys)
+    assert code == 1 and "c.html appeared while the comparison was written" in err and "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == [".c.html.partial", "c.html"]
+    assert (out / "c.html").read_text(encoding="utf-8") == "the other compare's page"
+    assert (out / ".c.html.partial").read_text(encoding="utf-8") == "USER DATA"
+    monkeypatch.setattr(compare, "write_compare_html", written)
+    code, _, _ = siting("compare", tmp_path / "a", tmp_path / "b", "--html", out / "d.html", capsys=capsys)
+    assert code == 0 and sorted(p.name for p in out.iterdir()) == [".c.html.partial", "c.html", "d.html"]
+
+
+def test_only_staging_folders_siting_made_are_swept(tmp_path, tiny, capsys):
+    """A run removes killed runs' staging folders older than 6 hours, but only those it can tell it made: a user's
+    folder that happens to be called '.partial-…' was deleted with its contents."""
+    import os
+    import time
+
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100)
+    theirs, ours = tmp_path / ".partial-photos", tmp_path / ".partial-abc123"
+    for folder in (theirs, ours):
+        folder.mkdir()
+        (folder / "img1.txt").write_text("precious", encoding="utf-8")
+    (ours / ".siting-staging").touch()
+    old = time.time() - 2 * 86400
+    for folder in (theirs, ours):
+        os.utime(folder, (old, old))
+    assert siting("run", tiny.write(), "--out", tmp_path / "run", capsys=capsys)[0] == 0
+    assert (theirs / "img1.txt").read_text(encoding="utf-8") == "precious"
+    assert not ours.exists()
+    assert not (tmp_path / "run" / ".siting-staging").exists()
+    manifest = (tmp_path / "run" / "manifest.json").read_text(encoding="utf-8")
+    assert ".siting-staging" not in manifest
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("", "the scenario file is empty"),
+    ("\0" * 200, "remove the control character"),
+    ('name: "a\x01b"\n', "remove the control character"),
+    ("name：demo\nregion: x\n", "not '：'"),
+])
+def test_a_scenario_that_is_not_yaml_text_is_bad_input(tmp_path, capsys, text, said):
+    """NUL or control characters were a traceback (PyYAML's reader refuses them before parsing); a full-width colon
+    and an empty file are named."""
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = siting("validate", path, capsys=capsys)
+    assert code == 2 and said in err and "Traceback" not in err
+
+
+def test_exclusion_kinds_that_differ_only_in_case_are_bad_input(tiny, capsys):
+    """'Basic_Farmland' beside 'basic_farmland' passed validate, then the run failed writing its GeoPackage (two
+    columns excluded_ha_<kind> that differ only in case) and blamed the folder."""
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=10, output=100)
+    tiny.exclusions += [{"kind": "Basic_Farmland", "box": (0, 0, 0.5, 0.5)}, {"kind": "basic_farmland", "box": (1, 1, 1.5, 1.5)}]
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 2 and "kinds 'Basic_Farmland' and 'basic_farmland' differ only in letter case" in err
+
+
+def test_a_geopackage_with_a_style_table_is_read_and_one_without_geometry_is_refused(tiny, capsys):
+    """QGIS saves a layer's style into its GeoPackage as a table 'layer_styles' (the runs' results.gpkg have one): it
+    was 'has 2 layers and none was chosen'. An attribute table saved as a GeoPackage was a traceback."""
+    import sqlite3
+
+    import geopandas as gpd
+
+    tiny.park("P1", land_available_ha=100).park("P2", land_available_ha=30).project("A", land_ha=10, output=100)
+    scenario = tiny.write()
+    parks = scenario.parent / "parks.gpkg"
+    with sqlite3.connect(parks) as db:
+        db.execute("CREATE TABLE layer_styles (id INTEGER PRIMARY KEY, f_table_name TEXT, styleQML TEXT)")
+        db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier) VALUES "
+                   "('layer_styles', 'attributes', 'layer_styles')")
+    code, out, err = siting("validate", scenario, capsys=capsys)
+    assert code == 0 and "parks      2 in 1 counties" in out, err
+    table = pd.DataFrame(gpd.read_file(parks, layer="parks").drop(columns="geometry"))
+    parks.unlink()
+    pyogrio.write_dataframe(table, parks, layer="parks", driver="GPKG")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "parks.gpkg: has no layer with geometry (tables: parks)" in err and "Traceback" not in err
+
+
+def test_park_ids_in_a_field_of_real_numbers_match_the_project_library(tmp_path, tiny, capsys):
+    """A parks layer whose park_id field holds real numbers reads ID 2 as '2.0', and the project library's
+    fixed_park 2 matched no park: 'unknown park '2'' for every such project."""
+    import geopandas as gpd
+
+    tiny.park("1", land_available_ha=100).park("2", land_available_ha=100)
+    tiny.project("A", land_ha=10, output=100, fixed_park="2")
+    scenario = tiny.write()
+    parks = scenario.parent / "parks.gpkg"
+    layer = gpd.read_file(parks)
+    layer["park_id"] = layer["park_id"].astype(float)
+    layer.to_file(parks, driver="GPKG")
+    code, _, err = siting("run", scenario, "--out", tmp_path / "r", capsys=capsys)
+    assert code == 0, err
+    assert pd.read_csv(tmp_path / "r" / "assignments.csv", dtype=str)["park_id"].tolist() == ["2"]
 
 
 def test_compare_counts_a_null_setting_as_not_set():
@@ -1208,6 +1348,17 @@ def test_a_gbk_parks_shapefile_is_read_with_or_without_its_cpg(tmp_path, tiny, c
     assert code == 2 and "Traceback" not in err
     assert "parks.shp: its text is not in the encoding its .cpg names ('UTF-8')" in err
     assert "it reads as GBK (fix: write GBK in parks.cpg, or save the layer again as UTF-8)" in err
+    # ArcGIS's 'ANSI 936' is GBK; 'System' names no code page (GDAL read both as ISO-8859-1: mojibake, exit 0)
+    (folder / "parks.cpg").write_text("ANSI 936")
+    code, out, err = siting("validate", scenario, capsys=capsys)
+    assert code == 0 and "parks      2 in 2 counties" in out and "GBK" not in out, err
+    (folder / "parks.cpg").write_text("System")
+    code, out, err = siting("validate", scenario, capsys=capsys)
+    assert code == 0 and "parks      2 in 2 counties" in out, err
+    assert "parks.shp: its .cpg says 'System', which names no encoding and its text is not UTF-8, so it was read as GBK" in out
+    (folder / "parks.cpg").write_text("1252")  # a Western code page over Chinese text
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "its .cpg names CP1252, a Western code page, but its text reads as GBK" in err
     hubs = folder / "hubs.geojson"  # GeoJSON is UTF-8 by definition: one in GBK is told to be saved again
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -88,6 +88,28 @@ def test_cbc_handed_the_optimum_as_its_start_still_proves_it():
     assert "not proven" not in solution.solver_message
 
 
+def test_an_interrupted_cbc_solve_leaves_no_files(tmp_path, monkeypatch):
+    """PuLP writes the model, start and solution files for CBC in the system's temporary folder and removes them
+    only when the solve returns: Ctrl-C during a CBC solve left 2 MB of them in /tmp. They go into the solve's own
+    temporary folder now, removed however the solve ends."""
+    import tempfile
+
+    def interrupted(self, lp, use_mps=True):
+        for path in self.create_tmp_files(lp.name, "lp", "mps", "sol", "mst"):
+            Path(path).write_text("half", encoding="utf-8")
+        raise KeyboardInterrupt
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(pulp.COIN_CMD, "solve_CBC", interrupted)
+    problem = gap_problem(*random_gap(0, m=3, n=10), maximise=False)
+    with pytest.raises(KeyboardInterrupt):
+        solve(problem, SolverOptions(solver="cbc", gap=0, search=0))
+    assert list(scratch.iterdir()) == []
+
+
 def test_cbc_asked_again_keeps_the_first_runs_better_plan(monkeypatch):
     """When CBC stopped in its root LP and the run without the start ends with a worse plan, the first run's
     plan (better than the start) is the one reported. Both CBC runs are faked: the first leaves the optimum,

@@ -315,3 +315,15 @@ def test_default_table_covers_the_drivable_classes() -> None:
     links = {f"{c}_link" for c in ("motorway", "trunk", "primary", "secondary", "tertiary")}
     assert set(DEFAULT_SPEEDS_KMH) == {"motorway", "trunk", "primary", "secondary", "tertiary",
                                        "unclassified", "residential"} | links
+
+
+def test_a_cache_that_cannot_be_written_is_a_note(osm: Path, tmp_path: Path) -> None:
+    """A cache 'folder' that is a file (or not writable) was a traceback; the times are computed all the same."""
+    parks, hubs = layers_in()
+    good, _ = road_travel_times(parks, hubs, osm)
+    blocked = tmp_path / "afile"
+    blocked.write_text("not a folder", encoding="utf-8")
+    times, notes = road_travel_times(parks, hubs, osm, cache_dir=blocked)
+    assert times.park_park.equals(good.park_park)
+    assert any("could not be cached in" in n and "SITING_CACHE_DIR" in n for n in notes)
+    assert blocked.read_text(encoding="utf-8") == "not a folder"
