@@ -168,11 +168,19 @@ def short_json(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def run_folder_around(path: Path) -> Path | None:
+    """The run folder that ``path`` (a folder) is or lies in, if any: a run never changes another run."""
+    path = Path(path).absolute()
+    return next((f for f in (path, *path.parents) if (f / "manifest.json").is_file()
+                 and (f / "assignments.csv").is_file()), None)
+
+
 def read_manifest(folder: Path, keys: tuple[RunKey, ...]) -> dict:
     """The run folder's manifest.json, which must hold ``keys``; a path without one is not a run folder."""
     if not (folder / "manifest.json").is_file():
-        raise InputError([Problem(str(folder), "", "", "is not a run folder (no manifest.json)",
-                                  "name a folder written by 'siting run'")])
+        what = ("is not a run folder (no manifest.json)" if folder.is_dir()
+                else "is a file, not a run folder" if folder.exists() else "does not exist")
+        raise InputError([Problem(str(folder), "", "", what, "name a folder written by 'siting run'")])
     return read_run_json(folder / "manifest.json", keys)
 
 

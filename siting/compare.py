@@ -25,7 +25,17 @@ import pyogrio
 
 from layers import InputError, Problem
 
-from .check import DAMAGED, MAPPING, RunKey, lookup_key, read_manifest, read_run_file, read_run_json, short_json
+from .check import (
+    DAMAGED,
+    MAPPING,
+    RunKey,
+    lookup_key,
+    read_manifest,
+    read_run_file,
+    read_run_json,
+    run_folder_around,
+    short_json,
+)
 from .maps import add_box, blank_map, esc, title_html, write_map
 from .report import CSS, html_table
 
@@ -472,8 +482,12 @@ def check_outputs(files: Mapping[str, Path]) -> None:
     if problems:
         raise InputError(problems)
     for path in files.values():
-        if path.exists():
+        if os.path.lexists(path):
             raise FileExistsError(f"{path} exists; compare never overwrites a file (name a new one)")
+        inside = run_folder_around(path.parent)
+        if inside is not None:
+            raise FileExistsError(f"{path} is inside the run folder {inside}, and compare never changes a run: "
+                                  "name a file elsewhere")
 
 
 def write_outputs(files: Mapping[str, Path], comparison: Comparison, fmap: folium.Map | None) -> None:

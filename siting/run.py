@@ -32,7 +32,7 @@ from shapely.geometry import LineString
 from layers import CGCS2000, InputError, Problem, Problems, crs_label, park_points
 from optimize import SolverOptions, shadow_prices
 
-from .check import plan_of, read_manifest, read_run_file
+from .check import plan_of, read_manifest, read_run_file, run_folder_around
 from .columns import column_dictionary
 from .eligibility import Eligibility, assess, unplaceable_lines
 from .exports import join_lists, write_gpkg, write_shapefiles
@@ -232,9 +232,14 @@ def _baseline_plan(folder: Path) -> tuple[dict[str, str], dict]:
 def _check_destination(out: Path | None, runs_dir: Path) -> None:
     """Refuse an ``out`` that exists, or a destination under a file, before any work is done (the folder is
     still reserved atomically at the end)."""
-    if out is not None and Path(out).exists():
+    if out is not None and os.path.lexists(out):  # (a symbolic link counts, even one that points nowhere)
         raise _taken(out)
     parent = Path(out).parent if out is not None else Path(runs_dir)
+    inside = run_folder_around(parent)
+    if inside is not None:
+        option = "--out" if out is not None else "--runs-dir"
+        raise FileExistsError(f"{parent} is inside the run folder {inside}, and a run never changes another run: "
+                              f"choose another {option}")
     for folder in (parent, *parent.parents):
         if folder.exists():
             option = "--out" if out is not None else "--runs-dir"
