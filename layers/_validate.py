@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -184,8 +185,10 @@ def parse_table(
     missing = [f.name for f in fields if f.required and f.name not in out.columns and f.name not in clashed]
     for name in missing:
         spec = next(f for f in fields if f.name == name)
+        near = [str(c) for c in out.columns if _UNIT_SUFFIX.sub("", str(c)).strip().casefold() == name]
         problems.add(source, "", name, f"required column is missing; expected {spec.expectation()}",
-                     f"add a column '{name}'" + (f" ({spec.doc})" if spec.doc else ""))
+                     f"rename the column {near[0]!r} to '{name}' (units go in the README's data contract, not the "
+                     "header)" if near else f"add a column '{name}'" + (f" ({spec.doc})" if spec.doc else ""))
     for spec in fields:
         if spec.name not in out.columns:
             if not spec.required:
@@ -208,12 +211,18 @@ def parse_table(
         for dup in sorted(counts[counts > 1].index):
             if dup:
                 rows = [str(numbers[p]) for p, v in enumerate(ids) if v == dup]
+                excel = bool(re.fullmatch(r"\d+(\.\d+)?[eE]\+\d+", dup))
                 problems.add(source, f"rows {', '.join(rows)}", id_field, f"duplicate ID {dup!r}; IDs must be unique",
-                             "give each row its own ID")
+                             "Excel showed long numeric IDs in scientific notation and saved them so: format the ID "
+                             "column as Text and enter the IDs again" if excel else "give each row its own ID")
         # stripped; a null stays null (an optional layer's ID, such as excl_id, is carried to the outputs as it was)
         out[id_field] = [i if i or isinstance(raw, str) else raw for i, raw in zip(ids, raw_ids, strict=True)]
     out.attrs["line_numbers"] = numbers  # what users see, for later messages about the same rows
     return out
+
+
+# a unit or note in brackets after a column name: land_ha(ha), land_ha（公顷）
+_UNIT_SUFFIX = re.compile(r"\s*[\(（\[【].*$")
 
 
 def _text(raw: object) -> str:
@@ -266,6 +275,8 @@ def convert(raw: object, spec: Field) -> tuple[object, str]:
         if low in FALSE:
             return False, ""
         return False, f"value {text!r} is not a boolean"
+    if isinstance(raw, str) and not text.isascii():  # full-width digits, point, comma or minus (１９．２)
+        text = unicodedata.normalize("NFKC", text).replace("−", "-").strip()
     if isinstance(raw, str) and "," in text and not _THOUSANDS.match(text):
         if _is_float(text.replace(",", ".")):
             return math.nan, (f"value {text!r} has a comma that does not separate thousands (a decimal comma? "

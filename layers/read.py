@@ -128,13 +128,20 @@ def read_layer(
     else:
         _check_units(frame, src, id_field, problems)
     row_offset = 1  # features are numbered from 1, as QGIS does
+    if "Point" in geometry and "MultiPoint" not in geometry:  # a MultiPoint of one point is that point
+        values = frame.geometry.values
+        single = np.asarray((frame.geometry.geom_type == "MultiPoint") & (shapely.get_num_geometries(values) == 1))
+        if single.any():
+            frame = frame.set_geometry(np.where(single, shapely.get_geometry(values, 0), values), crs=frame.crs)
     for pos, geom in enumerate(frame.geometry):
         where = _feature(frame, pos, id_field)
         if geom is None or geom.is_empty:
             problems.add(src, where, "geometry", "geometry is empty", "draw the feature or delete the row", row=pos)
         elif geom.geom_type not in geometry:
             problems.add(src, where, "geometry", f"geometry is a {geom.geom_type}; expected {' or '.join(geometry)}",
-                         "save the layer with the right geometry type", row=pos)
+                         "save the layer with the right geometry type" + (
+                             " (QGIS: Vector > Geometry Tools > Multipart to Singleparts)"
+                             if geom.geom_type.startswith("Multi") else ""), row=pos)
         elif not geom.is_valid:
             problems.add(src, where, "geometry", f"invalid geometry: {shapely.is_valid_reason(geom)}",
                          "repair it (QGIS: Vector > Geometry Tools > Fix Geometries)", row=pos)
@@ -322,7 +329,13 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
         problems.unreadable(src, exc)
         return None
     except UnicodeDecodeError:
-        problems.add(src, "", "", "is not UTF-8 text", "save it as 'CSV UTF-8' (Excel) or convert it from GBK")
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text" is UTF-16 (and tab-separated)
+            problems.add(src, "", "", "is UTF-16 text (as Excel saves 'Unicode Text'), not UTF-8",
+                         "save it as 'CSV UTF-8 (comma delimited)' (Excel)")
+        else:
+            problems.add(src, "", "", "is not UTF-8 text", "save it as 'CSV UTF-8' (Excel) or convert it from GBK")
         return None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         problems.add(src, "", "", f"could not be read as CSV: {exc}", "check the separators and quotes")

@@ -377,7 +377,9 @@ def _check(settings: dict, path: Path, problems: Problems) -> bool:
     for group, key in sorted(PATH_KEYS):
         value = settings[group].get(key) if isinstance(settings[group], dict) else None
         if value and not Path(value).exists():
+            slash = "\\" in str(value) and Path(str(value).replace("\\", "/")).exists()
             problems.add(value, "", "", f"file named by {group}.{key} in the scenario does not exist",
+                         f"write '/' instead of '\\' in the path in {path.name}" if slash else
                          f"check the path in {path.name} (relative to the region folder)")
     rasters = settings["layers"].get("rasters") or {}
     if not isinstance(rasters, dict):
