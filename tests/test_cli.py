@@ -560,6 +560,80 @@ def test_park_ids_in_a_field_of_real_numbers_match_the_project_library(tmp_path,
     assert pd.read_csv(tmp_path / "r" / "assignments.csv", dtype=str)["park_id"].tolist() == ["2"]
 
 
+def test_no_run_or_comparison_is_written_into_a_run_folder(tmp_path, tiny, capsys):
+    """--out inside another run's folder put a run into its shp/ folder (and check still passed the first run); a
+    dangling symbolic link as --out was refused only after the solve; check of a path that does not exist said it
+    had no manifest.json."""
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100)
+    scenario = tiny.write()
+    assert siting("run", scenario, "--out", tmp_path / "a", capsys=capsys)[0] == 0
+    before = sorted(p.name for p in (tmp_path / "a" / "shp").iterdir())
+    code, _, err = siting("run", scenario, "--out", tmp_path / "a" / "shp" / "nested", capsys=capsys)
+    assert code == 1 and f"is inside the run folder {tmp_path / 'a'}" in err
+    assert sorted(p.name for p in (tmp_path / "a" / "shp").iterdir()) == before
+    code, _, err = siting("compare", tmp_path / "a", tmp_path / "a", "--csv", tmp_path / "a" / "c.csv", capsys=capsys)
+    assert code == 1 and "is inside the run folder" in err and not (tmp_path / "a" / "c.csv").exists()
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    code, out, err = siting("run", scenario, "--out", tmp_path / "link", capsys=capsys)
+    assert code == 1 and "exists already" in err and out == ""  # refused before loading or solving
+    code, _, err = siting("check", tmp_path / "nowhere", capsys=capsys)
+    assert code == 2 and "nowhere: does not exist" in err
+
+
+def test_a_utf16_project_library_and_a_windows_path_are_named(tiny, capsys):
+    """Excel's 'Unicode Text' (UTF-16) was told to be converted from GBK; a path written with '\\' only 'does not
+    exist'."""
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100)
+    scenario = tiny.write()
+    projects = scenario.parent / "projects.csv"
+    projects.write_text(projects.read_text(encoding="utf-8-sig"), encoding="utf-16")
+    (scenario.parent / "data").mkdir()
+    (scenario.parent / "parks.gpkg").rename(scenario.parent / "data" / "parks.gpkg")
+    scenario.write_text(scenario.read_text(encoding="utf-8").replace("parks.gpkg", "data\\parks.gpkg"), encoding="utf-8")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "projects.csv: is UTF-16 text (as Excel saves 'Unicode Text'), not UTF-8" in err
+    assert "(fix: write '/' instead of '\\' in the path in" in err
+
+
+def test_hubs_saved_as_single_part_multipoints_are_read_as_points(tiny, capsys):
+    """GIS tools often save points as MultiPoints of one point; they were refused (parks take MultiPolygons)."""
+    import geopandas as gpd
+    from shapely.geometry import MultiPoint
+
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100)
+    scenario = tiny.write()
+    hubs = gpd.read_file(scenario.parent / "hubs.gpkg")
+    hubs.geometry = [MultiPoint([p]) for p in hubs.geometry]
+    hubs.to_file(scenario.parent / "hubs.gpkg", driver="GPKG")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 0, err
+    hubs.geometry = [MultiPoint([p.geoms[0], (p.geoms[0].x + 10, p.geoms[0].y)]) for p in hubs.geometry]
+    hubs.to_file(scenario.parent / "hubs.gpkg", driver="GPKG")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "geometry is a MultiPoint; expected Point" in err and "Multipart to Singleparts" in err
+
+
+def test_full_width_numbers_units_in_headers_and_excel_scientific_ids(tmp_path, tiny, capsys):
+    """'１９．２' was not a number while '９０' was; 'land_ha（ha）' was only 'required column is missing'; IDs
+    Excel saved as 3.205E+14 were only duplicates."""
+    tiny.park("P1", land_available_ha=100).project("A", land_ha="６０．５", output="１，２００")
+    code, _, err = siting("run", tiny.write(), "--out", tmp_path / "r", capsys=capsys)
+    assert code == 0, err
+    row = pd.read_csv(tmp_path / "r" / "assignments.csv").iloc[0]
+    assert (row["land_ha"], row["output"]) == (60.5, 1200)
+    scenario = tiny.write()
+    projects = scenario.parent / "projects.csv"
+    text = projects.read_text(encoding="utf-8-sig")
+    projects.write_text(text.replace("land_ha", "land_ha（ha）", 1), encoding="utf-8")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "rename the column 'land_ha（ha）' to 'land_ha'" in err
+    tiny.project("B", land_ha=1, output=1)
+    for p in tiny.projects:
+        p["project_id"] = "3.205E+14"
+    code, _, err = siting("validate", tiny.write(), capsys=capsys)
+    assert code == 2 and "Excel showed long numeric IDs in scientific notation" in err
+
+
 def test_compare_counts_a_null_setting_as_not_set():
     from siting.compare import settings_changes
 
@@ -800,6 +874,9 @@ def test_check_and_explain_refuse_what_is_not_a_sound_run_folder(tmp_path, tiny,
     scenario = small(tiny).write()
     assert siting("run", scenario, "--out", tmp_path / "run", "--solver", "highs", capsys=capsys)[0] == 0
     code, _, err = siting("check", tmp_path / "nowhere", capsys=capsys)
+    assert code == 2 and "nowhere: does not exist" in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = siting("check", tmp_path / "empty", capsys=capsys)
     assert code == 2 and "is not a run folder (no manifest.json)" in err
     damage = {"manifest.json": "[1, 2]", "summary.json": "{not json", "assignments.csv": "",
               "results.gpkg": "hi", "map.html": b"\xff\xfe\x00"}
