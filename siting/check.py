@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,6 +132,9 @@ CHECKED_SUMMARY = (
                                              "jobs", "land_used_ha")),
 )
 DAMAGED = "the run folder is damaged or was edited; run the scenario again"
+# columns of the run's tables read as text: IDs, chains and counties may be written as numbers (行政区划代码 410122)
+TEXT_COLUMNS = {"assignments.csv": ("project_id", "park_id", "chain", "host_county", "source_county"),
+                "parks.csv": ("park_id", "county", "leading_chains", "allowed_chains")}
 
 
 def read_run_json(path: Path, keys: tuple[RunKey, ...]) -> dict:
@@ -170,7 +174,7 @@ def short_json(value: object, limit: int = 80) -> str:
 
 def run_folder_around(path: Path) -> Path | None:
     """The run folder that ``path`` (a folder) is or lies in, if any: a run never changes another run."""
-    path = Path(path).absolute()
+    path = Path(os.path.abspath(path))  # (absolute() keeps '..', whose parents include the folder it leaves)
     return next((f for f in (path, *path.parents) if (f / "manifest.json").is_file()
                  and (f / "assignments.csv").is_file()), None)
 
@@ -243,9 +247,9 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
     out += [f"the manifest lists {f}, which is not in the run folder" for f in manifest.get("files", [])
             if not (folder / f).is_file()]
     a = read_run_file(folder / "assignments.csv", lambda p: pd.read_csv(
-        p, dtype={"project_id": str, "park_id": str}, keep_default_na=False,
+        p, dtype=dict.fromkeys(TEXT_COLUMNS["assignments.csv"], str), keep_default_na=False,
         na_values={"hub_minutes": [""], "max_hub_minutes": [""]}))
-    parks = read_run_file(folder / "parks.csv", lambda p: pd.read_csv(p, dtype={"park_id": str},
+    parks = read_run_file(folder / "parks.csv", lambda p: pd.read_csv(p, dtype=dict.fromkeys(TEXT_COLUMNS["parks.csv"], str),
                                                                       keep_default_na=False))
     if "park_id" not in parks.columns:
         return ["parks.csv lacks column 'park_id'"]
@@ -253,7 +257,8 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
     unplaced = read_run_file(folder / "unplaced.csv", lambda p: pd.read_csv(p, dtype={"project_id": str},
                                                                             keep_default_na=False))
 
-    need = {"assignments.csv": (a, ("project_id", "park_id", "chain", "status", "score", "total", "affinity",
+    need = {"assignments.csv": (a, ("project_id", "park_id", "chain", "host_county", "source_county", "status",
+                                    "score", "total", "affinity",
                                     "land_ha", "energy_tce", "emission_t", "investment", "output", "tax", "jobs",
                                     "min_tier", "hazardous", "needs_hub", "hub_minutes", "max_hub_minutes",
                                     "fixed_park", "forbidden_parks")),
@@ -352,7 +357,8 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
         dtype={"supplier_id": str, "customer_id": str, "supplier_park": str, "customer_park": str}))
     out += _check_links(folder, a, settings, links)
     out += _check_chains(a, parks, settings)
-    counties = read_run_file(folder / "counties.csv", lambda p: pd.read_csv(p, keep_default_na=False))
+    counties = read_run_file(folder / "counties.csv", lambda p: pd.read_csv(p, keep_default_na=False,
+                                                                            dtype={"county": str}))
     out += _check_counties(folder, a, parks, counties)
     out += _check_benefit_floors(a, settings)
     sol = summary["solution"]
@@ -485,37 +491,42 @@ def _check_similarity(k: dict, a: pd.DataFrame) -> list[str]:
 
 def _check_county_benefit(reported: object, a: pd.DataFrame, counties: pd.DataFrame, host_share: float) -> list[str]:
     """Each county's output and tax hosted, sourced and kept (飞地经济) in summary.json and counties.csv, recomputed:
-    hosted by where the projects went, sourced by source_county, benefit by the manifest's host share."""
-    measures = [f"{m}_{kind}" for m in ("output", "tax") for kind in ("hosted", "sourced", "benefit")]
+    hosted by where the projects went, sourced by source_county, benefit by the manifest's host share. A figure
+    that a run of an older version did not write is skipped."""
     if not isinstance(reported, dict):
         return [f"KPI county_benefit is {short_json(reported)}, expected a mapping county: figures"]
-    out = []
-    table = counties.set_index("county") if "county" in counties.columns else None
+    out = [f"KPI county_benefit.{county} is {short_json(figures)}, expected a mapping"
+           for county, figures in reported.items() if not isinstance(figures, dict)]
+    reported = {str(county): figures for county, figures in reported.items() if isinstance(figures, dict)}
     src = a["source_county"].fillna("").astype(str)
-    shared = (src != "") & (src != a["host_county"])
+    host = a["host_county"].fillna("").astype(str)
+    shared = (src != "") & (src != host)
     for measure in ("output", "tax"):
-        hosted = a.groupby("host_county")[measure].sum()
+        hosted = a.groupby(host)[measure].sum()
         sourced = a[src != ""].groupby(src[src != ""])[measure].sum()
-        kept = (a[measure] * np.where(shared, host_share, 1.0)).groupby(a["host_county"]).sum()
+        kept = (a[measure] * np.where(shared, host_share, 1.0)).groupby(host).sum()
         given = (a[measure] * np.where(shared, 1.0 - host_share, 0.0)).groupby(src).sum()
         for county, figures in reported.items():
-            if not isinstance(figures, dict):
-                out.append(f"KPI county_benefit.{county} is {short_json(figures)}, expected a mapping")
-                continue
             for kind, value in (("hosted", hosted.get(county, 0.0)), ("sourced", sourced.get(county, 0.0)),
                                 ("benefit", kept.get(county, 0.0) + given.get(county, 0.0))):
-                if not _kpi_close(figures.get(f"{measure}_{kind}"), float(value)):
-                    out.append(f"KPI county_benefit.{county}.{measure}_{kind} is {figures.get(f'{measure}_{kind}')}, "
-                               f"recomputed {float(value):.6g}")
-    if table is not None:
-        for county, figures in reported.items():
-            if county not in table.index or not isinstance(figures, dict):
-                out.append(f"KPI county_benefit names county {county}, which counties.csv lacks")
-                continue
-            for column in measures:
-                if column in table.columns and not _kpi_close(figures.get(column), float(table.at[county, column])):
-                    out.append(f"KPI county_benefit.{county}.{column} is {figures.get(column)}, counties.csv says "
-                               f"{table.at[county, column]}")
+                key = f"{measure}_{kind}"
+                if key in figures and not _kpi_close(figures[key], float(value)):
+                    out.append(f"KPI county_benefit.{county}.{key} is {figures[key]}, recomputed {float(value):.6g}")
+    if "county" not in counties.columns:
+        return out
+    repeated = sorted(set(counties.loc[counties["county"].duplicated(), "county"]))
+    if repeated:
+        return [*out, f"counties.csv: county {', '.join(repeated[:SHOWN])} appears more than once"]
+    table = counties.set_index("county")
+    for county, figures in reported.items():
+        if county not in table.index:
+            out.append(f"KPI county_benefit names county {county}, which counties.csv lacks")
+            continue
+        for column in (f"{m}_{kind}" for m in ("output", "tax") for kind in ("hosted", "sourced", "benefit")):
+            if column in figures and column in table.columns and not _kpi_close(
+                    figures[column], _number(table.at[county, column])):
+                out.append(f"KPI county_benefit.{county}.{column} is {figures[column]}, counties.csv says "
+                           f"{table.at[county, column]}")
     return out
 
 

@@ -262,3 +262,20 @@ def test_checker_recomputes_every_kpi_and_the_gap(three):
     path.write_text(original, encoding="utf-8")
     assert check_run(three.folder) == []
     assert missed == []
+
+
+def test_checker_passes_runs_whose_counties_and_chains_are_numbers(tmp_path, tiny):
+    """County codes (行政区划代码 410122) and numeric chain IDs are text in the data contract; the checker read them
+    from the CSVs as numbers and then reported every county's benefit, the structural similarity and the
+    leading-chain share of a sound run as wrong."""
+    tiny.settings["chains"] = {"3901": "C3901", "3902": "C3902"}
+    tiny.park("P1", county="410122", land_available_ha=100, leading_chains="3901", allowed_chains="3901;3902")
+    tiny.park("P2", county="410183", land_available_ha=100, leading_chains="3902", allowed_chains="3901;3902")
+    tiny.park("P3", county="9", land_available_ha=100, allowed_chains="3901;3902")
+    tiny.project("A", land_ha=60, output=100, chain="3901").project("B", land_ha=60, output=80, chain="3902")
+    tiny.projects[-1]["source_county"] = "410122"
+    tiny.project("C", land_ha=60, output=50, chain="3901").project("D", land_ha=10, output=10, chain="3902")
+    result = siting.execute(tiny.write(), out=tmp_path / "run")
+    assert len(result.plan.assignments) == 4
+    assert result.summary["kpis"]["leading_chain_output_share"] > 0
+    assert check_run(result.folder) == []
