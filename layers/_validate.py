@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -221,6 +220,8 @@ def parse_table(
     return out
 
 
+# full-width ASCII (what Chinese input methods type in full-width mode), the ideographic space, the minus sign
+_FULL_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20, 0x2212: 0x2D}
 # a unit or note in brackets after a column name: land_ha(ha), land_ha（公顷）
 _UNIT_SUFFIX = re.compile(r"\s*[\(（\[【].*$")
 
@@ -276,7 +277,7 @@ def convert(raw: object, spec: Field) -> tuple[object, str]:
             return False, ""
         return False, f"value {text!r} is not a boolean"
     if isinstance(raw, str) and not text.isascii():  # full-width digits, point, comma or minus (１９．２)
-        text = unicodedata.normalize("NFKC", text).replace("−", "-").strip()
+        text = text.translate(_FULL_WIDTH).strip()  # (not NFKC, which reads 10⁴ as 104 and ① as 1)
     if isinstance(raw, str) and "," in text and not _THOUSANDS.match(text):
         if _is_float(text.replace(",", ".")):
             return math.nan, (f"value {text!r} has a comma that does not separate thousands (a decimal comma? "

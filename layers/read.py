@@ -194,15 +194,25 @@ def _western(encoding: str) -> bool:
 
 
 def _reads_as_chinese(path: Path) -> bool:
-    """Whether a shapefile's text decodes as GBK (GB18030) and then holds Chinese characters."""
+    """Whether a shapefile's text reads as Chinese GBK: its non-ASCII values decode as GB18030, and most of them
+    also as GB2312 (both bytes of a character ≥ 0xA1) to Chinese characters. Western text in a single-byte code
+    page pairs an accented letter with an ASCII one ('Zürich': FC 72), which GB18030 reads as a character, GB2312
+    not."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             frame = pyogrio.read_dataframe(path, encoding="GB18030", read_geometry=False)
     except (UnicodeDecodeError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         return False
-    return any(frame[c].astype(str).str.contains("[\u4e00-\u9fff]", regex=True).any() for c in frame.columns
-               if pd.api.types.is_string_dtype(frame[c]))
+    values = [str(v) for c in frame.columns if pd.api.types.is_string_dtype(frame[c])
+              for v in frame[c].dropna() if not str(v).isascii()]
+    chinese = 0
+    for value in values:
+        try:  # (GB18030 gives back the very bytes it decoded)
+            chinese += any("\u4e00" <= ch <= "\u9fff" for ch in value.encode("gb18030").decode("gb2312"))
+        except UnicodeError:
+            pass  # a character of GBK beyond GB2312 (堃), or Western text
+    return bool(values) and chinese * 2 > len(values)
 
 
 def _dbf_guessed(path: Path, dbf: Path) -> bool:

@@ -509,9 +509,11 @@ def write_outputs(files: Mapping[str, Path], comparison: Comparison, fmap: foliu
         for option, staging in staged.items():
             _place(staging, files[option])
             placed.append(files[option])
-    except OSError as exc:
+    except BaseException as exc:  # (Ctrl-C between two placements too)
         for path in placed:  # the files this compare placed a moment ago: all or none
             path.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
         if isinstance(exc, FileExistsError):
             raise FileExistsError(f"{exc.filename or exc} appeared while the comparison was written; compare never "
                                   "overwrites a file (name a new one)") from None

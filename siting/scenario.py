@@ -207,7 +207,9 @@ def _yaml_fix(text: str, exc: yaml.YAMLError) -> str:
     if isinstance(exc, yaml.reader.ReaderError):
         return ("remove the control character; a file of NUL characters is not text, and one in UTF-16 must be "
                 "saved as UTF-8 (in Notepad: Save as… → Encoding UTF-8)")
-    if "：" in text:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    near = text.splitlines()[max(0, mark.line - 1): mark.line + 1] if mark is not None else []
+    if any("：" in line for line in near):  # (the error is reported at the line after a 'key：value')
         return "fix the YAML syntax: a key and its value are separated by an ASCII colon and a space ('key: value'), not '：'"
     return "fix the YAML syntax"
 

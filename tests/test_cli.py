@@ -578,6 +578,31 @@ def test_no_run_or_comparison_is_written_into_a_run_folder(tmp_path, tiny, capsy
     assert code == 1 and "exists already" in err and out == ""  # refused before loading or solving
     code, _, err = siting("check", tmp_path / "nowhere", capsys=capsys)
     assert code == 2 and "nowhere: does not exist" in err
+    # a path that leaves the run folder by '..' is not inside it
+    code, _, err = siting("run", scenario, "--out", tmp_path / "a" / ".." / "b", capsys=capsys)
+    assert code == 0, err
+    code, _, err = siting("compare", tmp_path / "a", tmp_path / "b", "--csv", tmp_path / "a" / ".." / "c.csv",
+                          capsys=capsys)
+    assert code == 0 and (tmp_path / "c.csv").is_file(), err
+
+
+def test_a_western_shapefile_with_accented_names_is_read_as_its_cpg_says(tiny, capsys):
+    """A 1252 .cpg over Chinese text is refused, but Western text in 1252 ('Zürich': FC 72, which GB18030 also reads)
+    must not be: it was, after the refusal was added."""
+    import warnings
+
+    import geopandas as gpd
+
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100)
+    scenario = tiny.write()
+    hubs = gpd.read_file(scenario.parent / "hubs.gpkg").assign(name="Zürich Güterbahnhof")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hubs.to_file(scenario.parent / "hubs.shp", encoding="cp1252")
+    (scenario.parent / "hubs.cpg").write_text("1252")
+    scenario.write_text(scenario.read_text(encoding="utf-8").replace("hubs.gpkg", "hubs.shp"), encoding="utf-8")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 0, err
 
 
 def test_a_utf16_project_library_and_a_windows_path_are_named(tiny, capsys):
