@@ -167,11 +167,18 @@ def _how_solved(ma: dict, sa: dict, mb: dict, sb: dict) -> list[str]:
         base = m.get("baseline")
         return f"started from {base.get('run')}" if isinstance(base, dict) else "solved afresh"
 
+    def plan(m: dict) -> object:  # a baseline counts by its plan's content, as inputs do, not by its path
+        base = m.get("baseline")
+        return base.get("assignments_sha256") or base.get("run") if isinstance(base, dict) else None
+
     out = []
     if budget(sa) != budget(sb):
         out.append(f"solve: {budget(sa)} → {budget(sb)}")
-    if origin(ma) != origin(mb):
-        out.append(f"start: {origin(ma)} → {origin(mb)}")
+    if plan(ma) != plan(mb):
+        first, second = origin(ma), origin(mb)
+        if first == second:  # one path, whose plan changed between the two runs
+            first, second = (f"{origin(m)} (plan {str(plan(m))[:8]})" for m in (ma, mb))
+        out.append(f"start: {first} → {second}")
     return out
 
 

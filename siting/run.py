@@ -181,6 +181,7 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     plan = make_plan(region, eligibility, options, baseline=start)
 
     parent = Path(out).parent if out is not None else Path(runs_dir)
+    made = [f for f in (parent, *parent.parents) if not f.exists()]  # deepest first; removed again on failure
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=parent))
@@ -208,6 +209,11 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
         shutil.rmtree(staging, ignore_errors=True)
         if final is not None and final.is_dir() and not any(final.iterdir()):
             final.rmdir()
+        for folder in made:  # the folders made for --out, if nothing else went into them
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):  # e.g. the disk is full
             raise FileExistsError(f"the run folder could not be written, so nothing was written: "
                                   f"{exc.strerror or exc} ({exc.filename or parent})") from None

@@ -659,6 +659,49 @@ def test_full_width_numbers_units_in_headers_and_excel_scientific_ids(tmp_path, 
     assert code == 2 and "Excel showed long numeric IDs in scientific notation" in err
 
 
+def test_a_failed_run_removes_the_folders_it_made_for_out(tmp_path, tiny, capsys, monkeypatch):
+    """--out deep/a/b/run whose writing fails (a full disk) left deep/a/b behind, empty."""
+    import importlib
+
+    run_module = importlib.import_module("siting.run")
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100)
+
+    def full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(run_module, "_write_run", full)
+    (tmp_path / "deep").mkdir()
+    code, _, err = siting("run", tiny.write(), "--out", tmp_path / "deep" / "a" / "b" / "run", capsys=capsys)
+    assert code == 1 and "No space left on device" in err
+    assert list((tmp_path / "deep").iterdir()) == []
+
+
+def test_compare_counts_a_baseline_by_its_plan_not_its_path():
+    """Two runs started from copies of one plan were listed as 'start: started from A → started from B'."""
+    from siting.compare import _how_solved
+
+    solution = {"solution": {"solver": "highs", "steps": 200}}
+    first = {"baseline": {"run": "runs/base", "assignments_sha256": "ab12"}}
+    assert _how_solved(first, solution, {"baseline": {"run": "/tmp/copy", "assignments_sha256": "ab12"}}, solution) == []
+    assert _how_solved(first, solution, {"baseline": {"run": "runs/base", "assignments_sha256": "cd34"}}, solution) == [
+        "start: started from runs/base (plan ab12) → started from runs/base (plan cd34)"]
+    assert _how_solved(first, solution, {}, solution) == ["start: started from runs/base → solved afresh"]
+
+
+def test_a_row_typed_with_full_width_commas_is_one_problem(tiny, capsys):
+    """A row typed with '，' is one value: it was reported as a project ID the whole row long and one 'value is empty'
+    per other field; a row that leaves out trailing values is still read (they are empty)."""
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100).project("B", land_ha=10, output=5)
+    scenario = tiny.write()
+    projects = scenario.parent / "projects.csv"
+    lines = projects.read_text(encoding="utf-8-sig").splitlines()
+    lines[2] = lines[2].replace(",", "，")
+    projects.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, err = siting("validate", scenario, capsys=capsys)
+    assert code == 2 and "1 problem(s)" in err
+    assert "projects.csv: row 3: has 1 value(s) where the header has" in err and "full-width comma" in err
+
+
 def test_compare_counts_a_null_setting_as_not_set():
     from siting.compare import settings_changes
 
