@@ -191,7 +191,8 @@ def load_region(scenario: Scenario, *, problems: Problems | None = None) -> Regi
             continue
         if frame.crs is not None and not frame.crs.equals(work_crs):
             if len(frame):  # (an optional layer not given is an empty one in CGCS2000: nothing was reprojected)
-                notes.append(f"{name}: reprojected from {crs_label(frame.crs)} to {crs_label(work_crs)} for measuring")
+                notes.append(f"{name}: reprojected from {crs_label(frame.crs)} to {crs_label(work_crs)} for measuring"
+                             + _datum_caveat(frame.crs))
             layers[name] = frame.to_crs(work_crs)
         elif frame.crs is None:
             # an empty optional layer; a layer with features but no CRS was reported and is not measured
@@ -244,6 +245,18 @@ def _kinds_apart(exclusions: gpd.GeoDataFrame, source: str, problems: Problems) 
             written = " and ".join(repr(k) for k in sorted(found))
             problems.add(source, "", "kind", f"kinds {written} differ only in letter case; as two kinds they would be "
                          "two columns that GIS files cannot tell apart", "spell the kind the same way in every feature")
+
+
+def _datum_caveat(crs: object) -> str:
+    """For a layer on the old national datums (Beijing 1954, Xian 1980): their shift to CGCS2000 is approximate."""
+    try:
+        datum = crs.geodetic_crs.datum.name  # type: ignore[union-attr]
+    except AttributeError:
+        return ""
+    if "Beijing 1954" in datum or "Xian 1980" in datum:
+        return (f"; the shift from the {datum} datum is approximate (tens of metres): for official work, use the "
+                "layer in CGCS2000 as the surveying office provides it")
+    return ""
 
 
 # column names a GeoPackage layer keeps for itself (QGIS writes 'fid' into a table exported to CSV)

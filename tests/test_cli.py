@@ -702,6 +702,19 @@ def test_a_row_typed_with_full_width_commas_is_one_problem(tiny, capsys):
     assert "projects.csv: row 3: has 1 value(s) where the header has" in err and "full-width comma" in err
 
 
+def test_a_layer_on_the_beijing_1954_datum_is_read_with_a_caveat(tiny, capsys):
+    """Beijing 1954 and Xian 1980 layers were reprojected without a word that the datum shift is approximate."""
+    import geopandas as gpd
+
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100)
+    scenario = tiny.write()
+    parks = scenario.parent / "parks.gpkg"
+    gpd.read_file(parks).to_crs("EPSG:2435").to_file(parks, driver="GPKG")
+    code, out, err = siting("validate", scenario, capsys=capsys)
+    assert code == 0, err
+    assert "parks: reprojected from EPSG:2435" in out and "the shift from the Beijing 1954 datum is approximate" in out
+
+
 def test_compare_counts_a_null_setting_as_not_set():
     from siting.compare import settings_changes
 
