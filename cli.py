@@ -208,6 +208,8 @@ def _run(scenario: Path, args: argparse.Namespace) -> int:
     for note in sol["notes"]:
         if note.startswith(BASELINE_NOTES):
             print(f"baseline     {note}")
+        elif note.startswith("no shadow prices"):
+            print(f"prices       {note}")
     print(f"placed       {k['placed_projects']} of {k['candidate_projects']} projects "
           f"({k['placed_committed']} committed)")
     print(f"investment   {k['investment']:,.0f} 万元; output {k['output']:,.0f} 万元/yr; tax {k['tax']:,.0f} 万元/yr; "

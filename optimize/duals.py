@@ -26,7 +26,7 @@ from .problem import AssignmentProblem
 
 
 def shadow_prices(problem: AssignmentProblem, chosen: Sequence[int], *, time_limit: float | None = 60.0,
-                  threads: int = 1) -> pd.DataFrame:
+                  threads: int = 1, max_rows: int | None = None) -> pd.DataFrame:
     """One row per capacity row: ``row, label, resource, capacity, used, shadow_price``.
 
     Parameters
@@ -37,15 +37,22 @@ def shadow_prices(problem: AssignmentProblem, chosen: Sequence[int], *, time_lim
         The plan (pair indices) whose chain structure is kept.
     time_limit
         Seconds for the LP; prices are NaN when it does not finish.
+    max_rows
+        With more rows than this the LP is not solved and the prices are NaN (``attrs["skipped"]``): a limit
+        that does not depend on the clock. ``attrs["rows"]`` holds the model's row count either way.
     """
     model = build_matrix(problem, relax=True)
     opened = problem.opened(chosen)
     for n, key in enumerate(model.y_keys):
         value = 1.0 if key in opened else 0.0
         model.col_lower[model.n_x + n] = model.col_upper[model.n_x + n] = value
-    with quiet_stdout():
-        result = solve_matrix(model, time_limit=time_limit, threads=threads)
-    duals = result.row_dual if result.status == "optimal" else None
+    rows_in_model = int(model.matrix.shape[0])
+    skipped = max_rows is not None and rows_in_model > max_rows
+    duals = None
+    if not skipped:
+        with quiet_stdout():
+            result = solve_matrix(model, time_limit=time_limit, threads=threads)
+        duals = result.row_dual if result.status == "optimal" else None
     first_cap = len(np.unique(problem.pair_item))  # the assign rows come first, then one row per capacity
     chosen_arr = np.asarray(list(chosen), dtype=np.int64)
     rows = []
@@ -59,4 +66,6 @@ def shadow_prices(problem: AssignmentProblem, chosen: Sequence[int], *, time_lim
             price = price if price > 1e-9 else 0.0
         rows.append({"row": row.name, "label": row.label, "resource": row.resource, "capacity": row.capacity,
                      "used": used, "shadow_price": price})
-    return pd.DataFrame(rows, columns=["row", "label", "resource", "capacity", "used", "shadow_price"])
+    out = pd.DataFrame(rows, columns=["row", "label", "resource", "capacity", "used", "shadow_price"])
+    out.attrs.update(rows=rows_in_model, skipped=skipped)
+    return out

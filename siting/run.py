@@ -221,6 +221,35 @@ def execute(scenario_path: str | Path, *, out: Path | None = None, runs_dir: Pat
     return RunResult(folder=final, summary=result, plan=plan, seconds=time.perf_counter() - t0)
 
 
+# the shadow prices' LP around the plan (optimize.duals) may take this share of a timed run's time limit, at least
+# SHADOW_MIN_SECONDS and at most SHADOW_MAX_SECONDS: at province scale (2,000 projects, 460,000 rows) it needs
+# about 340 s, and a fixed 60 s both overran a 120 s run by half and gave no prices. A reproducible run, which may
+# not look at the clock, solves it up to SHADOW_COUNTED_ROWS rows of the model (the demo has 7,800)
+SHADOW_SHARE = 0.25
+SHADOW_MIN_SECONDS = 5.0
+SHADOW_MAX_SECONDS = 60.0
+SHADOW_COUNTED_ROWS = 100_000
+
+
+def _shadow_prices(plan, options) -> tuple[pd.DataFrame, str]:
+    """The shadow prices around the plan, and a note when there are none (the LP did not finish, or was too large
+    for a reproducible run)."""
+    sol = plan.solution
+    if options.steps is not None:
+        limit, max_rows = None, SHADOW_COUNTED_ROWS
+    else:
+        budget = options.time_limit if options.time_limit is not None else SHADOW_MAX_SECONDS / SHADOW_SHARE
+        limit, max_rows = min(SHADOW_MAX_SECONDS, max(SHADOW_MIN_SECONDS, SHADOW_SHARE * budget)), None
+    prices = shadow_prices(plan.problem, sol.chosen_pairs, threads=options.threads, time_limit=limit,
+                           max_rows=max_rows)
+    if not len(prices) or prices["shadow_price"].notna().any():
+        return prices, ""
+    why = (f"the model ({prices.attrs.get('rows', 0):,} rows) is too large for them in a reproducible run "
+           "(--steps); a run with --time-limit gives them" if prices.attrs.get("skipped")
+           else f"the LP around the plan did not finish in {limit:g} s")
+    return prices, f"no shadow prices: {why}; shadow_prices.csv lists the capacities without a price"
+
+
 def _taken(out: Path) -> FileExistsError:
     return FileExistsError(f"{out} exists already; a run never overwrites another: choose a new --out")
 
@@ -268,6 +297,7 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
     priorities = network_priorities(region, links)
     kpis = summary(region, assignments, parks, counties, links)
     s = region.scenario.settings
+    prices, prices_note = _shadow_prices(plan, options)
     solution_info = {
         "status": sol.status.value,
         "solver": sol.solver,
@@ -281,7 +311,7 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
         "solve_seconds": round(sol.solve_seconds, 3),
         "search_seconds": round(sol.search_seconds, 3),
         "solver_message": sol.solver_message,
-        "notes": list(sol.notes),
+        "notes": [*sol.notes, *([prices_note] if prices_note else [])],
         "time_limit": options.time_limit,
         "steps": options.steps,
         "gap_limit": options.gap,
@@ -299,8 +329,6 @@ def _write_run(folder: Path, region: Region, eligibility: Eligibility, plan: Pla
     }
     _write_json(folder / "summary.json", summary_doc)
     greedy = pd.DataFrame(sorted(plan.greedy_assignments.items()), columns=["project_id", "park_id"])
-    prices = shadow_prices(plan.problem, sol.chosen_pairs, threads=options.threads,
-                           time_limit=None if options.steps is not None else 60.0)  # reproducible: no clock
     tables = {"shadow_prices": prices, "network_priorities": priorities, "assignments": assignments, "parks": parks, "counties": counties, "unplaced": plan.unplaced,
               "links": links, "eligibility_removed": eligibility.removed, "greedy_assignments": greedy}
     for name, table in tables.items():  # with a BOM, Excel on Chinese Windows reads UTF-8 rather than GBK

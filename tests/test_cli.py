@@ -715,6 +715,40 @@ def test_a_layer_on_the_beijing_1954_datum_is_read_with_a_caveat(tiny, capsys):
     assert "parks: reprojected from EPSG:2435" in out and "the shift from the Beijing 1954 datum is approximate" in out
 
 
+def test_a_run_without_shadow_prices_says_so(tmp_path, tiny, capsys, monkeypatch):
+    """At province scale the shadow prices' LP did not finish in its fixed 60 s (which also overran a 120 s run by
+    half), and only the report said so. The LP gets a share of the time limit; a reproducible run solves it only up
+    to a size (no clock); either way a run without prices says so on the command line and in summary.json."""
+    import importlib
+    import json
+
+    run_module = importlib.import_module("siting.run")
+    tiny.park("P1", land_available_ha=100).project("A", land_ha=60, output=100).project("B", land_ha=60, output=90)
+    scenario = tiny.write()
+    code, out, _ = siting("run", scenario, "--out", tmp_path / "a", "--steps", "5", "--solver", "highs", capsys=capsys)
+    assert code == 0 and "prices" not in out
+    assert pd.read_csv(tmp_path / "a" / "shadow_prices.csv")["shadow_price"].notna().all()
+    monkeypatch.setattr(run_module, "SHADOW_COUNTED_ROWS", 1)
+    code, out, _ = siting("run", scenario, "--out", tmp_path / "b", "--steps", "5", "--solver", "highs",
+                          capsys=capsys)
+    assert code == 0 and "prices       no shadow prices: the model (" in out and "a run with --time-limit" in out
+    assert pd.read_csv(tmp_path / "b" / "shadow_prices.csv")["shadow_price"].isna().all()
+    notes = json.loads((tmp_path / "b" / "summary.json").read_text(encoding="utf-8"))["solution"]["notes"]
+    assert any(n.startswith("no shadow prices") for n in notes)
+    assert siting("check", tmp_path / "b", capsys=capsys)[0] == 0
+    seen = []
+    real = run_module.shadow_prices
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["time_limit"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "shadow_prices", spy)
+    assert siting("run", scenario, "--out", tmp_path / "c", "--time-limit", "30", capsys=capsys)[0] == 0
+    assert siting("run", scenario, "--out", tmp_path / "d", "--time-limit", "600", capsys=capsys)[0] == 0
+    assert seen == [7.5, 60.0]
+
+
 def test_compare_counts_a_null_setting_as_not_set():
     from siting.compare import settings_changes
 
