@@ -543,3 +543,23 @@ def test_a_baseline_start_does_not_let_one_committed_project_crowd_out_another()
     start, note = baseline_start(problem, {"A": "P1"})
     assert start is not None and sorted(start) == [1, 2]
     assert note.startswith("started from the baseline's plan: 0 of its 1 placements kept")
+
+
+def test_a_reproducible_solve_of_a_large_problem_relaxes_fewer_rounds(monkeypatch):
+    """The rounds of a reproducible solve are counted, not timed; at province scale ten of them took 620 s, so a
+    problem of more than RELAX_COUNTED_LARGE_PAIRS pairs has RELAX_ROUNDS_COUNTED_LARGE."""
+    solve_module = importlib.import_module("optimize.solve")
+    asked = []
+    real = solve_module.relax
+
+    def spy(problem, **kwargs):
+        asked.append(kwargs["max_rounds"])
+        return real(problem, **kwargs)
+
+    monkeypatch.setattr(solve_module, "relax", spy)
+    problem = gap_problem(*random_gap(0, m=3, n=10), maximise=True)
+    options = SolverOptions(solver="highs", steps=5)
+    solve(problem, options)
+    monkeypatch.setattr(solve_module, "RELAX_COUNTED_LARGE_PAIRS", problem.n_pairs - 1)
+    solve(problem, options)
+    assert asked == [solve_module.RELAX_ROUNDS_COUNTED, solve_module.RELAX_ROUNDS_COUNTED_LARGE]
