@@ -360,18 +360,21 @@ def read_csv(path: Path, *, fields: Sequence[Field], id_field: str, problems: Pr
     if repeated:
         return None
     blank = (raw.astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
-    short = _short_rows(path, len(header), len(raw), src, problems) & ~blank  # reported whole, not field by field
+    short = _short_rows(path, raw, len(header), src, problems) & ~blank  # reported whole, not field by field
     keep = ~blank & ~short
     numbers = [n + 2 for n in range(len(raw)) if keep[n]]  # the file's own line numbers
     return parse_table(raw[keep].reset_index(drop=True), fields, source=src, id_field=id_field, problems=problems,
                        row_numbers=numbers)
 
 
-def _short_rows(path: Path, width: int, count: int, src: str, problems: Problems) -> np.ndarray:
+def _short_rows(path: Path, raw: pd.DataFrame, width: int, src: str, problems: Problems) -> np.ndarray:
     """The rows typed with full-width commas '，' (fewer values than the header has columns, one holding a '，'),
     each reported once, not once per empty field; a boolean per row of the table. A row that only leaves out
     trailing values is read as before (they are empty)."""
+    count = len(raw)
     short = np.zeros(count, dtype=bool)
+    if not any("，" in str(v) for v in raw.to_numpy().ravel()):  # (the usual case: the file is not read again)
+        return short
     with open(path, encoding="utf-8-sig", newline="") as handle:
         records = list(csv.reader(handle, skipinitialspace=True))[1:]
     if len(records) != count:  # (a quoted value over several lines: the rows are not the records; leave it)

@@ -249,8 +249,8 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
     a = read_run_file(folder / "assignments.csv", lambda p: pd.read_csv(
         p, dtype=dict.fromkeys(TEXT_COLUMNS["assignments.csv"], str), keep_default_na=False,
         na_values={"hub_minutes": [""], "max_hub_minutes": [""]}))
-    parks = read_run_file(folder / "parks.csv", lambda p: pd.read_csv(p, dtype=dict.fromkeys(TEXT_COLUMNS["parks.csv"], str),
-                                                                      keep_default_na=False))
+    parks = read_run_file(folder / "parks.csv", lambda p: pd.read_csv(
+        p, dtype=dict.fromkeys(TEXT_COLUMNS["parks.csv"], str), keep_default_na=False))
     if "park_id" not in parks.columns:
         return ["parks.csv lacks column 'park_id'"]
     parks = parks.set_index("park_id")
@@ -277,7 +277,7 @@ def check_run(folder: str | Path, scope: list[str] | None = None) -> list[str]:
 
     # each project at most once; committed ones placed
     placed_ids = a["project_id"].tolist()
-    repeated = sorted({pid for pid in placed_ids if placed_ids.count(pid) > 1})
+    repeated = sorted(set(a.loc[a["project_id"].duplicated(), "project_id"]))
     if repeated:
         out.append(f"project(s) assigned more than once: {', '.join(repeated[:SHOWN])}"
                    + (f" and {len(repeated) - SHOWN} more" if len(repeated) > SHOWN else ""))
@@ -498,17 +498,12 @@ def _check_county_benefit(reported: object, a: pd.DataFrame, counties: pd.DataFr
     out = [f"KPI county_benefit.{county} is {short_json(figures)}, expected a mapping"
            for county, figures in reported.items() if not isinstance(figures, dict)]
     reported = {str(county): figures for county, figures in reported.items() if isinstance(figures, dict)}
-    src = a["source_county"].fillna("").astype(str)
     host = a["host_county"].fillna("").astype(str)
-    shared = (src != "") & (src != host)
     for measure in ("output", "tax"):
-        hosted = a.groupby(host)[measure].sum()
-        sourced = a[src != ""].groupby(src[src != ""])[measure].sum()
-        kept = (a[measure] * np.where(shared, host_share, 1.0)).groupby(host).sum()
-        given = (a[measure] * np.where(shared, 1.0 - host_share, 0.0)).groupby(src).sum()
+        hosted, sourced, benefit = a.groupby(host)[measure].sum(), _sourced(a, measure), _benefit(a, measure, host_share)
         for county, figures in reported.items():
             for kind, value in (("hosted", hosted.get(county, 0.0)), ("sourced", sourced.get(county, 0.0)),
-                                ("benefit", kept.get(county, 0.0) + given.get(county, 0.0))):
+                                ("benefit", benefit.get(county, 0.0))):
                 key = f"{measure}_{kind}"
                 if key in figures and not _kpi_close(figures[key], float(value)):
                     out.append(f"KPI county_benefit.{county}.{key} is {figures[key]}, recomputed {float(value):.6g}")
@@ -624,16 +619,29 @@ def _check_benefit_floors(a: pd.DataFrame, settings: dict) -> list[str]:
     if floor is None:
         return []
     out = []
-    src = a["source_county"].fillna("").astype(str)
-    shared = (src != "") & (src != a["host_county"])
-    kept = (a["output"] * shared.map({True: host_share, False: 1.0})).groupby(a["host_county"]).sum()
-    given = (a["output"] * shared.map({True: 1.0 - host_share, False: 0.0})).groupby(src).sum()
-    sourced = a.loc[src != ""].groupby(src[src != ""])["output"].sum()
+    benefit, sourced = _benefit(a, "output", host_share), _sourced(a, "output")
     for county, total in sourced.items():
-        benefit = float(kept.get(county, 0.0)) + float(given.get(county, 0.0))
-        if benefit < float(floor) * float(total) - 1e-6 * max(1.0, float(total)):
-            out.append(f"county {county}: benefit {benefit:,.1f} below the floor {floor} × sourced {total:,.1f}")
+        kept = float(benefit.get(county, 0.0))
+        if kept < float(floor) * float(total) - 1e-6 * max(1.0, float(total)):
+            out.append(f"county {county}: benefit {kept:,.1f} below the floor {floor} × sourced {total:,.1f}")
     return out
+
+
+def _sourced(a: pd.DataFrame, measure: str) -> pd.Series:
+    """Per county, the ``measure`` (output or tax) of the placed projects it sourced."""
+    src = a["source_county"].fillna("").astype(str)
+    return a.loc[src != "", measure].groupby(src[src != ""]).sum()
+
+
+def _benefit(a: pd.DataFrame, measure: str, host_share: float) -> pd.Series:
+    """Per county, the ``measure`` it keeps: all of a project it sourced and hosts, ``host_share`` of one it hosts
+    for another county, the rest of one it sourced for another's park."""
+    src = a["source_county"].fillna("").astype(str)
+    host = a["host_county"].fillna("").astype(str)
+    shared = (src != "") & (src != host)
+    kept = (a[measure] * np.where(shared, host_share, 1.0)).groupby(host).sum()
+    given = (a[measure] * np.where(shared, 1.0 - host_share, 0.0)).groupby(src).sum()
+    return kept.add(given, fill_value=0.0)
 
 
 # GIS layers whose rows are those of a table (key column); the links layer holds the links with both ends placed

@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import math
 import os
-import tempfile
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -471,9 +471,6 @@ def _project_list(title: str, rows: pd.DataFrame, *, reasons: bool = False) -> s
     return f"<div><b>{esc(title)}</b><ul style='margin:2px 0;padding-left:16px'>{items}</ul></div>"
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
 # the files ``siting compare`` can write, by option: what the terminal calls each
 OUTPUTS = {"--csv": "projects in both runs", "--html": "comparison page", "--map": "comparison map"}
 
@@ -507,11 +504,8 @@ def write_outputs(files: Mapping[str, Path], comparison: Comparison, fmap: foliu
     staged: dict[str, Path] = {}
     placed: list[Path] = []
     try:
-        for option, path in files.items():
-            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-            os.close(handle)
-            os.chmod(name, 0o666 & ~_UMASK)  # mkstemp makes it private; the comparison is for reviewers too
-            staged[option] = Path(name)
+        for option, path in files.items():  # a name no other compare (nor a user's file) has
+            staged[option] = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
             writers[option](staged[option])
         for option, staging in staged.items():
             _place(staging, files[option])

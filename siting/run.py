@@ -237,9 +237,10 @@ def _shadow_prices(plan, options) -> tuple[pd.DataFrame, str]:
     sol = plan.solution
     if options.steps is not None:
         limit, max_rows = None, SHADOW_COUNTED_ROWS
+    elif options.time_limit is None:
+        limit, max_rows = SHADOW_MAX_SECONDS, None
     else:
-        budget = options.time_limit if options.time_limit is not None else SHADOW_MAX_SECONDS / SHADOW_SHARE
-        limit, max_rows = min(SHADOW_MAX_SECONDS, max(SHADOW_MIN_SECONDS, SHADOW_SHARE * budget)), None
+        limit, max_rows = min(SHADOW_MAX_SECONDS, max(SHADOW_MIN_SECONDS, SHADOW_SHARE * options.time_limit)), None
     prices = shadow_prices(plan.problem, sol.chosen_pairs, threads=options.threads, time_limit=limit,
                            max_rows=max_rows)
     if not len(prices) or prices["shadow_price"].notna().any():
@@ -270,14 +271,13 @@ def _check_destination(out: Path | None, runs_dir: Path) -> None:
     if out is not None and os.path.lexists(out):  # (a symbolic link counts, even one that points nowhere)
         raise _taken(out)
     parent = Path(out).parent if out is not None else Path(runs_dir)
+    option = "--out" if out is not None else "--runs-dir"
     inside = run_folder_around(parent)
     if inside is not None:
-        option = "--out" if out is not None else "--runs-dir"
         raise FileExistsError(f"{parent} is inside the run folder {inside}, and a run never changes another run: "
                               f"choose another {option}")
     for folder in (parent, *parent.parents):
         if folder.exists():
-            option = "--out" if out is not None else "--runs-dir"
             if not folder.is_dir():
                 raise FileExistsError(f"{folder} is a file, so no run folder can be made under it: choose another "
                                       f"{option}")
